@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: Apache-2.0
+// Deterministic encoding throughput: ours on whole corpus files (NFC, chunking and Viterbi
+// included) beside SentencePiece's Encode on the same chunks with the same vocabulary.
+#include <string>
+#include <vector>
+
+#include "bench_common.hpp"
+
+namespace {
+
+void bm_encode(benchmark::State& state, std::string model_path, std::string corpus_path) {
+    const auto& tok = bench::tokenizer(model_path);
+    const std::string& text = bench::corpus(corpus_path);
+    const auto reference = tok.encode(text);
+    const std::uint64_t want = bench::checksum(reference.begin(), reference.end());
+    std::vector<std::uint32_t> ids;
+    ids.reserve(reference.size());
+    std::uint64_t got = 0;
+    for (auto _ : state) {
+        ids.clear();
+        tok.encode(text, ids);
+        benchmark::DoNotOptimize(ids.data());
+        got = bench::checksum(ids.begin(), ids.end());
+    }
+    state.counters["ids"] = static_cast<double>(reference.size());
+    bench::finish(state, text.size(), got, want);
+}
+
+#if BYTEPIECE_HAVE_SENTENCEPIECE
+void bm_encode_sentencepiece(benchmark::State& state, const sentencepiece::SentencePieceProcessor* sp,
+                             std::string corpus_path) {
+    const std::string& text = bench::corpus(corpus_path);
+    const auto& chunks = bench::chunks(corpus_path);
+    std::vector<int> ids;
+    std::uint64_t want = 0, got = 0, count = 0;
+    for (auto c : chunks) {
+        sp->Encode(c, &ids).IgnoreError();
+        want = bench::checksum(ids.begin(), ids.end(), want ? want : 1469598103934665603ull);
+    }
+    for (auto _ : state) {
+        got = 0;
+        count = 0;
+        for (auto c : chunks) {
+            sp->Encode(c, &ids).IgnoreError();
+            count += ids.size();
+            got = bench::checksum(ids.begin(), ids.end(), got ? got : 1469598103934665603ull);
+        }
+        benchmark::DoNotOptimize(got);
+    }
+    state.counters["ids"] = static_cast<double>(count);
+    bench::finish(state, text.size(), got, want);
+}
+#endif
+
+void register_encode() {
+    for (const auto& m : bench::model_paths()) {
+        if (!bench::file_exists(m)) continue;
+        for (const auto& c : bench::corpus_paths()) {
+            if (!bench::file_exists(c)) continue;
+            const std::string row = "encode/" + bench::stem(m) + "/" + bench::stem(c);
+            benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_encode, m, c)->Unit(benchmark::kMillisecond)->UseRealTime();
+#if BYTEPIECE_HAVE_SENTENCEPIECE
+            if (const auto* sp = bench::sentencepiece_for(m))
+                benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_encode_sentencepiece, sp, c)
+                    ->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+        }
+    }
+}
+
+const bench::registrar encode_rows(register_encode);
+
+}  // namespace

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
+//
+// bytepiece-cpp: byte-level unigram tokenization, compatible with BytePiece models and ids.
+// Include this header for everything, or the individual headers for less.
+#pragma once
+
+#include "bytepiece/chunking.hpp"
+#include "bytepiece/errors.hpp"
+#include "bytepiece/model.hpp"
+#include "bytepiece/normalizer.hpp"
+#include "bytepiece/tokenizer.hpp"
+#include "bytepiece/trie.hpp"
+#include "bytepiece/version.hpp"

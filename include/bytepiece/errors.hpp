@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "bytepiece/version.hpp"
+
+// Users who build without exceptions, or who want to route errors through their own
+// machinery, can define BYTEPIECE_THROW_USER(exception) before including any header.
+#ifndef BYTEPIECE_THROW_USER
+#define BYTEPIECE_THROW(exception) throw exception
+#else
+#define BYTEPIECE_THROW(exception) BYTEPIECE_THROW_USER(exception)
+#endif
+
+BYTEPIECE_NAMESPACE_BEGIN
+
+/// Stable error identifiers. Each appears in the exception message as
+/// `[bytepiece.<category>.<number>]`, so scripts and users can match on it; numbers are never
+/// reused for a different meaning.
+enum class errc : int {
+    // model_error: a model file or model data is not acceptable.
+    model_not_json = 101,          ///< the file is not valid JSON
+    model_bad_shape = 102,         ///< JSON is valid but not `{base64: [id, text, count]}`
+    model_bad_base64 = 103,        ///< a key is not canonical standard base64
+    model_duplicate_piece = 104,   ///< two keys decode to the same bytes
+    model_duplicate_id = 105,      ///< two pieces share an id
+    model_bad_ids = 106,           ///< ids are not exactly 3 .. N+2
+    model_bad_count = 107,         ///< a count is not a positive integer (or overflows)
+    model_missing_byte = 108,      ///< one of the 256 single-byte pieces is absent
+    model_empty = 109,             ///< the model holds no pieces
+    model_empty_piece = 110,       ///< a key decodes to the empty string
+    model_too_large = 111,         ///< more pieces than the id type can number
+    // io_error: the file system said no.
+    io_open = 201,   ///< a file could not be opened
+    io_read = 202,   ///< reading failed part way
+    io_write = 203,  ///< writing or renaming failed
+    // decode_error: ids that do not belong to the model.
+    decode_bad_id = 301,  ///< an id outside [0, vocab_size)
+    // argument_error: a caller passed a value outside the documented domain.
+    invalid_argument = 401,  ///< an argument outside its documented domain
+    // train_error: the trainer cannot produce a model from what it was given.
+    train_empty_corpus = 501,   ///< the corpus holds no text
+    train_bad_option = 502,     ///< an option outside its documented range
+};
+
+/// The category word used in error messages, `model` for 101..199 and so on.
+inline constexpr std::string_view errc_category(errc code) noexcept {
+    switch (static_cast<int>(code) / 100) {
+        case 1: return "model";
+        case 2: return "io";
+        case 3: return "decode";
+        case 4: return "argument";
+        case 5: return "train";
+        default: return "unknown";
+    }
+}
+
+/// Base of every exception the library throws. `code()` is the stable identifier; `what()`
+/// reads `[bytepiece.<category>.<number>] <context>: <detail>`, where the context names the
+/// file, key, id or option at fault.
+class error : public std::runtime_error {
+public:
+    error(errc code, const std::string& message)
+        : std::runtime_error(format(code, message)), code_(code) {}
+
+    /// The stable identifier of this error.
+    errc code() const noexcept { return code_; }
+
+private:
+    static std::string format(errc code, const std::string& message) {
+        std::string s = "[bytepiece.";
+        s += errc_category(code);
+        s += '.';
+        s += std::to_string(static_cast<int>(code) % 100);
+        s += "] ";
+        s += message;
+        return s;
+    }
+    errc code_;
+};
+
+/// A model file or in-memory model is malformed; the message names the source and the key or id.
+class model_error : public error {
+public:
+    using error::error;
+};
+
+/// A file could not be opened, read or written; the message names the path and the cause.
+class io_error : public error {
+public:
+    using error::error;
+};
+
+/// A sequence of ids cannot be decoded with this model (an id out of range).
+class decode_error : public error {
+public:
+    using error::error;
+};
+
+/// An argument lies outside the documented domain (for example a negative or NaN alpha).
+class argument_error : public error {
+public:
+    using error::error;
+};
+
+/// The trainer was given an unusable corpus or option.
+class train_error : public error {
+public:
+    using error::error;
+};
+
+BYTEPIECE_NAMESPACE_END

@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "bytepiece/chunking.hpp"
+#include "bytepiece/detail/utf8.hpp"
+#include "bytepiece/errors.hpp"
+#include "bytepiece/model.hpp"
+#include "bytepiece/normalizer.hpp"
+#include "bytepiece/trie.hpp"
+
+BYTEPIECE_NAMESPACE_BEGIN
+
+/// How `encode` and `tokenize` treat their input and output.
+struct encode_options {
+    /// Put `<bos>` (id 1) before the ids of the whole text.
+    bool add_bos = false;
+    /// Put `<eos>` (id 2) after the ids of the whole text.
+    bool add_eos = false;
+    /// NFC-normalize the text first, as the reference does. Turn off for raw-bytes mode, where
+    /// the pieces always concatenate to exactly the input bytes.
+    bool normalize = true;
+};
+
+/// A BytePiece tokenizer: a model plus the trie its segmentations walk.
+///
+/// `encode` normalizes the text to NFC, cuts it into chunks (see `for_each_chunk`) and finds
+/// each chunk's highest-scoring segmentation with Viterbi, breaking equal scores exactly as
+/// the reference does, so the ids equal the reference's. All const member functions are safe
+/// to call from many threads at once: scratch space is per thread.
+template <class Score = double, class Id = std::uint32_t>
+class basic_tokenizer {
+public:
+    using model_type = basic_model<Score, Id>;
+    using score_type = Score;
+    using id_type = Id;
+
+    /// Builds the tokenizer (and its trie) from a model. Throws `model_error` if the model lacks
+    /// one of the 256 single-byte pieces, because then some inputs would have no segmentation.
+    ///
+    /// Example: `bytepiece::tokenizer tok(bytepiece::model::load(path));`
+    explicit basic_tokenizer(model_type m, encode_options options = {})
+        : model_(std::move(m)), options_(options) {
+        std::vector<std::pair<std::string_view, std::int32_t>> keys;
+        keys.reserve(model_.piece_count());
+        for (std::size_t id = model_type::first_piece_id; id < model_.vocab_size(); ++id)
+            keys.emplace_back(model_.piece(static_cast<id_type>(id)), static_cast<std::int32_t>(id));
+        trie_ = double_array_trie::build(std::move(keys));
+        // Viterbi's own copy of the trie: transition and score side by side in one 16-byte
+        // cell, so each step of a walk touches one cache line instead of two. Nodes where no
+        // piece ends score -inf, which never wins a strict comparison: no branch needed.
+        cells_.resize(trie_.size());
+        for (std::uint32_t node = 0; node < trie_.size(); ++node) {
+            const std::int32_t v = trie_.value_at(node);
+            cells_[node] = {trie_.base_at(node), trie_.check_at(node),
+                            v >= 0 ? model_.score(static_cast<id_type>(v)) : -std::numeric_limits<score_type>::infinity()};
+        }
+        for (int b = 0; b < 256; ++b) {
+            const char byte = static_cast<char>(b);
+            if (trie_.find(std::string_view(&byte, 1)) < 0)
+                BYTEPIECE_THROW(model_error(errc::model_missing_byte,
+                                            "tokenizer: the model lacks the single-byte piece " + std::to_string(b) +
+                                                ", so some inputs could not be encoded"));
+        }
+    }
+
+    /// Loads a BytePiece JSON model file and builds a tokenizer from it. Throws `io_error` or
+    /// `model_error` (naming the file and the key or id at fault).
+    ///
+    /// Example: `auto tok = bytepiece::tokenizer::load("bytepiece.eu.plus.40k.model");`
+    static basic_tokenizer load(const std::string& path, encode_options options = {}) {
+        return basic_tokenizer(model_type::load(path), options);
+    }
+
+    /// Encodes `text` to ids, identical to the reference's `Tokenizer.encode(text)`.
+    ///
+    /// Example: `std::vector<std::uint32_t> ids = tok.encode("Hello, world!\n");`
+    std::vector<id_type> encode(std::string_view text) const {
+        std::vector<id_type> ids;
+        encode(text, ids);
+        return ids;
+    }
+
+    /// Encodes `text` and appends the ids to `out`, so a caller can reuse one vector across
+    /// calls and avoid allocating per text.
+    void encode(std::string_view text, std::vector<id_type>& out) const { encode(text, out, options_); }
+
+    /// Like `encode(text, out)`, with options given for this call instead of the tokenizer's.
+    void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const {
+        workspace& ws = local_workspace();
+        if (options.add_bos) out.push_back(model_type::bos_id);
+        for_each_chunk(prepare(text, options, ws), [&](std::string_view chunk) {
+            const std::size_t n = viterbi(chunk, ws);
+            append_path(n, ws, [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
+        });
+        if (options.add_eos) out.push_back(model_type::eos_id);
+    }
+
+    /// Segments `text` and returns the pieces' bytes (no `<bos>`/`<eos>`); they concatenate to
+    /// the normalized text. Useful to see what the model does.
+    ///
+    /// Example: `tok.tokenize("tokenization")` might give `{"token", "ization"}`.
+    std::vector<std::string> tokenize(std::string_view text) const {
+        std::vector<std::string> pieces;
+        workspace& ws = local_workspace();
+        encode_options options = options_;
+        for_each_chunk(prepare(text, options, ws), [&](std::string_view chunk) {
+            const std::size_t n = viterbi(chunk, ws);
+            append_path(n, ws, [&](std::size_t start, std::size_t len, id_type) {
+                pieces.emplace_back(chunk.substr(start, len));
+            });
+        });
+        return pieces;
+    }
+
+    /// Segments one chunk of raw bytes (no normalization, no chunking) and appends its ids.
+    /// This is the primitive the trainer uses to split pieces with a vocabulary.
+    void encode_chunk(std::string_view bytes, std::vector<id_type>& out) const {
+        workspace& ws = local_workspace();
+        const std::size_t n = viterbi(bytes, ws);
+        append_path(n, ws, [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
+    }
+
+    /// Turns ids back into text: ids 0..2 are skipped, the pieces' bytes are concatenated and
+    /// any bytes that do not form valid UTF-8 are dropped (like Python's `errors='ignore'`).
+    /// An id outside [0, vocab_size()) throws `decode_error` naming it and its position.
+    ///
+    /// Example: `tok.decode(tok.encode(text)) == bytepiece::nfc(text)` for valid UTF-8 text.
+    std::string decode(const id_type* ids, std::size_t count) const {
+        std::string bytes = decode_bytes(ids, count);
+        std::string text;
+        text.reserve(bytes.size());
+        detail::utf8::append_valid(bytes, text);
+        return text;
+    }
+
+    /// `decode` for a vector of ids.
+    std::string decode(const std::vector<id_type>& ids) const { return decode(ids.data(), ids.size()); }
+
+    /// Concatenates the pieces' bytes without dropping invalid UTF-8 (ids 0..2 skipped): the
+    /// exact inverse of raw-bytes encoding. Throws `decode_error` on an out-of-range id.
+    std::string decode_bytes(const id_type* ids, std::size_t count) const {
+        std::string bytes;
+        bytes.reserve(count * 4);
+        for (std::size_t i = 0; i < count; ++i) {
+            check_id(ids[i], i);
+            bytes += model_.piece(ids[i]);
+        }
+        return bytes;
+    }
+
+    /// The id of the piece with exactly these bytes, or `std::nullopt` if there is none.
+    std::optional<id_type> piece_to_id(std::string_view piece) const noexcept {
+        const std::int32_t v = trie_.find(piece);
+        if (v < 0) return std::nullopt;
+        return static_cast<id_type>(v);
+    }
+
+    /// The bytes of piece `id`; for ids 0, 1, 2 the names `<pad>`, `<bos>`, `<eos>`. Throws
+    /// `decode_error` for an id outside [0, vocab_size()).
+    std::string_view id_to_piece(id_type id) const {
+        check_id(id, 0);
+        switch (id) {
+            case model_type::pad_id: return "<pad>";
+            case model_type::bos_id: return "<bos>";
+            case model_type::eos_id: return "<eos>";
+            default: return model_.piece(id);
+        }
+    }
+
+    /// Number of ids, `<pad>`, `<bos>` and `<eos>` included.
+    std::size_t vocab_size() const noexcept { return model_.vocab_size(); }
+
+    /// The model this tokenizer was built from.
+    const model_type& model() const noexcept { return model_; }
+
+    /// The trie over the model's pieces (values are ids), for lattice-level algorithms.
+    const double_array_trie& trie() const noexcept { return trie_; }
+
+    /// The options `encode(text)` and `tokenize(text)` use.
+    const encode_options& options() const noexcept { return options_; }
+
+    /// Normalizes `text` as `encode` would (NFC unless raw mode) and returns a view of the
+    /// result: `text` itself when it is already NFC, otherwise `storage`.
+    std::string_view normalized_view(std::string_view text, std::string& storage) const {
+        if (!options_.normalize || is_nfc_quick(text)) return text;
+        storage.clear();
+        nfc_append(text, storage);
+        return storage;
+    }
+
+    // --- BEGIN sampling and lattice members (owned by sampler.hpp / lattice.hpp) ---
+    // These members delegate to sampler.hpp and lattice.hpp (included at the end of this
+    // file) through argument-dependent calls, so this header needs no declarations of theirs.
+private:
+    template <class G>
+    using if_generator_ = std::enable_if_t<std::is_unsigned_v<std::decay_t<decltype(std::declval<G&>()())>> &&
+                                               (G::min() < G::max()),
+                                           int>;
+
+public:
+    /// A sampler bound to this tokenizer and `alpha` (a `basic_sampler`): it computes the
+    /// per-piece weights once, so use it when sampling more than one text. Throws
+    /// `argument_error` if alpha is negative, NaN, infinite or above 1e6.
+    ///
+    /// Example: `auto s = tok.sampler(0.1); auto ids = s.sample(text, g);`
+    auto sampler(double alpha) const { return make_sampler(*this, alpha); }
+
+    /// Draws a segmentation of `text` with probability proportional to exp(alpha * total
+    /// score), each chunk independently, and returns its ids (with `<bos>`/`<eos>` as the
+    /// options say). `g` is any UniformRandomBitGenerator; one `uniform_double(g)` is drawn per
+    /// piece. Builds the weights for `alpha` on every call: keep a `sampler(alpha)` instead
+    /// when sampling many texts.
+    ///
+    /// Example: `bytepiece::splitmix64 g(42); auto ids = tok.sample("Hello", 0.1, g);`
+    template <class URBG, if_generator_<URBG> = 0>
+    std::vector<id_type> sample(std::string_view text, double alpha, URBG& g) const {
+        return make_sampler(*this, alpha).sample(text, g);
+    }
+
+    /// `sample` with a fresh `splitmix64(seed)`: the same seed gives the same ids everywhere.
+    ///
+    /// Example: `auto ids = tok.sample("Hello", 0.1, 42);`
+    std::vector<id_type> sample(std::string_view text, double alpha, std::uint64_t seed) const {
+        return make_sampler(*this, alpha).sample(text, seed);
+    }
+
+    /// Like `sample`, but returns the pieces' bytes (the stochastic twin of `tokenize`).
+    ///
+    /// Example: `auto pieces = tok.sample_pieces("tokenization", 0.5, g);`
+    template <class URBG, if_generator_<URBG> = 0>
+    std::vector<std::string> sample_pieces(std::string_view text, double alpha, URBG& g) const {
+        return make_sampler(*this, alpha).sample_pieces(text, g);
+    }
+
+    /// `sample_pieces` with a fresh `splitmix64(seed)`.
+    ///
+    /// Example: `auto pieces = tok.sample_pieces("tokenization", 0.5, 42);`
+    std::vector<std::string> sample_pieces(std::string_view text, double alpha, std::uint64_t seed) const {
+        return make_sampler(*this, alpha).sample_pieces(text, seed);
+    }
+
+    /// The segmentation lattice of `text` under `alpha` (a `basic_lattice`), filtered once so
+    /// that several analytics on the same text share the work.
+    ///
+    /// Example: `auto lat = tok.lattice(text, 1.0); double h = lat.entropy();`
+    auto lattice(std::string_view text, double alpha) const { return make_lattice(make_sampler(*this, alpha), text); }
+
+    /// The `k` highest-scoring segmentations of the whole `text` (a vector of
+    /// `scored_segmentation`), best first, exactly; the first equals `encode`'s. Over several
+    /// chunks these are the k best combinations. Fewer when the text has fewer; throws
+    /// `argument_error` if k is 0.
+    ///
+    /// Example: `for (auto& s : tok.nbest("banana", 5)) std::cout << s.score << "\n";`
+    auto nbest(std::string_view text, std::size_t k) const { return nbest_segmentations(*this, text, k); }
+
+    /// log of the partition function, log of the sum over all segmentations S of `text` of
+    /// exp(alpha * score(S)); a sum over chunks. At alpha = 0 it is log(number of segmentations).
+    ///
+    /// Example: `double log_z = tok.log_partition("banana", 0.5);`
+    double log_partition(std::string_view text, double alpha) const {
+        return make_lattice(make_sampler(*this, alpha), text).log_partition();
+    }
+
+    /// Entropy in nats of the segmentation distribution of `text` under `alpha` (a sum over
+    /// chunks).
+    ///
+    /// Example: `double h = tok.entropy("banana", 0.0);  // log(#segmentations)`
+    double entropy(std::string_view text, double alpha) const {
+        return make_lattice(make_sampler(*this, alpha), text).entropy();
+    }
+
+    /// Expected number of occurrences of every piece, indexed by id, when a segmentation of
+    /// `text` is drawn with `alpha`: the E-step of EM training.
+    ///
+    /// Example: `std::vector<double> counts = tok.expected_counts(text, 1.0);`
+    std::vector<double> expected_counts(std::string_view text, double alpha) const {
+        return make_lattice(make_sampler(*this, alpha), text).expected_counts();
+    }
+
+    /// The total score (sum of `model().score(id)`) of a segmentation given as ids; ids 0..2
+    /// count 0. Throws `decode_error` for an id outside the vocabulary.
+    ///
+    /// Example: `double s = tok.score(tok.encode("banana"));`
+    double score(const id_type* ids, std::size_t count) const {
+        double total = 0.0;
+        for (std::size_t i = 0; i < count; ++i) {
+            check_id(ids[i], i);
+            if (ids[i] >= model_type::first_piece_id) total += static_cast<double>(model_.score(ids[i]));
+        }
+        return total;
+    }
+
+    /// `score` for a vector of ids.
+    ///
+    /// Example: `double s = tok.score(ids);`
+    double score(const std::vector<id_type>& ids) const { return score(ids.data(), ids.size()); }
+
+    /// log of the probability that sampling `text` with `alpha` yields exactly the pieces
+    /// `ids` (ids 0..2 are ignored): alpha * score - log_partition, or -infinity if the ids do
+    /// not spell the normalized text chunk by chunk.
+    ///
+    /// Example: `double lp = tok.log_probability("banana", tok.encode("banana"), 1.0);`
+    double log_probability(std::string_view text, const std::vector<id_type>& ids, double alpha) const {
+        return make_lattice(make_sampler(*this, alpha), text).log_probability(ids);
+    }
+
+    /// `k` distinct segmentations of `text` drawn without replacement with `alpha` (Gumbel-top-k
+    /// over the lattice), most likely key first, each with its log-probability and inclusion
+    /// probability; see `basic_lattice::sample_without_replacement`.
+    ///
+    /// Example: `auto draws = tok.sample_without_replacement("banana", 3, 0.5, g);`
+    template <class URBG, if_generator_<URBG> = 0>
+    auto sample_without_replacement(std::string_view text, std::size_t k, double alpha, URBG& g) const {
+        return make_lattice(make_sampler(*this, alpha), text).sample_without_replacement(k, g);
+    }
+    // --- END sampling and lattice members ---
+
+private:
+    // The back-pointer of an end position, packed as (trie node << 32) | length so that
+    // choosing between two of them is one integer select; the node becomes an id only on
+    // the final path. Length 0 marks "not reached".
+    using back_pointer = std::uint64_t;
+    static constexpr back_pointer make_back(std::size_t length, std::uint32_t node) noexcept {
+        return (static_cast<std::uint64_t>(node) << 32) | static_cast<std::uint32_t>(length);
+    }
+    static constexpr std::size_t back_length(back_pointer b) noexcept { return static_cast<std::uint32_t>(b); }
+    id_type back_id(back_pointer b) const noexcept {
+        return static_cast<id_type>(trie_.value_at(static_cast<std::uint32_t>(b >> 32)));
+    }
+
+    struct workspace {
+        std::string normalized;
+        std::vector<score_type> best;
+        std::vector<back_pointer> back;
+        std::vector<std::pair<std::size_t, back_pointer>> path;  // (start, back-pointer)
+    };
+
+    // One scratch area per thread: no allocation per call once it has grown to the longest
+    // chunk seen, and no sharing between threads.
+    static workspace& local_workspace() {
+        static thread_local workspace ws;
+        return ws;
+    }
+
+    static std::string_view prepare(std::string_view text, const encode_options& options, workspace& ws) {
+        if (!options.normalize || is_nfc_quick(text)) return text;
+        ws.normalized.clear();
+        nfc_append(text, ws.normalized);
+        return ws.normalized;
+    }
+
+    void check_id(id_type id, std::size_t position) const {
+        if (id >= model_.vocab_size())
+            BYTEPIECE_THROW(decode_error(errc::decode_bad_id,
+                                         "id " + std::to_string(id) + " at position " + std::to_string(position) +
+                                             " is outside the vocabulary [0, " + std::to_string(model_.vocab_size()) + ")"));
+    }
+
+    // Viterbi over byte positions. Edges are relaxed start by start, so the edges into an end
+    // position arrive longest piece first; replacing only on a strictly greater score then
+    // keeps, among equal scores, the segmentation whose last piece is longest, which is the
+    // reference's tie rule. Sums are formed as best[start] + score, in the reference's order.
+    std::size_t viterbi(std::string_view chunk, workspace& ws) const {
+        const std::size_t n = chunk.size();
+        if (ws.best.size() < n + 1) {
+            ws.best.resize(n + 1);
+            ws.back.resize(n + 1);
+        }
+        score_type* best = ws.best.data();
+        back_pointer* back = ws.back.data();
+        const score_type neg_inf = -std::numeric_limits<score_type>::infinity();
+        best[0] = 0;
+        for (std::size_t i = 1; i <= n; ++i) best[i] = neg_inf;
+        const auto* bytes = reinterpret_cast<const unsigned char*>(chunk.data());
+        const cell* cells = cells_.data();
+        for (std::size_t s = 0; s < n; ++s) {
+            const score_type base = best[s];
+            std::uint32_t node = double_array_trie::root_node();
+            for (std::size_t k = s; k < n; ++k) {
+                const std::uint32_t next = cells[node].base + bytes[k];
+                if (cells[next].check != node) break;
+                node = next;
+                // Branch-free on purpose: which candidate wins is data-dependent and would
+                // mispredict often. std::max keeps the old value on ties (strictly greater
+                // wins, the reference's rule) and the mask picks the matching back-pointer.
+                const score_type old = best[k + 1];
+                const score_type candidate = base + cells[node].score;
+                const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(candidate > old);
+                back[k + 1] = (make_back(k + 1 - s, node) & mask) | (back[k + 1] & ~mask);
+                best[k + 1] = std::max(old, candidate);
+            }
+        }
+        return n;
+    }
+
+    // Walks the back-pointers from the end and reports the pieces in text order as
+    // f(start, length, id).
+    template <class F>
+    void append_path(std::size_t n, workspace& ws, F&& f) const {
+        ws.path.clear();
+        for (std::size_t e = n; e > 0;) {
+            const back_pointer bp = ws.back[e];
+            e -= back_length(bp);
+            ws.path.emplace_back(e, bp);
+        }
+        for (std::size_t i = ws.path.size(); i-- > 0;)
+            f(ws.path[i].first, back_length(ws.path[i].second), back_id(ws.path[i].second));
+    }
+
+    model_type model_;
+    double_array_trie trie_;
+    struct cell {
+        std::uint32_t base;
+        std::uint32_t check;
+        score_type score;
+    };
+    std::vector<cell> cells_;  // by trie node
+    encode_options options_;
+};
+
+/// The tokenizer with double scores and 32-bit ids: bit-exact with the reference.
+using tokenizer = basic_tokenizer<>;
+
+BYTEPIECE_NAMESPACE_END
+
+// The sampling and lattice members above are defined in these headers.
+#include "bytepiece/sampler.hpp"
+#include "bytepiece/lattice.hpp"

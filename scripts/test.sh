@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds and runs the whole test suite: a Release build with warnings as errors, then the same
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing packages first.
+#   scripts/test.sh            (BYTEPIECE_SHARED_DIR=... to point at another shared folder)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+scripts/deps.sh test
+jobs=$(nproc)
+shared=${BYTEPIECE_SHARED_DIR:-$root/../shared}
+common=(-G Ninja -DBYTEPIECE_SHARED_DIR="$shared" -DBYTEPIECE_WERROR=ON -DBYTEPIECE_BUILD_BENCH=OFF -DBYTEPIECE_BUILD_EXAMPLES=ON)
+
+echo "== Release build and tests"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release "${common[@]}" >/dev/null
+cmake --build build/release -j"$jobs"
+ctest --test-dir build/release --output-on-failure -j"$jobs"
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build/asan --output-on-failure -j"$jobs"

@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0
+// `bytepiece encode`, `tokenize` and `decode`.
+#include <bytepiece/tokenizer.hpp>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+
+namespace bytepiece_cli {
+namespace {
+
+const char* const escape_doc =
+    "Piece escaping (tokenize): pieces are separated by one space; inside a piece\n"
+    "  \\\\ is a backslash, \\s a space, \\n a newline, \\t a tab, \\r a carriage return,\n"
+    "  and \\xHH a byte that is not part of valid UTF-8. Everything else is written as is.\n";
+
+struct common_options {
+    std::string model;
+    bool raw = false;
+    std::vector<std::string> files;
+};
+
+common_options parse_common(std::vector<std::string>& argv) {
+    arguments args(argv);
+    common_options o;
+    o.model = args.value({"-m", "--model"});
+    o.raw = args.flag({"--raw"});
+    o.files = args.positional();
+    if (o.model.empty()) throw usage_error("missing -m MODEL");
+    if (o.files.empty()) o.files.push_back("-");
+    return o;
+}
+
+// Escapes one piece so that a line of pieces can be split back unambiguously.
+void append_escaped(std::string_view piece, output& out) {
+    static const char hex[] = "0123456789ABCDEF";
+    const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
+    const auto* end = p + piece.size();
+    while (p < end) {
+        const unsigned char c = *p;
+        switch (c) {
+            case '\\': out.put("\\\\"); ++p; continue;
+            case ' ': out.put("\\s"); ++p; continue;
+            case '\n': out.put("\\n"); ++p; continue;
+            case '\t': out.put("\\t"); ++p; continue;
+            case '\r': out.put("\\r"); ++p; continue;
+            default: break;
+        }
+        const auto d = bytepiece::detail::utf8::decode(p, end);
+        const std::size_t n = d.cp == bytepiece::detail::utf8::invalid ? 0 : d.length;
+        if (n == 0) {
+            out.put("\\x");
+            out.put(hex[c >> 4]);
+            out.put(hex[c & 15]);
+            ++p;
+        } else {
+            out.put(std::string_view(reinterpret_cast<const char*>(p), n));
+            p += n;
+        }
+    }
+}
+
+int run_encode(std::vector<std::string>& argv, bool pieces) {
+    const common_options o = parse_common(argv);
+    bytepiece::encode_options eo;
+    eo.normalize = !o.raw;
+    const auto tok = bytepiece::tokenizer::load(o.model, eo);
+    output out;
+    std::vector<std::uint32_t> ids;
+    std::string normalized;
+    for (const auto& file : o.files) {
+        for_each_block(file, [&](std::string_view block) {
+            bytepiece::for_each_chunk(tok.normalized_view(block, normalized), [&](std::string_view chunk) {
+                ids.clear();
+                tok.encode_chunk(chunk, ids);
+                for (std::size_t i = 0; i < ids.size(); ++i) {
+                    if (i) out.put(' ');
+                    if (pieces) append_escaped(tok.model().piece(ids[i]), out);
+                    else out.put_uint(ids[i]);
+                }
+                out.put('\n');
+            });
+        });
+    }
+    return 0;
+}
+
+int run_decode(std::vector<std::string>& argv) {
+    const common_options o = parse_common(argv);
+    const auto tok = bytepiece::tokenizer::load(o.model);
+    output out;
+    std::vector<std::uint32_t> ids;
+    for (const auto& file : o.files) {
+        std::size_t line_no = 0;
+        std::string pending;  // a line split across blocks
+        auto handle_line = [&](std::string_view line) {
+            ++line_no;
+            ids.clear();
+            std::size_t i = 0;
+            while (i < line.size()) {
+                while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+                if (i == line.size()) break;
+                std::uint64_t v = 0;
+                const std::size_t start = i;
+                while (i < line.size() && line[i] >= '0' && line[i] <= '9' && v <= 0xFFFFFFFFull) v = v * 10 + static_cast<unsigned>(line[i++] - '0');
+                if (i == start || (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') || v > 0xFFFFFFFFull)
+                    throw failure(file + ":" + std::to_string(line_no) + ": '" + std::string(line.substr(start, 20)) + "' is not an id");
+                if (v >= tok.vocab_size())
+                    throw failure(file + ":" + std::to_string(line_no) + ": id " + std::to_string(v) + " is outside the vocabulary [0, " +
+                                  std::to_string(tok.vocab_size()) + ")");
+                ids.push_back(static_cast<std::uint32_t>(v));
+            }
+            out.put(tok.decode(ids));
+        };
+        for_each_block(file, [&](std::string_view block) {
+            std::size_t pos = 0;
+            while (pos < block.size()) {
+                const std::size_t nl = block.find('\n', pos);
+                if (nl == std::string_view::npos) {
+                    pending.append(block.substr(pos));
+                    break;
+                }
+                if (!pending.empty()) {
+                    pending.append(block.substr(pos, nl - pos));
+                    handle_line(pending);
+                    pending.clear();
+                } else {
+                    handle_line(block.substr(pos, nl - pos));
+                }
+                pos = nl + 1;
+            }
+        });
+        if (!pending.empty()) handle_line(pending);
+    }
+    return 0;
+}
+
+const registrar encode_command("encode", {
+    "encode text to ids, one line of ids per chunk",
+    std::string("usage: bytepiece encode -m MODEL [--raw] [FILE...]\n\n"
+                "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
+                "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
+                "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n"
+                "options:\n"
+                "  -m, --model MODEL  BytePiece JSON model file\n"
+                "  --raw              do not normalize: segment the input bytes as they are\n"
+                "  -h, --help         this text\n"),
+    [](std::vector<std::string>& a) { return run_encode(a, false); }});
+
+const registrar tokenize_command("tokenize", {
+    "split text into pieces, one line of escaped pieces per chunk",
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [FILE...]\n\n"
+                "Like 'encode', but prints the pieces instead of their ids.\n\n") +
+        escape_doc +
+        "\noptions:\n"
+        "  -m, --model MODEL  BytePiece JSON model file\n"
+        "  --raw              do not normalize: segment the input bytes as they are\n"
+        "  -h, --help         this text\n",
+    [](std::vector<std::string>& a) { return run_encode(a, true); }});
+
+const registrar decode_command("decode", {
+    "turn lines of ids back into text",
+    std::string("usage: bytepiece decode -m MODEL [FILE...]\n\n"
+                "Reads lines of space-separated ids (the output of 'encode') from each FILE (standard\n"
+                "input when none) and writes the text they stand for. Ids 0-2 are skipped; bytes that do\n"
+                "not form valid UTF-8 are dropped. An id outside the vocabulary is an error.\n\n"
+                "options:\n"
+                "  -m, --model MODEL  BytePiece JSON model file\n"
+                "  -h, --help         this text\n"),
+    [](std::vector<std::string>& a) { return run_decode(a); }});
+
+}  // namespace
+}  // namespace bytepiece_cli
