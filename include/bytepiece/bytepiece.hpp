@@ -6,8 +6,12 @@
 
 #include "bytepiece/chunking.hpp"
 #include "bytepiece/errors.hpp"
+#include "bytepiece/lattice.hpp"
 #include "bytepiece/model.hpp"
 #include "bytepiece/normalizer.hpp"
+#include "bytepiece/random.hpp"
+#include "bytepiece/sampler.hpp"
 #include "bytepiece/tokenizer.hpp"
+#include "bytepiece/trainer.hpp"
 #include "bytepiece/trie.hpp"
 #include "bytepiece/version.hpp"

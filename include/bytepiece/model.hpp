@@ -2,7 +2,6 @@
 #pragma once
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
@@ -15,6 +14,7 @@
 #include "bytepiece/detail/base64.hpp"
 #include "bytepiece/detail/file.hpp"
 #include "bytepiece/detail/model_json.hpp"
+#include "bytepiece/detail/numpy_log.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
 
@@ -23,9 +23,9 @@ BYTEPIECE_NAMESPACE_BEGIN
 /// A BytePiece vocabulary: byte-string pieces with their counts and scores.
 ///
 /// Ids 0, 1 and 2 are `<pad>`, `<bos>` and `<eos>` and carry no piece; pieces have ids 3 .. N+2.
-/// A piece's score is `ln(count) - ln(sum of all counts)`, computed in double precision exactly
-/// as the reference does and then stored as `Score`, so that equal-score ties resolve the same
-/// way. `Id` is the integer type ids are returned in. The model is a plain value: copyable,
+/// A piece's score is `ln(count) - ln(sum of all counts)`, computed in double precision with
+/// the very logarithm the reference used (see detail/numpy_log.hpp) and then stored as `Score`,
+/// so that equal-score ties resolve the same way on every platform. `Id` is the integer type ids are returned in. The model is a plain value: copyable,
 /// movable, and immutable through its public interface.
 template <class Score = double, class Id = std::uint32_t>
 class basic_model {
@@ -209,14 +209,16 @@ private:
                                             src + ": key \"" + key_of(views[i]) + "\" appears more than once"));
     }
 
-    // The reference computes np.log(count) - np.log(sum) in float64; doing the same here (and
-    // only then narrowing to Score) is what keeps equal-score ties identical.
+    // The reference computes np.log(count) - np.log(sum) in float64 with numpy's own log,
+    // whose last bit differs from a correctly rounded log for about a quarter of all counts;
+    // those bits decide equal-score ties, so the same log (detail::numpy_log) is used here,
+    // and only the final difference is narrowed to Score.
     void rescore() {
         scores_.assign(counts_.size(), -std::numeric_limits<score_type>::infinity());
         if (total_ == 0) return;
-        const double log_total = std::log(static_cast<double>(total_));
+        const double log_total = detail::numpy_log(static_cast<double>(total_));
         for (std::size_t id = first_piece_id; id < counts_.size(); ++id)
-            scores_[id] = static_cast<score_type>(std::log(static_cast<double>(counts_[id])) - log_total);
+            scores_[id] = static_cast<score_type>(detail::numpy_log(static_cast<double>(counts_[id])) - log_total);
     }
 
     static std::string key_of(std::string_view bytes) {
