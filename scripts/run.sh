@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a fresh Debian machine: installs what is missing, builds in Release, then
-# encodes and decodes a sample text with a model (printing its tokens) and runs the
-# benchmark binary. The model is ../shared/models/bytepiece.eu.plus.40k.model when present.
+# encodes, samples and decodes a sample text with a model (printing its tokens) and runs the
+# benchmark binary. The model is ../shared/models/bytepiece.eu.plus.40k.model when present;
+# otherwise a model is trained on the spot from the English and Chinese fortune texts that
+# Debian's fortunes and fortunes-zh packages ship, and the benchmark runs on those texts.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -12,9 +14,22 @@ cmake --build build/main -j"$(nproc)"
 bin=build/main
 
 model=$shared/models/bytepiece.eu.plus.40k.model
+corpora=()
 if [[ ! -f $model ]]; then
-  echo "error: $model not found (this build has no embedded fallback yet)" >&2
-  exit 2
+  # The fortune texts (regular files only: not the .dat indexes, not the .u8 links), gathered
+  # into one English and one Chinese corpus, which are also what the benchmark then reads.
+  zh=(chinese song100 tang300)
+  en=()
+  while IFS= read -r f; do
+    [[ " ${zh[*]} " == *" $(basename "$f") "* ]] || en+=("$f")
+  done < <(find /usr/share/games/fortunes -maxdepth 1 -type f ! -name '*.dat' ! -name '*.u8' | sort)
+  cat "${en[@]}" >"$bin/fortunes-en.txt"
+  cat "${zh[@]/#//usr/share/games/fortunes/}" >"$bin/fortunes-zh.txt"
+  corpora=("$bin/fortunes-en.txt" "$bin/fortunes-zh.txt")
+  model=$bin/fortunes.model
+  echo "== $shared/models absent: training $(basename "$model") on the fortunes and fortunes-zh texts"
+  "$bin"/tools/bytepiece train -i "${corpora[0]}" -i "${corpora[1]}" -o "$model" --vocab-size 16000 --min-count 4 \
+    --threads "$(nproc)"
 fi
 
 echo "== encode, tokenize and decode a sample text with $(basename "$model")"
@@ -25,6 +40,11 @@ printf 'Tokenizers turn text into ids.\n字节级的 unigram 分词器。\n' >"$
 "$bin"/tools/bytepiece tokenize -m "$model" "$sample"
 "$bin"/tools/bytepiece encode -m "$model" "$sample" | tee "$sample.ids"
 "$bin"/tools/bytepiece decode -m "$model" "$sample.ids"
+echo "-- three sampled segmentations (alpha 0.1, seeds 1-3)"
+for seed in 1 2 3; do "$bin"/tools/bytepiece tokenize -m "$model" --alpha 0.1 --seed $seed "$sample"; done
 
 echo "== benchmark (single thread; ratios against SentencePiece on the same vocabulary)"
+if ((${#corpora[@]})); then
+  export BYTEPIECE_BENCH_CORPORA=$(IFS=,; echo "${corpora[*]}")
+fi
 BYTEPIECE_BENCH_MODELS=$model "$bin"/bench/bytepiece_bench --benchmark_filter="${BYTEPIECE_BENCH_FILTER:-.}"

@@ -58,7 +58,7 @@ TEST_CASE("uniform_double is the top 53 bits times 2^-53", "[random]") {
     const double u = bytepiece::uniform_double(h);
     CHECK(u == static_cast<double>(0xBDD732262FEB6E95ull >> 11) * 0x1p-53);
     splitmix64 o(42);
-    CHECK(bytepiece::uniform_double_open(o) == (static_cast<double>(0xBDD732262FEB6E95ull >> 11) + 0.5) * 0x1p-53);
+    CHECK(bytepiece::uniform_double_open(o) == (static_cast<double>(0xBDD732262FEB6E95ull >> 12) + 0.5) * 0x1p-52);
 }
 
 TEST_CASE("uniform_double stays in range at the extremes", "[random]") {
@@ -73,8 +73,9 @@ TEST_CASE("uniform_double stays in range at the extremes", "[random]") {
     CHECK(bytepiece::uniform_double(zero) == 0.0);
     CHECK(bytepiece::uniform_double(ones) == 1.0 - 0x1p-53);
     CHECK(bytepiece::uniform_double(ones) < 1.0);
-    CHECK(bytepiece::uniform_double_open(zero) == 0x1p-54);
-    CHECK(bytepiece::uniform_double_open(ones) == 1.0 - 0x1p-54);
+    CHECK(bytepiece::uniform_double_open(zero) == 0x1p-53);
+    CHECK(bytepiece::uniform_double_open(ones) == 1.0 - 0x1p-53);
+    CHECK(bytepiece::uniform_double_open(ones) < 1.0);
     CHECK(std::isfinite(bytepiece::standard_gumbel(zero)));
     CHECK(std::isfinite(bytepiece::standard_gumbel(ones)));
 }

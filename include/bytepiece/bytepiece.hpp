@@ -4,6 +4,7 @@
 // Include this header for everything, or the individual headers for less.
 #pragma once
 
+#include "bytepiece/batch.hpp"
 #include "bytepiece/chunking.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/lattice.hpp"

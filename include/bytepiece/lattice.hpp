@@ -63,9 +63,10 @@ inline double log1mexp(double x) noexcept {
     return x > -ln2 ? std::log(-std::expm1(x)) : std::log1p(-std::exp(x));
 }
 
-// A Gumbel with location `key`, conditioned on its maximum over siblings being `parent`: the
-// top-down construction of Gumbel-top-k (Kool, van Hoof, Welling 2019), in the stable form
-// parent - log(1 + e^v), v = parent - key + log(1 - exp(key - sibling_max)).
+// Moves a child's perturbed key so that the largest among its siblings equals the parent's
+// key while keeping their joint law: -log(exp(-parent) - exp(-sibling_max) + exp(-key)), the
+// top-down construction of Gumbel-top-k (Kool, van Hoof, Welling 2019), evaluated in the
+// stable form parent - log(1 + e^v) with v = parent - key + log(1 - exp(key - sibling_max)).
 inline double truncated_gumbel(double parent, double sibling_max, double key) noexcept {
     if (key == -std::numeric_limits<double>::infinity()) return key;
     const double v = parent - key + log1mexp(key - sibling_max);
@@ -131,7 +132,9 @@ public:
         std::vector<double> reach(text_.size() + 1, 0.0);
         if (!text_.empty()) reach[0] = 1.0;
         walk_posterior(reach, [&](std::size_t s, std::size_t j, std::size_t len, std::int32_t id, double p) {
-            if (p > 0.0) h -= reach[s] * p * log_transition(s, j, len, id, p);
+            const double q = reach[s] * p;
+            reach[j] += q;
+            if (q > 0.0) h -= q * log_transition(s, j, len, id, p);
         });
         return h;
     }

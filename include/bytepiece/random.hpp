@@ -43,8 +43,13 @@ public:
     constexpr explicit splitmix64(std::uint64_t seed = 0) noexcept : state_(seed) {}
 
     /// Smallest value `operator()` returns (0).
+    ///
+    /// Example: `static_assert(bytepiece::splitmix64::min() == 0);`
     static constexpr result_type min() noexcept { return 0; }
+
     /// Largest value `operator()` returns (2^64 - 1).
+    ///
+    /// Example: `static_assert(bytepiece::splitmix64::max() == ~0ull);`
     static constexpr result_type max() noexcept { return std::numeric_limits<result_type>::max(); }
 
     /// Advances the state and returns the next 64 random bits.
@@ -73,7 +78,13 @@ public:
     constexpr std::uint64_t state() const noexcept { return state_; }
 
     /// Two generators are equal when they will produce the same sequence.
+    ///
+    /// Example: `assert(bytepiece::splitmix64(1) == bytepiece::splitmix64(1));`
     friend constexpr bool operator==(const splitmix64& a, const splitmix64& b) noexcept { return a.state_ == b.state_; }
+
+    /// Two generators differ when their sequences do.
+    ///
+    /// Example: `assert(bytepiece::splitmix64(1) != bytepiece::splitmix64(2));`
     friend constexpr bool operator!=(const splitmix64& a, const splitmix64& b) noexcept { return a.state_ != b.state_; }
 
 private:
@@ -120,13 +131,12 @@ constexpr int usable_bits(std::uint64_t span) noexcept {
 /// Example: `std::mt19937 mt(5); std::uint64_t bits = bytepiece::random_bits64(mt);`
 template <class URBG, detail::enable_if_generator_t<URBG> = 0>
 std::uint64_t random_bits64(URBG& g) {
-    using result = decltype(g());
     constexpr std::uint64_t lo = static_cast<std::uint64_t>(URBG::min());
     constexpr std::uint64_t span = static_cast<std::uint64_t>(URBG::max()) - lo;
     static_assert(span > 0, "a generator must produce at least two values");
     constexpr int b = detail::usable_bits(span);
     if constexpr (b == 64) {
-        return static_cast<std::uint64_t>(static_cast<result>(g()) - URBG::min());
+        return static_cast<std::uint64_t>(g()) - lo;
     } else {
         constexpr std::uint64_t limit = std::uint64_t{1} << b;
         std::uint64_t bits = 0;
@@ -150,13 +160,14 @@ double uniform_double(URBG& g) {
     return static_cast<double>(random_bits64(g) >> 11) * 0x1p-53;
 }
 
-/// A uniform double in the open interval (0, 1): `((bits >> 11) + 0.5) * 2^-53`, the midpoints
-/// of the 2^53 cells, so neither 0 nor 1 can occur (what logarithms of uniforms need).
+/// A uniform double in the open interval (0, 1): `((bits >> 12) + 0.5) * 2^-52`, the midpoints
+/// of 2^52 equal cells (52 bits, because a midpoint needs one more bit than the cell index and
+/// a double holds 53), so neither 0 nor 1 can occur (what logarithms of uniforms need).
 ///
 /// Example: `double u = bytepiece::uniform_double_open(g);  // 0 < u < 1`
 template <class URBG, detail::enable_if_generator_t<URBG> = 0>
 double uniform_double_open(URBG& g) {
-    return (static_cast<double>(random_bits64(g) >> 11) + 0.5) * 0x1p-53;
+    return (static_cast<double>(random_bits64(g) >> 12) + 0.5) * 0x1p-52;
 }
 
 /// A standard Gumbel variate, `-log(-log(u))` with `u = uniform_double_open(g)`. Used for

@@ -3,18 +3,20 @@
 // Exact stochastic tokenization: draw each chunk's segmentation S with probability
 // proportional to exp(alpha * sum of the scores of S's pieces).
 //
-// Algorithm (forward-filtering backward-sampling, run right to left):
+// Algorithm: forward-filtering backward-sampling, mirrored (filter the suffixes, then sample
+// from the front), which is exact for the same reason and emits pieces in text order.
 //
 //  1. Filter. For a chunk of n bytes, beta[s] is the total weight of all segmentations of the
 //     suffix [s, n): beta[n] = 1 and beta[s] = sum over pieces p = bytes[s, s+len) of
 //     w(p) * beta[s+len]. Positions are visited from n-1 down to 0 and the pieces starting at
 //     s come from one trie walk (common_prefix_search), so the loop is Viterbi's loop with a
-//     multiply-add in place of an add-compare. The suffix direction is what makes this a
-//     "pull": every beta[s] is complete when it is written, so it can be renormalized at once.
-//  2. Sample. From s = 0, walk the pieces starting at s again, pick piece p with probability
-//     w(p) * beta[s+len] / beta[s] (one uniform draw), emit it and jump to s+len. That is an
-//     exact draw from the distribution, one random number per emitted token, pieces in text
-//     order.
+//     multiply-add in place of an add-compare. Going right to left is what makes this a
+//     "pull": every beta[s] is complete when it is written, so it can be rescaled at once.
+//     The walk also records each edge with the running sum of its weights (16 bytes per edge,
+//     in a reused buffer; chunks over 256 KiB skip the recording and walk the trie again).
+//  2. Sample. From s = 0, pick the piece p starting at s with probability
+//     w(p) * beta[s+len] / beta[s]: one uniform draw u, then the first recorded running sum
+//     above u times the total. Emit p, jump to s+len. One random number per emitted piece.
 //
 // No log or exp in the loops. Per-piece weights w(p) = exp(alpha*score(p) + c*len(p)) are
 // computed once per alpha (the sampler object). The term c*len(p) is a "tilt": every
@@ -23,14 +25,15 @@
 // byte of any piece) all weights lie in [exp(alpha * min score), 1], which keeps them far
 // from underflow and makes beta drift slowly.
 //
-// Range. beta of a 100,000-byte chunk is far outside double range (for alpha = 10 it can be
-// 2^-10^7), so beta[s] is stored as mantissa * 2^exponent. All positions share one running
-// exponent (the frame) until a mantissa leaves [2^-256, 2^256]; then the frame moves by an
-// exact power of two. A position whose 36-byte window of successors lies in the current frame
-// takes the fast path (plain doubles); the few positions just after a frame change, and
-// everything when alpha is so large that some weight is below 2^-700, take a slower path that
-// aligns exponents per term. Nothing is lost: scaling by powers of two is exact, and a term
-// that is dropped for underflow is at least 2^-66 times smaller than one that is kept.
+// Range. beta of a long chunk is far outside double range (for 200,000 bytes of text, beta[0]
+// is near 2^-5,500,000 at alpha = 10 and 2^128,000 at alpha = 0), so beta[s] is stored as
+// mantissa * 2^exponent. All positions share one running exponent (the frame) until a
+// mantissa leaves [2^-256, 2^256]; then the frame moves by an exact power of two. A position
+// whose successors (up to the longest piece away) all lie in the current frame takes the
+// fast path, plain doubles; the few positions just after a frame change, and everything when
+// alpha is so large that some weight is below 2^-700, take a slower path that aligns
+// exponents term by term. Nothing is lost: scaling by powers of two is exact, and a term
+// dropped for underflow is at least 2^-66 times smaller than one that is kept.
 //
 // Reproducibility. The random bits are fully specified (random.hpp); the weights come from a
 // portable exp made of + and * only. Seeded runs therefore give the same ids on every
@@ -181,102 +184,182 @@ struct filter_frame {
     std::size_t change = 0;
 };
 
-/// Computes beta[s] for s = end-1 down to start, for pieces that lie inside [start, end)
-/// (`bytes` is the text, positions are indices into it and into `mant`/`expo`). Requires
-/// beta[end] to be set and `frame` to describe it. See the file comment for the scheme.
-inline void suffix_filter(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
-                          std::size_t start, std::size_t end, double* mant, std::int64_t* expo, filter_frame& frame) {
-    const double* w = wt.weight.data();
-    const std::int32_t* wx = wt.fast() ? nullptr : wt.weight_exp.data();
-    const std::size_t max_len = wt.max_piece_length;
-    for (std::size_t s = end; s-- > start;) {
-        const std::size_t limit = std::min(end - s, max_len);
-        if (wx == nullptr && s + limit <= frame.change) {
-            // Fast path: every successor is in the current frame.
-            double acc = 0.0;
-            const double* next = mant + s;
-            trie.common_prefix_search(bytes + s, end - s,
-                                      [&](std::size_t len, std::int32_t id) { acc += w[id] * next[len]; });
-            if (acc >= kept_low && acc <= kept_high) {
-                mant[s] = acc;
-                expo[s] = frame.exponent;
-            } else {
-                const int k = std::ilogb(acc);
-                mant[s] = std::scalbn(acc, -k);
-                frame.exponent += k;
-                expo[s] = frame.exponent;
-                frame.change = s;
-            }
-            continue;
-        }
-        // Slow path: align each term's exponent to the running sum's.
-        double am = 0.0;
-        std::int64_t ae = 0;
-        bool any = false;
-        trie.common_prefix_search(bytes + s, end - s, [&](std::size_t len, std::int32_t id) {
-            const double t = w[id] * mant[s + len];
-            const std::int64_t te = expo[s + len] + (wx ? wx[id] : 0);
-            if (!any) {
-                am = t;
-                ae = te;
-                any = true;
-            } else if (te == ae) {
-                am += t;
-            } else if (te > ae) {
-                am = scale_by_power_of_two(am, ae - te) + t;
-                ae = te;
-            } else {
-                am += scale_by_power_of_two(t, te - ae);
-            }
-        });
-        // Every position has its single-byte piece, so am > 0 here.
-        const int k = std::ilogb(am);
-        const std::int64_t top = ae + k;  // floor(log2(beta[s]))
-        if (top - frame.exponent >= -kept_log2 && top - frame.exponent < kept_log2) {
-            mant[s] = std::scalbn(am, static_cast<int>(ae - frame.exponent));
-            expo[s] = frame.exponent;
-        } else {
-            mant[s] = std::scalbn(am, -k);
-            frame.exponent = top;
-            expo[s] = top;
-            frame.change = s;
-        }
-    }
-}
-
-/// One outgoing edge seen while sampling: running sum of weights, length, id.
+/// One outgoing edge of a position: running sum of the weights w(p) * beta[s+len] up to and
+/// including this edge (in the frame of the position's successors), length, id.
 struct edge_term {
     double cumulative;
     std::uint32_t length;
     std::int32_t id;
 };
 
-/// Draws a path through [start, end) given the filtered beta, calling f(start, length, id)
-/// for each piece in text order; one uniform_double(g) per piece. `terms` must hold
-/// max_piece_length entries.
-template <class URBG, class F>
-void sample_path(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes, std::size_t start,
-                 std::size_t end, const double* mant, const std::int64_t* expo, edge_term* terms, URBG& g, F&& f) {
+/// Stores a finished fast-path sum as beta[s], moving the frame if it left the kept range.
+inline void store_beta(double acc, std::size_t s, double* mant, std::int64_t* expo, filter_frame& frame) noexcept {
+    if (acc >= kept_low && acc <= kept_high) {
+        mant[s] = acc;
+        expo[s] = frame.exponent;
+    } else {
+        const int k = std::ilogb(acc);
+        mant[s] = std::scalbn(acc, -k);
+        frame.exponent += k;
+        expo[s] = frame.exponent;
+        frame.change = s;
+    }
+}
+
+/// beta[s] when its successors span frames (or weights need exponents): each term's exponent
+/// is aligned to the running sum's, then the result is stored in the current frame if it fits.
+inline void filter_slow_position(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
+                                 std::size_t s, std::size_t end, double* mant, std::int64_t* expo, filter_frame& frame) {
     const double* w = wt.weight.data();
     const std::int32_t* wx = wt.fast() ? nullptr : wt.weight_exp.data();
+    double am = 0.0;
+    std::int64_t ae = 0;
+    bool any = false;
+    trie.common_prefix_search(bytes + s, end - s, [&](std::size_t len, std::int32_t id) {
+        const double t = w[id] * mant[s + len];
+        const std::int64_t te = expo[s + len] + (wx ? wx[id] : 0);
+        if (!any) {
+            am = t;
+            ae = te;
+            any = true;
+        } else if (te == ae) {
+            am += t;
+        } else if (te > ae) {
+            am = scale_by_power_of_two(am, ae - te) + t;
+            ae = te;
+        } else {
+            am += scale_by_power_of_two(t, te - ae);
+        }
+    });
+    // Every position has its single-byte piece, so am > 0 here.
+    const int k = std::ilogb(am);
+    const std::int64_t top = ae + k;  // floor(log2(beta[s]))
+    if (top - frame.exponent >= -kept_log2 && top - frame.exponent < kept_log2) {
+        mant[s] = std::scalbn(am, static_cast<int>(ae - frame.exponent));
+        expo[s] = frame.exponent;
+    } else {
+        mant[s] = std::scalbn(am, -k);
+        frame.exponent = top;
+        expo[s] = top;
+        frame.change = s;
+    }
+}
+
+/// Computes beta[s] for s = end-1 down to start, for pieces that lie inside [start, end)
+/// (`bytes` is the text, positions are indices into it and into `mant`/`expo`). Requires
+/// beta[end] to be set and `frame` to describe it. See the file comment for the scheme.
+inline void suffix_filter(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
+                          std::size_t start, std::size_t end, double* mant, std::int64_t* expo, filter_frame& frame) {
+    const double* w = wt.weight.data();
+    const bool fast = wt.fast();
+    const std::size_t max_len = wt.max_piece_length;
+    for (std::size_t s = end; s-- > start;) {
+        if (fast && s + std::min(end - s, max_len) <= frame.change) {
+            double acc = 0.0;
+            const double* next = mant + s;
+            trie.common_prefix_search(bytes + s, end - s,
+                                      [&](std::size_t len, std::int32_t id) { acc += w[id] * next[len]; });
+            store_beta(acc, s, mant, expo, frame);
+        } else {
+            filter_slow_position(trie, wt, bytes, s, end, mant, expo, frame);
+        }
+    }
+}
+
+/// Marks a position whose edges were not recorded (the sampler walks the trie there again).
+inline constexpr std::uint32_t not_recorded = std::numeric_limits<std::uint32_t>::max();
+
+/// `suffix_filter` over one chunk [0, n) that also records every fast-path position's edges
+/// with their running sums (span[s] = [begin, end) in `records`), so that sampling needs no
+/// second trie walk: drawing a piece is then one uniform and a scan of a few doubles. Only
+/// for fast-mode weight tables. Records grow with the chunk (about 4 edges of 16 bytes per
+/// byte of text), so the sampler uses this for chunks up to `record_limit` bytes.
+inline constexpr std::size_t record_limit = std::size_t{1} << 18;
+
+inline void suffix_filter_recording(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
+                                    std::size_t n, double* mant, std::int64_t* expo, std::vector<edge_term>& records,
+                                    std::pair<std::uint32_t, std::uint32_t>* span) {
+    const double* w = wt.weight.data();
+    const std::size_t max_len = wt.max_piece_length;
+    filter_frame frame{expo[n], n};
+    std::size_t used = 0;
+    edge_term* rec = records.data();
+    std::size_t capacity = records.size();
+    for (std::size_t s = n; s-- > 0;) {
+        if (s + std::min(n - s, max_len) <= frame.change) {
+            if (capacity - used < max_len) {
+                records.resize(std::max(2 * capacity, used + max_len + 1024));
+                rec = records.data();
+                capacity = records.size();
+            }
+            double acc = 0.0;
+            const double* next = mant + s;
+            edge_term* out = rec + used;
+            trie.common_prefix_search(bytes + s, n - s, [&](std::size_t len, std::int32_t id) {
+                acc += w[id] * next[len];
+                *out++ = {acc, static_cast<std::uint32_t>(len), id};
+            });
+            const std::size_t stop = static_cast<std::size_t>(out - rec);
+            span[s] = {static_cast<std::uint32_t>(used), static_cast<std::uint32_t>(stop)};
+            used = stop;
+            store_beta(acc, s, mant, expo, frame);
+        } else {
+            span[s] = {not_recorded, not_recorded};
+            filter_slow_position(trie, wt, bytes, s, n, mant, expo, frame);
+        }
+    }
+}
+
+/// Draws the piece starting at t by walking the trie again: with probability
+/// w(p) * beta[t+len] / beta[t]. Returns the record of the chosen edge.
+template <class URBG>
+edge_term sample_step_rewalk(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
+                             std::size_t t, std::size_t end, const double* mant, const std::int64_t* expo,
+                             edge_term* terms, URBG& g) {
+    const double* w = wt.weight.data();
+    const std::int32_t* wx = wt.fast() ? nullptr : wt.weight_exp.data();
+    const std::int64_t base = expo[t];
+    std::size_t count = 0;
+    double total = 0.0;
+    trie.common_prefix_search(bytes + t, end - t, [&](std::size_t len, std::int32_t id) {
+        double term = w[id] * mant[t + len];
+        const std::int64_t d = expo[t + len] - base + (wx ? wx[id] : 0);
+        if (d != 0) term = scale_by_power_of_two(term, d);
+        total += term;
+        terms[count++] = {total, static_cast<std::uint32_t>(len), id};
+    });
+    // u < 1 makes threshold < total, so the scan stops at a piece with positive weight.
+    const double threshold = uniform_double(g) * total;
+    std::size_t i = 0;
+    while (i + 1 < count && terms[i].cumulative <= threshold) ++i;
+    return terms[i];
+}
+
+/// Draws a path through [start, end) given the filtered beta, calling f(start, length, id)
+/// for each piece in text order; one uniform_double(g) per piece. `terms` must hold
+/// max_piece_length entries. With `span` (from suffix_filter_recording), recorded positions
+/// are drawn from their records.
+template <class URBG, class F>
+void sample_path(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes, std::size_t start,
+                 std::size_t end, const double* mant, const std::int64_t* expo, edge_term* terms,
+                 const edge_term* records, const std::pair<std::uint32_t, std::uint32_t>* span, URBG& g, F&& f) {
     std::size_t t = start;
     while (t < end) {
-        const std::int64_t base = expo[t];
-        std::size_t count = 0;
-        double total = 0.0;
-        trie.common_prefix_search(bytes + t, end - t, [&](std::size_t len, std::int32_t id) {
-            double term = w[id] * mant[t + len];
-            const std::int64_t d = expo[t + len] - base + (wx ? wx[id] : 0);
-            if (d != 0) term = scale_by_power_of_two(term, d);
-            total += term;
-            terms[count++] = {total, static_cast<std::uint32_t>(len), id};
-        });
-        // u < 1 makes threshold < total, so the scan stops at a piece with positive weight.
-        const double threshold = uniform_double(g) * total;
-        std::size_t i = 0;
-        while (i + 1 < count && terms[i].cumulative <= threshold) ++i;
-        f(t, static_cast<std::size_t>(terms[i].length), terms[i].id);
-        t += terms[i].length;
+        if (span && span[t].first != not_recorded) {
+            const edge_term* r = records + span[t].first;
+            const std::size_t count = span[t].second - span[t].first;
+            const double threshold = uniform_double(g) * r[count - 1].cumulative;
+            // Counting the sums at or below the threshold instead of stopping at the first one
+            // above it: the choice is random, so a data-dependent exit would mispredict.
+            std::size_t i = 0;
+            for (std::size_t j = 0; j + 1 < count; ++j) i += r[j].cumulative <= threshold;
+            f(t, static_cast<std::size_t>(r[i].length), r[i].id);
+            t += r[i].length;
+        } else {
+            const edge_term e = sample_step_rewalk(trie, wt, bytes, t, end, mant, expo, terms, g);
+            f(t, static_cast<std::size_t>(e.length), e.id);
+            t += e.length;
+        }
     }
 }
 
@@ -321,6 +404,8 @@ public:
         std::vector<double> mantissa;
         std::vector<std::int64_t> exponent;
         std::vector<detail::edge_term> terms;
+        std::vector<detail::edge_term> records;
+        std::vector<std::pair<std::uint32_t, std::uint32_t>> span;
     };
 
     /// Binds a sampler to `tok` and `alpha`. Throws `argument_error` (errc::invalid_argument)
@@ -446,9 +531,16 @@ private:
         std::int64_t* expo = ws.exponent.data();
         mant[n] = 1.0;
         expo[n] = 0;
-        detail::filter_frame frame{0, n};
-        detail::suffix_filter(tok_->trie(), wt, bytes, 0, n, mant, expo, frame);
-        detail::sample_path(tok_->trie(), wt, bytes, 0, n, mant, expo, ws.terms.data(), g, f);
+        if (wt.fast() && n <= detail::record_limit) {
+            if (ws.span.size() < n + 1) ws.span.resize(n + 1);
+            detail::suffix_filter_recording(tok_->trie(), wt, bytes, n, mant, expo, ws.records, ws.span.data());
+            detail::sample_path(tok_->trie(), wt, bytes, 0, n, mant, expo, ws.terms.data(), ws.records.data(),
+                                ws.span.data(), g, f);
+        } else {
+            detail::filter_frame frame{0, n};
+            detail::suffix_filter(tok_->trie(), wt, bytes, 0, n, mant, expo, frame);
+            detail::sample_path(tok_->trie(), wt, bytes, 0, n, mant, expo, ws.terms.data(), nullptr, nullptr, g, f);
+        }
     }
 
     const tokenizer_type* tok_;

@@ -54,14 +54,17 @@ public:
         for (std::size_t id = model_type::first_piece_id; id < model_.vocab_size(); ++id)
             keys.emplace_back(model_.piece(static_cast<id_type>(id)), static_cast<std::int32_t>(id));
         trie_ = double_array_trie::build(std::move(keys));
-        // Viterbi's own copy of the trie: transition and score side by side in one 16-byte
-        // cell, so each step of a walk touches one cache line instead of two. Nodes where no
-        // piece ends score -inf, which never wins a strict comparison: no branch needed.
+        // Viterbi's own copy of the trie. A walk is a chain of dependent loads whose cost is
+        // the L1 misses along it (measured: the trie fits in L2, not in L1), so the cells the
+        // walk reads are kept at 8 bytes; scores sit in a parallel array that the walk itself
+        // never waits for. Nodes where no piece ends score -inf, which never wins a strict
+        // comparison, so no branch asks whether a piece ends here.
         cells_.resize(trie_.size());
+        node_scores_.resize(trie_.size());
         for (std::uint32_t node = 0; node < trie_.size(); ++node) {
             const std::int32_t v = trie_.value_at(node);
-            cells_[node] = {trie_.base_at(node), trie_.check_at(node),
-                            v >= 0 ? model_.score(static_cast<id_type>(v)) : -std::numeric_limits<score_type>::infinity()};
+            cells_[node] = {trie_.base_at(node), trie_.check_at(node)};
+            node_scores_[node] = v >= 0 ? model_.score(static_cast<id_type>(v)) : -std::numeric_limits<score_type>::infinity();
         }
         for (int b = 0; b < 256; ++b) {
             const char byte = static_cast<char>(b);
@@ -382,6 +385,7 @@ private:
         for (std::size_t i = 1; i <= n; ++i) best[i] = neg_inf;
         const auto* bytes = reinterpret_cast<const unsigned char*>(chunk.data());
         const cell* cells = cells_.data();
+        const score_type* scores = node_scores_.data();
         for (std::size_t s = 0; s < n; ++s) {
             const score_type base = best[s];
             std::uint32_t node = double_array_trie::root_node();
@@ -393,7 +397,7 @@ private:
                 // mispredict often. std::max keeps the old value on ties (strictly greater
                 // wins, the reference's rule) and the mask picks the matching back-pointer.
                 const score_type old = best[k + 1];
-                const score_type candidate = base + cells[node].score;
+                const score_type candidate = base + scores[node];
                 const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(candidate > old);
                 back[k + 1] = (make_back(k + 1 - s, node) & mask) | (back[k + 1] & ~mask);
                 best[k + 1] = std::max(old, candidate);
@@ -421,9 +425,9 @@ private:
     struct cell {
         std::uint32_t base;
         std::uint32_t check;
-        score_type score;
     };
-    std::vector<cell> cells_;  // by trie node
+    std::vector<cell> cells_;              // by trie node: a copy of the trie's transitions
+    std::vector<score_type> node_scores_;  // by trie node; -inf where no piece ends
     encode_options options_;
 };
 

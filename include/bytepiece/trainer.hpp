@@ -42,14 +42,13 @@ enum class train_phase {
 /// `step` says which step of spec §5 it belongs to.
 struct train_progress {
     train_phase phase = train_phase::count_ngrams;
-    std::uint64_t done = 0;   ///< units done in this phase or round
-    std::uint64_t total = 0;  ///< units in all, 0 if unknown (a range of texts in pass 1)
+    std::uint64_t done = 0;   ///< units done in this phase or round; equals `total` exactly once, at its end
+    std::uint64_t total = 0;  ///< units in all, 0 if unknown (a range of texts in pass 1) until its end
     unsigned round = 0;       ///< pruning round, 0 outside `prune_pieces`
     std::string_view step;    ///< what the round does, empty outside `prune_pieces`
 };
 
-/// Trainer settings. The defaults are the reference's, except `max_vocab_size`, which has no
-/// sensible default and must be set.
+/// Trainer settings; the defaults are the reference's.
 struct trainer_options {
     /// Longest n-gram of the language model used to propose pieces (1 to 32).
     std::size_t order = 6;
@@ -63,8 +62,8 @@ struct trainer_options {
     /// Cut every decimal digit (Unicode Nd) into a chunk of its own, so no piece holds one
     /// with other characters.
     bool isolate_digits = false;
-    /// Never start a piece inside a UTF-8 character, so every multi-byte piece is made of whole
-    /// characters.
+    /// Never let the n-gram segmentation start a piece at a UTF-8 continuation byte, so the
+    /// pieces it proposes are whole characters.
     bool ensure_unicode = true;
     /// Worker threads (0: one per hardware thread). The result does not depend on it.
     unsigned threads = 1;
@@ -76,6 +75,17 @@ struct trainer_options {
 /// passes over the text (n-gram counts, then segmentation with the n-gram model), then pruning
 /// of the pieces to each requested size. The corpus is streamed, never held in memory whole;
 /// memory grows with the number of distinct n-grams and pieces, not with the corpus.
+///
+/// Each text is cut like the reference's `normalize(text, 10000, isolate_digits)`: NFC, then
+/// chunks of at most 10,000 characters and 100 newlines (`detail::text_chunker`). Texts are
+/// expected to be UTF-8 (the reference takes Python strings); bytes that are not well-formed
+/// UTF-8 are kept as they are and count as one character each. Digits are Unicode 14's Nd, as
+/// in the reference's Python 3.11.
+///
+/// Threads: pass 1 shards the n-gram tables by their first two bytes (each thread scans every
+/// batch and counts its own keys, so memory is not multiplied by the thread count), pass 2 and
+/// the splitting of pieces share the work out and add up 64-bit integer counts. The result is
+/// the same for every thread count.
 ///
 /// Example:
 /// ```
@@ -217,6 +227,12 @@ private:
         options_.progress(p);
     }
 
+    // A report from inside a phase: `done == total` is kept for the one report at its end.
+    void report_partial(train_phase phase, std::uint64_t done, std::uint64_t total, unsigned round = 0,
+                        std::string_view step = {}) const {
+        report(phase, total && done >= total ? total - 1 : done, total, round, step);
+    }
+
     // One pass over the corpus: `source(data, end_text)` hands over raw text; it is normalized,
     // chunked, batched and consumed by `consume(worker, batch)` on the worker threads.
     template <class Source, class Consume>
@@ -232,7 +248,7 @@ private:
                     batch.input_done = consumed;
                     batch.seal();
                     submit(batch);
-                    report(phase, consumed, total);
+                    report_partial(phase, consumed, total);
                 }
             };
             source([&](std::string_view raw) {
@@ -315,7 +331,7 @@ private:
                 for (const std::uint32_t id : ids) counts[id] += items[i].second;
                 if (((i - lo) & 0xFFFF) == 0xFFFF) {
                     const std::uint64_t d = done.fetch_add(0x10000) + 0x10000;
-                    if (w == 0) report(train_phase::prune_pieces, d, items.size(), round, step);
+                    if (w == 0) report_partial(train_phase::prune_pieces, d, items.size(), round, step);
                 }
             }
         });

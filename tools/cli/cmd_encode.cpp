@@ -1,40 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece encode`, `tokenize` and `decode`.
+#include <bytepiece/random.hpp>
+#include <bytepiece/sampler.hpp>
 #include <bytepiece/tokenizer.hpp>
 
+#include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.hpp"
 
 namespace bytepiece_cli {
-namespace {
 
-const char* const escape_doc =
-    "Piece escaping (tokenize): pieces are separated by one space; inside a piece\n"
-    "  \\\\ is a backslash, \\s a space, \\n a newline, \\t a tab, \\r a carriage return,\n"
-    "  and \\xHH a byte that is not part of valid UTF-8. Everything else is written as is.\n";
-
-struct common_options {
-    std::string model;
-    bool raw = false;
-    std::vector<std::string> files;
-};
-
-common_options parse_common(std::vector<std::string>& argv) {
-    arguments args(argv);
-    common_options o;
-    o.model = args.value({"-m", "--model"});
-    o.raw = args.flag({"--raw"});
-    o.files = args.positional();
-    if (o.model.empty()) throw usage_error("missing -m MODEL");
-    if (o.files.empty()) o.files.push_back("-");
-    return o;
-}
-
-// Escapes one piece so that a line of pieces can be split back unambiguously.
+// Escapes one piece so that a line of pieces can be split back unambiguously (also used by
+// `nbest --pieces`, which declares it).
 void append_escaped(std::string_view piece, output& out) {
     static const char hex[] = "0123456789ABCDEF";
     const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
@@ -63,11 +46,65 @@ void append_escaped(std::string_view piece, output& out) {
     }
 }
 
+namespace {
+
+const char* const sampling_doc =
+    "Sampling (--alpha A with A >= 0): each chunk's segmentation is drawn at random with\n"
+    "  probability proportional to exp(A * its total score): A = 0 is uniform over all\n"
+    "  segmentations, large A approaches the deterministic output. The draws come from one\n"
+    "  splitmix64 generator seeded with --seed (default 0), used chunk by chunk in input order,\n"
+    "  and are the same on every platform. A negative A means deterministic encoding, as in\n"
+    "  BytePiece.\n";
+
+const char* const escape_doc =
+    "Piece escaping (tokenize): pieces are separated by one space; inside a piece\n"
+    "  \\\\ is a backslash, \\s a space, \\n a newline, \\t a tab, \\r a carriage return,\n"
+    "  and \\xHH a byte that is not part of valid UTF-8. Everything else is written as is.\n";
+
+struct common_options {
+    std::string model;
+    bool raw = false;
+    std::vector<std::string> files;
+    double alpha = -1;       // < 0: deterministic (Viterbi), as in BytePiece
+    std::uint64_t seed = 0;  // of the splitmix64 generator used when alpha >= 0
+};
+
+common_options parse_common(std::vector<std::string>& argv, bool sampling = false) {
+    arguments args(argv);
+    common_options o;
+    o.model = args.value({"-m", "--model"});
+    o.raw = args.flag({"--raw"});
+    if (sampling) {
+        const std::string alpha = args.value({"--alpha"});
+        if (!alpha.empty()) o.alpha = parse_double(alpha, "--alpha");
+        if (o.alpha > 1e6) throw usage_error("--alpha must be at most 1e6, got '" + alpha + "'");
+        const std::string seed = args.value({"--seed"});
+        if (!seed.empty()) {
+            // Whole numbers up to 2^64 - 1; parse_integer stops at 2^63 - 1.
+            char* end = nullptr;
+            errno = 0;
+            const unsigned long long v = std::strtoull(seed.c_str(), &end, 10);
+            if (seed[0] == '-' || *end != '\0' || errno == ERANGE)
+                throw usage_error("--seed must be a whole number from 0 to 18446744073709551615, got '" + seed + "'");
+            o.seed = static_cast<std::uint64_t>(v);
+        }
+    }
+    o.files = args.positional();
+    if (o.model.empty()) throw usage_error("missing -m MODEL");
+    if (o.files.empty()) o.files.push_back("-");
+    return o;
+}
+
 int run_encode(std::vector<std::string>& argv, bool pieces) {
-    const common_options o = parse_common(argv);
+    const common_options o = parse_common(argv, true);
     bytepiece::encode_options eo;
     eo.normalize = !o.raw;
     const auto tok = bytepiece::tokenizer::load(o.model, eo);
+    // One generator for the whole run, consumed chunk by chunk in input order, so the output
+    // equals the library's sample() of the concatenated input with splitmix64(seed).
+    std::optional<bytepiece::sampler> sampler;
+    if (o.alpha >= 0) sampler.emplace(tok, o.alpha);
+    bytepiece::splitmix64 rng(o.seed);
     output out;
     std::vector<std::uint32_t> ids;
     std::string normalized;
@@ -75,7 +112,8 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
         for_each_block(file, [&](std::string_view block) {
             bytepiece::for_each_chunk(tok.normalized_view(block, normalized), [&](std::string_view chunk) {
                 ids.clear();
-                tok.encode_chunk(chunk, ids);
+                if (sampler) sampler->sample_chunk(chunk, rng, ids);
+                else tok.encode_chunk(chunk, ids);
                 for (std::size_t i = 0; i < ids.size(); ++i) {
                     if (i) out.put(' ');
                     if (pieces) append_escaped(tok.model().piece(ids[i]), out);
@@ -140,24 +178,29 @@ int run_decode(std::vector<std::string>& argv) {
 
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk",
-    std::string("usage: bytepiece encode -m MODEL [--raw] [FILE...]\n\n"
+    std::string("usage: bytepiece encode -m MODEL [--raw] [--alpha A [--seed S]] [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
-                "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n"
-                "options:\n"
-                "  -m, --model MODEL  BytePiece JSON model file\n"
-                "  --raw              do not normalize: segment the input bytes as they are\n"
-                "  -h, --help         this text\n"),
+                "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
+        sampling_doc +
+        "\noptions:\n"
+        "  -m, --model MODEL  BytePiece JSON model file\n"
+        "  --raw              do not normalize: segment the input bytes as they are\n"
+        "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
+        "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
+        "  -h, --help         this text\n",
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
 const registrar tokenize_command("tokenize", {
     "split text into pieces, one line of escaped pieces per chunk",
-    std::string("usage: bytepiece tokenize -m MODEL [--raw] [FILE...]\n\n"
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--alpha A [--seed S]] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
-        escape_doc +
+        escape_doc + "\n" + sampling_doc +
         "\noptions:\n"
         "  -m, --model MODEL  BytePiece JSON model file\n"
         "  --raw              do not normalize: segment the input bytes as they are\n"
+        "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
+        "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
         "  -h, --help         this text\n",
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 

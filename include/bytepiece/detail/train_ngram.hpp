@@ -59,14 +59,17 @@ inline std::uint64_t packed_prefix(std::uint64_t key, std::size_t length) noexce
     return load_packed(b, length);
 }
 
-/// Which of `shards` threads owns a key with this hash (high bits; the tables use the low ones).
-inline unsigned shard_of(std::uint64_t hash, unsigned shards) noexcept {
-    return static_cast<unsigned>(((hash >> 32) * shards) >> 32);
+/// Which of `shards` threads counts the n-grams (of 2 bytes or more) that start with the bytes
+/// `p[0]`, `p[1]`. Sharding by the first two bytes lets each thread skip the other threads'
+/// positions without hashing them, and keeps every n-gram in the same shard as its prefixes.
+inline unsigned shard_of(const unsigned char* p, unsigned shards) noexcept {
+    const std::uint32_t h = (static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8) * 0x9E3779B1u;
+    return static_cast<unsigned>((static_cast<std::uint64_t>(h) * shards) >> 32);
 }
 
-/// The n-gram counts one pass-1 thread owns: table j counts the j-byte substrings whose hash
-/// falls in this thread's shard. Table 0 (positions) and table 1 (bytes) are small arrays kept
-/// by shard 0 only.
+/// The n-gram counts one pass-1 thread owns: table j counts the j-byte substrings whose first
+/// two bytes fall in this thread's shard (see `shard_of`). Table 0 (positions) and table 1
+/// (bytes) are small arrays kept by shard 0 only.
 struct ngram_shard {
     std::vector<packed_count_table> packed;  // index j, 2 <= j <= min(order, 8)
     std::vector<count_table> wide;           // index j, 9 <= j <= order
@@ -102,12 +105,12 @@ inline void count_ngrams(const text_batch& batch, ngram_shard& shard, unsigned i
         };
         for (std::size_t i = start; i < end; ++i) {
             const std::size_t avail = end - i;
-            const std::size_t jmax = std::min(packed_max, avail);
             const unsigned char* p = data + i;
+            if (avail < 2 || (shards > 1 && shard_of(p, shards) != index)) continue;
+            const std::size_t jmax = std::min(packed_max, avail);
             for (std::size_t j = 2; j <= jmax; ++j) {
                 const std::uint64_t key = load_packed(p, j);
                 const std::uint64_t h = hash_packed(key);
-                if (shards > 1 && shard_of(h, shards) != index) continue;
                 shard.packed[j].prefetch(h);
                 keys[pending] = key;
                 hashes[pending] = h;
@@ -117,9 +120,7 @@ inline void count_ngrams(const text_batch& batch, ngram_shard& shard, unsigned i
             if (pending + packed_ngram_bytes > group) flush();
             for (std::size_t j = packed_ngram_bytes + 1; j <= order && j <= avail; ++j) {
                 const std::string_view key(reinterpret_cast<const char*>(p), j);
-                const std::uint64_t h = hash_bytes(key);
-                if (shards > 1 && shard_of(h, shards) != index) continue;
-                shard.wide[j].add_hashed(key, h);
+                shard.wide[j].add_hashed(key, hash_bytes(key));
             }
         }
         flush();
@@ -156,7 +157,6 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
             c1[b] = 1;
             ++c0;
         }
-    const unsigned nshards = static_cast<unsigned>(shards.size());
     ngram_model m;
     m.order = order;
     m.ensure_unicode = ensure_unicode;
@@ -173,19 +173,22 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
         const unsigned char byte = static_cast<unsigned char>(b);
         add(&byte, 1, trainer_log(c1[b]) - log_c0);
     }
-    auto prefix_count_packed = [&](std::uint64_t key, std::size_t length) -> std::uint64_t {
-        // count of the first length - 1 bytes
-        if (length == 2) return c1[key & 0xFF];
+    // The count of the first length - 1 bytes of a key: in table 1, or in the key's own shard.
+    auto prefix_count_packed = [&](const ngram_shard& s, std::uint64_t key, std::size_t length) -> std::uint64_t {
+        if (length == 2) {
+            unsigned char first;
+            std::memcpy(&first, &key, 1);
+            return c1[first];
+        }
         const std::uint64_t prefix = packed_prefix(key, length - 1);
-        const std::uint64_t h = hash_packed(prefix);
-        return shards[nshards > 1 ? shard_of(h, nshards) : 0].packed[length - 1].find(prefix, h);
+        return s.packed[length - 1].find(prefix, hash_packed(prefix));
     };
     const std::size_t packed_max = std::min(order, packed_ngram_bytes);
     for (std::size_t j = 2; j <= packed_max; ++j) {
         for (auto& s : shards) {
             s.packed[j].for_each([&](std::uint64_t key, std::uint64_t count) {
                 if (count < min_count) return;
-                const std::uint64_t parent = prefix_count_packed(key, j);
+                const std::uint64_t parent = prefix_count_packed(s, key, j);
                 unsigned char bytes[8];
                 std::memcpy(bytes, &key, 8);
                 add(bytes, j, trainer_log(count) - trainer_log(parent));
@@ -203,11 +206,9 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
                 const std::string_view prefix = key.substr(0, j - 1);
                 if (j - 1 <= packed_ngram_bytes) {
                     const std::uint64_t pk = load_packed_bytes(prefix);
-                    const std::uint64_t h = hash_packed(pk);
-                    parent = shards[nshards > 1 ? shard_of(h, nshards) : 0].packed[j - 1].find(pk, h);
+                    parent = s.packed[j - 1].find(pk, hash_packed(pk));
                 } else {
-                    const std::uint64_t h = hash_bytes(prefix);
-                    parent = shards[nshards > 1 ? shard_of(h, nshards) : 0].wide[j - 1].find(prefix, h);
+                    parent = s.wide[j - 1].find(prefix, hash_bytes(prefix));
                 }
                 add(key.data(), j, trainer_log(count) - trainer_log(parent));
             });
