@@ -12,7 +12,9 @@ class ratio_reporter : public benchmark::ConsoleReporter {
 public:
     void ReportRuns(const std::vector<Run>& runs) override {
         for (const auto& r : runs) {
-            if (r.error_occurred || r.run_type != Run::RT_Iteration) continue;
+            // Single runs, or with --benchmark_repetitions the median of the repetitions.
+            const bool usable = r.run_type == Run::RT_Iteration || (r.run_type == Run::RT_Aggregate && r.aggregate_name == "median");
+            if (r.error_occurred || !usable) continue;
             auto it = r.counters.find("bytes_per_second");
             if (it != r.counters.end()) bench::results::get().record(r.run_name.function_name, it->second.value);
         }

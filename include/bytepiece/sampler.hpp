@@ -269,13 +269,15 @@ inline void suffix_filter(const double_array_trie& trie, const weight_table& wt,
 /// Marks a position whose edges were not recorded (the sampler walks the trie there again).
 inline constexpr std::uint32_t not_recorded = std::numeric_limits<std::uint32_t>::max();
 
+/// Longest chunk whose edges the sampler records. Records take about 4 edges of 16 bytes per
+/// byte of text, so this bounds the scratch memory near 16 MiB; longer chunks are sampled by
+/// walking the trie again, with identical results.
+inline constexpr std::size_t record_limit = std::size_t{1} << 18;
+
 /// `suffix_filter` over one chunk [0, n) that also records every fast-path position's edges
 /// with their running sums (span[s] = [begin, end) in `records`), so that sampling needs no
 /// second trie walk: drawing a piece is then one uniform and a scan of a few doubles. Only
-/// for fast-mode weight tables. Records grow with the chunk (about 4 edges of 16 bytes per
-/// byte of text), so the sampler uses this for chunks up to `record_limit` bytes.
-inline constexpr std::size_t record_limit = std::size_t{1} << 18;
-
+/// for fast-mode weight tables.
 inline void suffix_filter_recording(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
                                     std::size_t n, double* mant, std::int64_t* expo, std::vector<edge_term>& records,
                                     std::pair<std::uint32_t, std::uint32_t>* span) {

@@ -146,4 +146,8 @@ private:
     std::string buf_;
 };
 
+/// Writes a piece escaped so that a line of pieces splits back unambiguously at spaces: `\\`,
+/// `\s`, `\n`, `\t`, `\r`, and `\xHH` for bytes that are not valid UTF-8 (cmd_encode.cpp).
+void append_escaped(std::string_view piece, output& out);
+
 }  // namespace bytepiece_cli

@@ -16,8 +16,7 @@
 
 namespace bytepiece_cli {
 
-// Escapes one piece so that a line of pieces can be split back unambiguously (also used by
-// `nbest --pieces`, which declares it).
+// Declared in cli.hpp: `tokenize` and `nbest --pieces` share it.
 void append_escaped(std::string_view piece, output& out) {
     static const char hex[] = "0123456789ABCDEF";
     const auto* p = reinterpret_cast<const unsigned char*>(piece.data());

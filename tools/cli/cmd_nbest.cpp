@@ -11,9 +11,6 @@
 #include "cli.hpp"
 
 namespace bytepiece_cli {
-
-void append_escaped(std::string_view piece, output& out);  // cmd_encode.cpp
-
 namespace {
 
 // Shortest decimal that reads back as the same double (std::to_chars), so scores are exact
