@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "bytepiece/chunking.hpp"
@@ -99,7 +100,7 @@ public:
 
     /// Segments `count` chunks and appends the ids of all of them, in chunk order, to `out`.
     /// `K` lanes and `D` branch-free steps per position; the defaults are the measured best.
-    template <int K = 4, int D = 4>
+    template <int K = 4, int D = 4, int E = 2>
     void encode_chunks(const std::string_view* chunks, std::size_t count, std::vector<Id>& out,
                        workspace& ws) const {
         static_assert(K >= 1 && K <= 16 && D >= 1 && D <= 16, "lane_viterbi: K in [1, 16], D in [1, 16]");
@@ -110,13 +111,13 @@ public:
             // the end of each block, which costs about K/2 chunks of single-lane work per block.
             std::size_t end = c, bytes = 0;
             while (end < count && (end == c || bytes + chunks[end].size() <= block_bytes)) bytes += chunks[end++].size();
-            run_block<K, D>(chunks + c, end - c, out, ws);
+            run_block<K, D, E>(chunks + c, end - c, out, ws);
             c = end;
         }
     }
 
     /// Cuts `text` into chunks (`for_each_chunk`) and appends the ids of all of them.
-    template <int K = 4, int D = 4>
+    template <int K = 4, int D = 4, int E = 2>
     void encode_text(std::string_view text, std::vector<Id>& out, workspace& ws) const {
         ws.pending.clear();
         std::size_t bytes = 0;
@@ -124,17 +125,17 @@ public:
             ws.pending.push_back(chunk);
             bytes += chunk.size();
             if (bytes >= block_bytes) {
-                encode_chunks<K, D>(ws.pending.data(), ws.pending.size(), out, ws);
+                encode_chunks<K, D, E>(ws.pending.data(), ws.pending.size(), out, ws);
                 ws.pending.clear();
                 bytes = 0;
             }
         });
-        encode_chunks<K, D>(ws.pending.data(), ws.pending.size(), out, ws);
+        encode_chunks<K, D, E>(ws.pending.data(), ws.pending.size(), out, ws);
     }
 
     /// One chunk on one lane (fixed-depth steps, then the bounded end): for a text that is one
     /// long chunk, where there is nothing to run beside it.
-    template <int D = 4>
+    template <int D = 4, int E = 2>
     void encode_one(std::string_view chunk, std::vector<Id>& out, workspace& ws) const {
         const std::size_t n = chunk.size();
         if (n == 0) return;
@@ -142,7 +143,7 @@ public:
         if (ws.back.size() < n + 1) ws.back.resize(n + 1);
         lane ln{};
         start(ln, chunk, ws.single_best.data(), ws.back.data(), D);
-        finish<D>(ln);
+        finish<D, E>(ln);
         emit(ws.back.data(), n, out);
     }
 
@@ -162,6 +163,10 @@ private:
         Score* best;
         std::uint32_t* back;
         std::size_t s, n, fast_end;  // fast positions are s < fast_end: s + D - 1 < n
+        // The continuation slot: one walk still alive after its D fixed steps, carried on E
+        // steps per position. `c_diff` nonzero means the slot is empty (its walk died).
+        std::size_t c_s, c_k;  // the walk's start, and the next byte it reads
+        std::uint32_t c_node, c_diff;
     };
 
     static bool is_node(const double_array_trie& t, std::uint32_t i) {
@@ -178,6 +183,47 @@ private:
         ln.back = back;
         best[0] = 0;
         std::fill(best + 1, best + ln.n + 1, -std::numeric_limits<Score>::infinity());
+        ln.c_s = ln.c_k = 0;
+        ln.c_node = 0;
+        ln.c_diff = 1;
+    }
+
+    // The two selects of the hot loop. Both are data-dependent and unpredictable, and GCC turns
+    // plain ternaries (and even mask arithmetic) back into branches, which is exactly what the
+    // fixed-depth loop exists to avoid; on x86-64 they are therefore pinned to cmov. The
+    // portable fallback hides the mask from the optimizer with an empty asm where it can.
+    static std::uint32_t select_if_zero(std::uint32_t v, std::uint32_t if_zero, std::uint32_t otherwise) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        std::uint32_t r = if_zero;
+        __asm__("testl %[v], %[v]\n\tcmovnzl %[o], %[r]" : [r] "+r"(r) : [v] "r"(v), [o] "r"(otherwise) : "cc");
+        return r;
+#else
+        std::uint32_t m = 0u - static_cast<std::uint32_t>(v == 0);
+        opaque(m);
+        return (if_zero & m) | (otherwise & ~m);
+#endif
+    }
+    // `a > b ? x : y` (false when unordered, as the scalar comparison is).
+    static std::uint32_t select_if_greater(Score a, Score b, std::uint32_t x, std::uint32_t y) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if constexpr (std::is_same_v<Score, double>) {
+            __asm__("ucomisd %[b], %[a]\n\tcmoval %[x], %[y]" : [y] "+r"(y) : [a] "x"(a), [b] "x"(b), [x] "r"(x) : "cc");
+            return y;
+        } else if constexpr (std::is_same_v<Score, float>) {
+            __asm__("ucomiss %[b], %[a]\n\tcmoval %[x], %[y]" : [y] "+r"(y) : [a] "x"(a), [b] "x"(b), [x] "r"(x) : "cc");
+            return y;
+        }
+#endif
+        std::uint32_t m = 0u - static_cast<std::uint32_t>(a > b);
+        opaque(m);
+        return (x & m) | (y & ~m);
+    }
+    static void opaque(std::uint32_t& v) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        __asm__("" : "+r"(v));
+#else
+        (void)v;
+#endif
     }
 
     // The D branch-free steps of one position. `t`, `b`, `bk` point at the position's byte,
@@ -188,8 +234,9 @@ private:
         const cell* cells = cells_.data();
         const Score* scores = scores_.data();
         const Score base = b[0];
+        const std::uint32_t dead = dead_;  // a local, or every store would force a reload
         std::uint32_t node = double_array_trie::root_node();
-        std::uint32_t live = ~0u;
+        std::uint32_t diff = 0;  // nonzero once a check has failed: the walk is dead
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
 #elif defined(__clang__)
@@ -197,16 +244,16 @@ private:
 #endif
         for (int j = 0; j < D; ++j) {
             const std::uint32_t next = cells[node].base + t[j];
-            live &= 0u - static_cast<std::uint32_t>(cells[next].check == node);
+            diff |= cells[next].check ^ node;
             node = next;
             // The index, not the score, is selected, so a dead walk reads the -inf cell.
-            const std::uint32_t idx = (next & live) | (dead_ & ~live);
+            const std::uint32_t idx = select_if_zero(diff, next, dead);
             const Score old = b[j + 1];
             const Score candidate = base + scores[idx];
-            const std::uint32_t gt = 0u - static_cast<std::uint32_t>(candidate > old);
-            bk[j + 1] = (idx & gt) | (bk[j + 1] & ~gt);
+            bk[j + 1] = select_if_greater(candidate, old, idx, bk[j + 1]);
             b[j + 1] = std::max(old, candidate);
         }
+        const std::uint32_t live = diff == 0;
         alive = live;
         return node;
     }
@@ -228,22 +275,90 @@ private:
         }
     }
 
-    template <int D>
-    void step(lane& ln, std::size_t s) const {
-        std::uint32_t alive;
-        const std::uint32_t node = fixed_steps<D>(ln.text + s, ln.best + s, ln.back + s, alive);
-        if (alive) walk_rest(ln, s, s + D, node);
+    // E more branch-free steps of the slot's walk. Near the chunk's end the byte index is
+    // clamped and the walk killed, so nothing past the chunk is read and a dead step relaxes
+    // with -inf, which changes nothing.
+    template <int E>
+    void continue_slot(lane& ln) const {
+        const cell* cells = cells_.data();
+        const Score* scores = scores_.data();
+        const std::uint32_t dead = dead_;
+        const Score base = ln.best[ln.c_s];
+        const std::size_t last = ln.n - 1;
+        std::uint32_t node = ln.c_node, diff = ln.c_diff;
+        std::size_t k = ln.c_k;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 16
+#elif defined(__clang__)
+#pragma clang loop unroll(full)
+#endif
+        for (int j = 0; j < E; ++j, ++k) {
+            const std::size_t pos = min_index(k, last);
+            diff |= static_cast<std::uint32_t>(k > last);
+            const std::uint32_t next = cells[node].base + ln.text[pos];
+            diff |= cells[next].check ^ node;
+            node = next;
+            const std::uint32_t idx = select_if_zero(diff, next, dead);
+            const Score old = ln.best[pos + 1];
+            const Score candidate = base + scores[idx];
+            ln.back[pos + 1] = select_if_greater(candidate, old, idx, ln.back[pos + 1]);
+            ln.best[pos + 1] = std::max(old, candidate);
+        }
+        ln.c_node = node;
+        ln.c_diff = diff;
+        ln.c_k = k;
     }
 
-    // Runs a lane to the end of its chunk: fixed-depth positions, then the last D - 1 positions
-    // with a bounded loop, since a fixed walk there would read past the chunk.
-    template <int D>
+    static std::size_t min_index(std::size_t a, std::size_t b) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        __asm__("cmpq %[b], %[a]\n\tcmovaq %[b], %[a]" : [a] "+r"(a) : [b] "r"(b) : "cc");
+        return a;
+#else
+        return a < b ? a : b;
+#endif
+    }
+
+    // One fast position. Ordering argument (why strict ">" stays exact): the slot's walk from
+    // s0 has always relaxed every end up to s + D - 1 + E before position s runs, and a walk
+    // that is still alive only ever relaxes ends beyond all those that later (shorter) walks
+    // have touched, so each end still receives its edges longest first.
+    template <int D, int E>
+    void step(lane& ln, std::size_t s) const {
+        if constexpr (E > 0) continue_slot<E>(ln);
+        std::uint32_t alive;
+        const std::uint32_t node = fixed_steps<D>(ln.text + s, ln.best + s, ln.back + s, alive);
+        if constexpr (E > 0) {
+            // Rare: two walks alive at once. The older one is finished with the branchy loop
+            // (its ends lie beyond s + D, so the order argument above still holds).
+            if (alive & static_cast<std::uint32_t>(ln.c_diff == 0)) {
+                walk_rest(ln, ln.c_s, ln.c_k, ln.c_node);
+                ln.c_diff = 1;
+            }
+            std::uint32_t m = 0u - alive;
+            opaque(m);
+            const std::size_t m64 = static_cast<std::size_t>(0) - static_cast<std::size_t>(m & 1u);
+            ln.c_node = (node & m) | (ln.c_node & ~m);
+            ln.c_diff &= ~m;
+            ln.c_s = (s & m64) | (ln.c_s & ~m64);
+            ln.c_k = ((s + D) & m64) | (ln.c_k & ~m64);
+        } else {
+            if (alive) walk_rest(ln, s, s + D, node);
+        }
+    }
+
+    template <int D, int E>
     void finish(lane& ln) const {
-        for (; ln.s < ln.fast_end; ++ln.s) step<D>(ln, ln.s);
+        for (; ln.s < ln.fast_end; ++ln.s) step<D, E>(ln, ln.s);
+        flush_slot(ln);
         for (; ln.s < ln.n; ++ln.s) walk_rest(ln, ln.s, ln.s, double_array_trie::root_node());
     }
 
-    template <int K, int D>
+    void flush_slot(lane& ln) const {
+        if (ln.c_diff == 0) walk_rest(ln, ln.c_s, ln.c_k, ln.c_node);
+        ln.c_diff = 1;
+    }
+
+    template <int K, int D, int E>
     void run_block(const std::string_view* chunks, std::size_t count, std::vector<Id>& out, workspace& ws) const {
         ws.offset.resize(count + 1);
         std::size_t total = 0;
@@ -277,31 +392,19 @@ private:
                 // no branch but its own counter.
                 std::size_t m = lanes[0].fast_end - lanes[0].s;
                 for (int l = 1; l < K; ++l) m = std::min(m, lanes[l].fast_end - lanes[l].s);
-                const unsigned char* t[K];
-                Score* b[K];
-                std::uint32_t* bk[K];
-                for (int l = 0; l < K; ++l) {
-                    t[l] = lanes[l].text + lanes[l].s;
-                    b[l] = lanes[l].best + lanes[l].s;
-                    bk[l] = lanes[l].back + lanes[l].s;
-                }
                 for (std::size_t i = 0; i < m; ++i) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC unroll 16
 #elif defined(__clang__)
 #pragma clang loop unroll(full)
 #endif
-                    for (int l = 0; l < K; ++l) {
-                        std::uint32_t alive;
-                        const std::uint32_t node = fixed_steps<D>(t[l] + i, b[l] + i, bk[l] + i, alive);
-                        if (alive) walk_rest(lanes[l], lanes[l].s + i, lanes[l].s + i + D, node);
-                    }
+                    for (int l = 0; l < K; ++l) step<D, E>(lanes[l], lanes[l].s + i);
                 }
                 bool drained = false;
                 for (int l = 0; l < K; ++l) lanes[l].s += m;
                 for (int l = 0; l < K; ++l) {
                     if (lanes[l].s < lanes[l].fast_end) continue;
-                    finish<D>(lanes[l]);
+                    finish<D, E>(lanes[l]);
                     if (!refill(lanes[l])) {
                         // No chunk left: the other lanes finish on their own below.
                         lanes[l] = lanes[--active];
@@ -312,7 +415,7 @@ private:
                 if (drained) break;
             }
         }
-        for (int l = 0; l < active; ++l) finish<D>(lanes[l]);
+        for (int l = 0; l < active; ++l) finish<D, E>(lanes[l]);
 
         for (std::size_t i = 0; i < count; ++i) emit(ws.back.data() + ws.offset[i], chunks[i].size(), out);
     }
