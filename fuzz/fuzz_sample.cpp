@@ -71,8 +71,5 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<std::uint32_t> by_chunk;
     bytepiece::for_each_chunk(normalized, [&](std::string_view chunk) { s.sample_chunk(chunk, g2, by_chunk); });
     FUZZ_CHECK(by_chunk == ids);
-
-    // At an alpha so large that only the best segmentation has weight, sampling is encode,
-    // unless ties make several segmentations equally good (then any of them may come out).
     return 0;
 }

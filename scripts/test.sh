@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: a Release build with warnings as errors, then the same
-# suite under AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing packages first.
+# Builds and runs the whole test suite: a Release build with warnings as errors, the
+# multi-threaded test under ThreadSanitizer, then the whole suite again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing packages first.
 #   scripts/test.sh            (BYTEPIECE_SHARED_DIR=... to point at another shared folder)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,6 +16,10 @@ cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release "${common[@]}" >/dev/null
 cmake --build build/release -j"$jobs"
 ctest --test-dir build/release --output-on-failure -j"$jobs"
 
+echo "== ThreadSanitizer: one tokenizer, sampler and trainer shared by several threads"
+scripts/tsan.sh
+
+# Last, so that CTest's summary closes the output.
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build/asan -j"$jobs"

@@ -355,7 +355,7 @@ TEST_CASE("a huge key that is not base64 is rejected with a short message", "[ha
 
 // --- Findings for files this test does not own ------------------------------------------------
 
-TEST_CASE("shape errors name the file once", "[hardening][model][!mayfail]") {
+TEST_CASE("shape errors name the file once", "[hardening][model]") {
     // detail/model_json.hpp: model_sax::element() builds "source: ..." and hands it to fail(),
     // which prefixes the source again: "[bytepiece.model.2] m.json: m.json: key ...".
     for (const std::string json : {"[]", "{\"QQ==\":{}}", "{\"QQ==\":[3,\"A\",1,2]}", "{\"QQ==\":[\"3\",\"A\",1]}"}) {

@@ -183,6 +183,9 @@ private:
         }
         if (m.bytes_.size() > std::numeric_limits<std::uint32_t>::max())
             BYTEPIECE_THROW(model_error(errc::model_too_large, src + ": pieces total more than 4 GiB"));
+        // Duplicates first: a repeated key is the more specific diagnosis than a byte that is
+        // missing because its slot was taken by the repeat.
+        m.check_duplicates(src);
         if (require_all_bytes) {
             for (int b = 0; b < 256; ++b)
                 if (!have_byte[b]) {
@@ -194,7 +197,6 @@ private:
         }
         m.total_ = total;
         m.rescore();
-        m.check_duplicates(src);
         return m;
     }
 

@@ -138,7 +138,7 @@ private:
             case state::want_end: where = "the array must have exactly 3 elements"; break;
             case state::done: where = "nothing may follow the top-level object"; break;
         }
-        std::string msg = std::string(source_) + ": ";
+        std::string msg;  // fail() prefixes the source
         if (state_ != state::start && state_ != state::done && !out_.empty())
             msg += "key \"" + printable(key_) + "\": ";
         msg += where + ", found " + what;
