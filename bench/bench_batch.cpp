@@ -103,23 +103,19 @@ void bm_batch_sentencepiece(benchmark::State& state, const sentencepiece::Senten
 #endif
 
 void register_batch() {
-    for (const auto& m : bench::model_paths()) {
-        if (!bench::file_exists(m)) continue;
-        for (const auto& c : bench::corpus_paths()) {
-            if (!bench::file_exists(c)) continue;
-            // 1 thread before 2, so the 2-thread rows find the 1-thread rates.
-            for (std::size_t threads : {1, 2}) {
-                const std::string row = row_name(threads, m, c);
-                benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_batch, m, c, threads)
-                    ->Unit(benchmark::kMillisecond)->UseRealTime();
+    bench::for_each_model_and_corpus([](const std::string& m, const std::string& c) {
+        // 1 thread before 2, so the 2-thread rows find the 1-thread rates.
+        for (std::size_t threads : {1, 2}) {
+            const std::string row = row_name(threads, m, c);
+            benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_batch, m, c, threads)
+                ->Unit(benchmark::kMillisecond)->UseRealTime();
 #if BYTEPIECE_HAVE_SENTENCEPIECE
-                if (const auto* sp = bench::sentencepiece_for(m))
-                    benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_batch_sentencepiece, sp, m, c, threads)
-                        ->Unit(benchmark::kMillisecond)->UseRealTime();
+            if (const auto* sp = bench::sentencepiece_for(m))
+                benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_batch_sentencepiece, sp, m, c, threads)
+                    ->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
-            }
         }
-    }
+    });
 }
 
 const bench::registrar batch_rows(register_batch);

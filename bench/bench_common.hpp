@@ -27,20 +27,26 @@ inline std::string shared_dir() {
     return BYTEPIECE_SHARED_DIR;
 }
 
+/// The comma-separated paths in environment variable `name`; empty if unset or empty.
+inline std::vector<std::string> env_list(const char* name) {
+    std::vector<std::string> out;
+    const char* env = std::getenv(name);
+    if (!env) return out;
+    const std::string s = env;
+    for (std::size_t p = 0; p <= s.size();) {
+        std::size_t q = s.find(',', p);
+        if (q == std::string::npos) q = s.size();
+        if (q > p) out.push_back(s.substr(p, q - p));
+        p = q + 1;
+    }
+    return out;
+}
+
 /// The models benchmarked by default; $BYTEPIECE_BENCH_MODELS (comma-separated paths to JSON
 /// models) replaces them, which is how the README's main job benchmarks a freshly trained model.
 inline std::vector<std::string> model_paths() {
-    std::vector<std::string> out;
-    if (const char* env = std::getenv("BYTEPIECE_BENCH_MODELS"); env && *env) {
-        std::string s = env;
-        for (std::size_t p = 0; p <= s.size();) {
-            std::size_t q = s.find(',', p);
-            if (q == std::string::npos) q = s.size();
-            if (q > p) out.push_back(s.substr(p, q - p));
-            p = q + 1;
-        }
-        return out;
-    }
+    std::vector<std::string> out = env_list("BYTEPIECE_BENCH_MODELS");
+    if (!out.empty()) return out;
     for (const char* m : {"bytepiece.eu.plus.40k", "bytepiece.eu.plus.160k"})
         out.push_back(shared_dir() + "/models/" + m + ".model");
     return out;
@@ -48,17 +54,8 @@ inline std::vector<std::string> model_paths() {
 
 /// Corpus files benchmarked; $BYTEPIECE_BENCH_CORPORA (comma-separated paths) replaces them.
 inline std::vector<std::string> corpus_paths() {
-    std::vector<std::string> out;
-    if (const char* env = std::getenv("BYTEPIECE_BENCH_CORPORA"); env && *env) {
-        std::string s = env;
-        for (std::size_t p = 0; p <= s.size();) {
-            std::size_t q = s.find(',', p);
-            if (q == std::string::npos) q = s.size();
-            if (q > p) out.push_back(s.substr(p, q - p));
-            p = q + 1;
-        }
-        return out;
-    }
+    std::vector<std::string> out = env_list("BYTEPIECE_BENCH_CORPORA");
+    if (!out.empty()) return out;
     for (const char* c : {"zh", "en", "code", "mixed"}) out.push_back(shared_dir() + "/corpus/" + c + ".txt");
     return out;
 }
@@ -76,6 +73,17 @@ inline bool file_exists(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (f) std::fclose(f);
     return f != nullptr;
+}
+
+/// Calls `f(model_path, corpus_path)` for every benchmarked model and corpus that exist, in
+/// order: the row grid every throughput benchmark registers.
+template <class F>
+void for_each_model_and_corpus(F&& f) {
+    for (const auto& m : model_paths()) {
+        if (!file_exists(m)) continue;
+        for (const auto& c : corpus_paths())
+            if (file_exists(c)) f(m, c);
+    }
 }
 
 /// Loads (once) and returns a corpus file's bytes.

@@ -68,19 +68,15 @@ void bm_sample_sentencepiece(benchmark::State& state, const sentencepiece::Sente
 #endif
 
 void register_sample() {
-    for (const auto& m : bench::model_paths()) {
-        if (!bench::file_exists(m)) continue;
-        for (const auto& c : bench::corpus_paths()) {
-            if (!bench::file_exists(c)) continue;
-            const std::string row = "sample/" + bench::stem(m) + "/" + bench::stem(c);
-            benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_sample, m, c)->Unit(benchmark::kMillisecond)->UseRealTime();
+    bench::for_each_model_and_corpus([](const std::string& m, const std::string& c) {
+        const std::string row = "sample/" + bench::stem(m) + "/" + bench::stem(c);
+        benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_sample, m, c)->Unit(benchmark::kMillisecond)->UseRealTime();
 #if BYTEPIECE_HAVE_SENTENCEPIECE
-            if (const auto* sp = bench::sentencepiece_for(m))
-                benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_sample_sentencepiece, sp, c)
-                    ->Unit(benchmark::kMillisecond)->UseRealTime();
+        if (const auto* sp = bench::sentencepiece_for(m))
+            benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_sample_sentencepiece, sp, c)
+                ->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
-        }
-    }
+    });
 }
 
 const bench::registrar sample_rows(register_sample);

@@ -11,32 +11,10 @@
 
 namespace {
 
-struct result {
-    int status;
-    std::string out;
-};
-
-// Runs a shell command line, capturing stdout (stderr is folded in with 2>&1 when asked).
-result run(const std::string& command) {
-    result r{-1, {}};
-    std::FILE* p = popen(command.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[65536];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-std::string cli() {
-#ifdef BYTEPIECE_CLI_PATH
-    return BYTEPIECE_CLI_PATH;
-#else
-    return "";
-#endif
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+using test_support::cli;
+using test_support::command_result;
+using test_support::quote;
+using test_support::run;
 
 }  // namespace
 
@@ -87,7 +65,7 @@ TEST_CASE("CLI errors are one line with exit status 2", "[cli][errors]") {
     if (cli().empty()) return;
     const std::string model = test_support::scratch_path("cli_err.model");
     test_support::make_model({}).save(model);
-    auto one_line = [](const result& r) {
+    auto one_line = [](const command_result& r) {
         return !r.out.empty() && r.out.find('\n') == r.out.size() - 1;
     };
     const auto missing_model = run(quote(cli()) + " encode -m /nonexistent.model 2>&1 </dev/null");

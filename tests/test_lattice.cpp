@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using ids_t = std::vector<std::uint32_t>;
@@ -143,35 +145,6 @@ const std::vector<std::string>& short_texts() {
     return texts;
 }
 
-// Regularized upper incomplete gamma Q(a, x) (series below a + 1, Lentz continued fraction above).
-double gamma_q(double a, double x) {
-    if (x <= 0) return 1.0;
-    const double log_prefix = -x + a * std::log(x) - std::lgamma(a);
-    if (x < a + 1) {
-        double term = 1.0 / a, sum = term;
-        for (int n = 1; n < 1000000; ++n) {
-            term *= x / (a + n);
-            sum += term;
-            if (term < sum * 1e-17) break;
-        }
-        return 1.0 - sum * std::exp(log_prefix);
-    }
-    const double tiny = 1e-300;
-    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
-    for (int i = 1; i < 1000000; ++i) {
-        const double an = -i * (i - a);
-        b += 2;
-        d = an * d + b;
-        if (std::abs(d) < tiny) d = tiny;
-        c = b + an / c;
-        if (std::abs(c) < tiny) c = tiny;
-        d = 1 / d;
-        const double delta = d * c;
-        h *= delta;
-        if (std::abs(delta - 1) < 1e-16) break;
-    }
-    return std::exp(log_prefix) * h;
-}
 
 // Top-k path scores by a per-position k-best dynamic program: an independent reference.
 std::vector<double> kbest_scores_reference(const bytepiece::tokenizer& tok, std::string_view t, std::size_t k) {
@@ -380,7 +353,7 @@ TEST_CASE("sample_without_replacement draws distinct segmentations with the righ
             chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
             ++bins;
         }
-        const double p = gamma_q((bins - 1) / 2.0, chi2 / 2.0);
+        const double p = test_support::gamma_q((bins - 1) / 2.0, chi2 / 2.0);
         if (verbose()) std::printf("swor k=2 alpha=%g: %d bins chi2=%.2f p=%.4f\n", alpha, bins, chi2, p);
         CHECK(p > 1e-4);
         double exact = 0;

@@ -22,6 +22,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "test_support.hpp"
+
 namespace {
 
 using ids_t = std::vector<std::uint32_t>;
@@ -117,36 +119,6 @@ std::vector<double> exact_probabilities(const bytepiece::tokenizer& tok, const s
     return lw;
 }
 
-// Regularized upper incomplete gamma Q(a, x): the power series of P below a + 1, Legendre's
-// continued fraction (evaluated by the modified Lentz method) above it.
-double gamma_q(double a, double x) {
-    if (x <= 0) return 1.0;
-    const double log_prefix = -x + a * std::log(x) - std::lgamma(a);
-    if (x < a + 1) {
-        double term = 1.0 / a, sum = term;
-        for (int n = 1; n < 1000000; ++n) {
-            term *= x / (a + n);
-            sum += term;
-            if (term < sum * 1e-17) break;
-        }
-        return 1.0 - sum * std::exp(log_prefix);
-    }
-    const double tiny = 1e-300;
-    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
-    for (int i = 1; i < 1000000; ++i) {
-        const double an = -i * (i - a);
-        b += 2;
-        d = an * d + b;
-        if (std::abs(d) < tiny) d = tiny;
-        c = b + an / c;
-        if (std::abs(c) < tiny) c = tiny;
-        d = 1 / d;
-        const double delta = d * c;
-        h *= delta;
-        if (std::abs(delta - 1) < 1e-16) break;
-    }
-    return std::exp(log_prefix) * h;
-}
 
 // E|X - np| for X ~ Binomial(n, p), by de Moivre's closed form.
 double binomial_mean_abs_dev(double n, double p) {
@@ -196,7 +168,7 @@ fit goodness_of_fit(const std::vector<double>& probs, const std::vector<std::uin
     }
     for (const auto& b : bins) f.chi2 += (b.second - b.first) * (b.second - b.first) / b.first;
     f.df = static_cast<int>(bins.size()) - 1;
-    f.p_value = f.df > 0 ? gamma_q(f.df / 2.0, f.chi2 / 2.0) : 1.0;
+    f.p_value = f.df > 0 ? test_support::gamma_q(f.df / 2.0, f.chi2 / 2.0) : 1.0;
     return f;
 }
 
@@ -210,11 +182,11 @@ struct exactness_case {
 
 TEST_CASE("the test's incomplete gamma agrees with closed forms", "[sampler][stats]") {
     for (double x : {0.1, 1.0, 3.0, 10.0, 40.0}) {
-        CHECK(gamma_q(1.0, x) == Approx(std::exp(-x)).epsilon(1e-12));  // chi-square, 2 df
-        CHECK(gamma_q(2.0, x) == Approx((1 + x) * std::exp(-x)).epsilon(1e-12));
+        CHECK(test_support::gamma_q(1.0, x) == Approx(std::exp(-x)).epsilon(1e-12));  // chi-square, 2 df
+        CHECK(test_support::gamma_q(2.0, x) == Approx((1 + x) * std::exp(-x)).epsilon(1e-12));
     }
     // Chi-square with 10000 df at its mean: close to one half.
-    CHECK(gamma_q(5000.0, 5000.0) == Approx(0.5).margin(0.01));
+    CHECK(test_support::gamma_q(5000.0, 5000.0) == Approx(0.5).margin(0.01));
     CHECK(binomial_mean_abs_dev(2, 0.5) == Approx(0.5));
     CHECK(binomial_mean_abs_dev(1, 0.5) == Approx(0.5));
 }

@@ -6,6 +6,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -57,5 +60,66 @@ inline std::string scratch_path(const std::string& name) {
 }
 
 inline void write(const std::string& path, const std::string& data) { bytepiece::detail::write_file_atomic(path, data); }
+
+/// The exit status and standard output of a shell command line.
+struct command_result {
+    int status;
+    std::string out;
+};
+
+/// Runs a shell command line and captures its standard output (append `2>&1` for stderr).
+inline command_result run(const std::string& command) {
+    command_result r{-1, {}};
+    std::FILE* p = popen(command.c_str(), "r");
+    REQUIRE(p != nullptr);
+    char buf[65536];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+    const int st = pclose(p);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+/// Path of the built `bytepiece` tool, or empty when tools are not built.
+inline std::string cli() {
+#ifdef BYTEPIECE_CLI_PATH
+    return BYTEPIECE_CLI_PATH;
+#else
+    return "";
+#endif
+}
+
+/// Single-quotes a path for the shell (test paths never contain quotes).
+inline std::string quote(const std::string& s) { return "'" + s + "'"; }
+
+/// Regularized upper incomplete gamma Q(a, x), for chi-square p-values (Q(k/2, x/2)): the
+/// power series of P below a + 1, Legendre's continued fraction (modified Lentz) above it.
+inline double gamma_q(double a, double x) {
+    if (x <= 0) return 1.0;
+    const double log_prefix = -x + a * std::log(x) - std::lgamma(a);
+    if (x < a + 1) {
+        double term = 1.0 / a, sum = term;
+        for (int n = 1; n < 1000000; ++n) {
+            term *= x / (a + n);
+            sum += term;
+            if (term < sum * 1e-17) break;
+        }
+        return 1.0 - sum * std::exp(log_prefix);
+    }
+    const double tiny = 1e-300;
+    double b = x + 1 - a, c = 1 / tiny, d = 1 / b, h = d;
+    for (int i = 1; i < 1000000; ++i) {
+        const double an = -i * (i - a);
+        b += 2;
+        d = an * d + b;
+        if (std::abs(d) < tiny) d = tiny;
+        c = b + an / c;
+        if (std::abs(c) < tiny) c = tiny;
+        d = 1 / d;
+        const double delta = d * c;
+        h *= delta;
+        if (std::abs(delta - 1) < 1e-16) break;
+    }
+    return std::exp(log_prefix) * h;
+}
 
 }  // namespace test_support

@@ -81,31 +81,9 @@ std::vector<bytepiece::model> train_file(const std::string& path, bytepiece::tra
     return t.models();
 }
 
-struct result {
-    int status;
-    std::string out;
-};
-
-result run(const std::string& command) {
-    result r{-1, {}};
-    std::FILE* p = popen(command.c_str(), "r");
-    REQUIRE(p != nullptr);
-    char buf[65536];
-    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
-    const int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
-}
-
-std::string cli() {
-#ifdef BYTEPIECE_CLI_PATH
-    return BYTEPIECE_CLI_PATH;
-#else
-    return "";
-#endif
-}
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
+using test_support::cli;
+using test_support::quote;
+using test_support::run;
 
 // A small synthetic corpus with some structure, repeated words, digits and CJK.
 std::vector<std::string> synthetic_texts() {
