@@ -100,7 +100,7 @@ public:
     void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const {
         workspace& ws = local_workspace();
         if (options.add_bos) out.push_back(model_type::bos_id);
-        for_each_chunk(prepare(text, options, ws), [&](std::string_view chunk) {
+        for_each_chunk(normalize_into(text, options.normalize, ws.normalized), [&](std::string_view chunk) {
             const std::size_t n = viterbi(chunk, ws);
             append_path(n, ws, [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
         });
@@ -114,8 +114,7 @@ public:
     std::vector<std::string> tokenize(std::string_view text) const {
         std::vector<std::string> pieces;
         workspace& ws = local_workspace();
-        encode_options options = options_;
-        for_each_chunk(prepare(text, options, ws), [&](std::string_view chunk) {
+        for_each_chunk(normalized_view(text, ws.normalized), [&](std::string_view chunk) {
             const std::size_t n = viterbi(chunk, ws);
             append_path(n, ws, [&](std::size_t start, std::size_t len, id_type) {
                 pieces.emplace_back(chunk.substr(start, len));
@@ -194,10 +193,7 @@ public:
     /// Normalizes `text` as `encode` would (NFC unless raw mode) and returns a view of the
     /// result: `text` itself when it is already NFC, otherwise `storage`.
     std::string_view normalized_view(std::string_view text, std::string& storage) const {
-        if (!options_.normalize || is_nfc_quick(text)) return text;
-        storage.clear();
-        nfc_append(text, storage);
-        return storage;
+        return normalize_into(text, options_.normalize, storage);
     }
 
     // --- BEGIN sampling and lattice members (owned by sampler.hpp / lattice.hpp) ---
@@ -354,11 +350,12 @@ private:
         return ws;
     }
 
-    static std::string_view prepare(std::string_view text, const encode_options& options, workspace& ws) {
-        if (!options.normalize || is_nfc_quick(text)) return text;
-        ws.normalized.clear();
-        nfc_append(text, ws.normalized);
-        return ws.normalized;
+    // Normalizes into `storage` only when needed: already-NFC text (most text) is used as is.
+    static std::string_view normalize_into(std::string_view text, bool normalize, std::string& storage) {
+        if (!normalize || is_nfc_quick(text)) return text;
+        storage.clear();
+        nfc_append(text, storage);
+        return storage;
     }
 
     void check_id(id_type id, std::size_t position) const {
