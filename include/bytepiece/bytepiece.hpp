@@ -12,6 +12,7 @@
 #include "bytepiece/normalizer.hpp"
 #include "bytepiece/random.hpp"
 #include "bytepiece/sampler.hpp"
+#include "bytepiece/stream_encoder.hpp"
 #include "bytepiece/tokenizer.hpp"
 #include "bytepiece/trainer.hpp"
 #include "bytepiece/trie.hpp"

@@ -2,12 +2,14 @@
 // `bytepiece encode`, `tokenize` and `decode`.
 #include <bytepiece/random.hpp>
 #include <bytepiece/sampler.hpp>
+#include <bytepiece/stream_encoder.hpp>
 #include <bytepiece/tokenizer.hpp>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -105,19 +107,63 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
     if (o.alpha >= 0) sampler.emplace(tok, o.alpha);
     bytepiece::splitmix64 rng(o.seed);
     output out;
+    auto put_ids = [&](const std::uint32_t* ids, std::size_t n, bool& first) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!first) out.put(' ');
+            first = false;
+            if (pieces) append_escaped(tok.model().piece(ids[i]), out);
+            else out.put_uint(ids[i]);
+        }
+    };
+    if (!sampler) {
+        // Deterministic: a stream encoder, so that a line of any length (a whole file without
+        // newlines) is encoded in bounded memory, with the same output as encoding it whole.
+        bytepiece::stream_encoder enc(tok);
+        bool first = true;  // no id written yet on the current output line
+        auto sink = [&](const std::uint32_t* ids, std::size_t n, bool chunk_ends) {
+            put_ids(ids, n, first);
+            if (chunk_ends) {
+                out.put('\n');
+                first = true;
+            }
+            out.put(std::string_view());  // put(char) never flushes; a huge line must
+        };
+        std::string buf(std::size_t{1} << 20, '\0');
+        for (const auto& file : o.files) {
+            std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
+            if (!in) throw failure(file + ": cannot open: " + std::strerror(errno));
+            struct closer {
+                std::FILE* f;
+                ~closer() { if (f != stdin) std::fclose(f); }
+            } guard{in};
+            for (;;) {
+                const std::size_t got = std::fread(&buf[0], 1, buf.size(), in);
+                enc.feed_chunks(std::string_view(buf.data(), got), sink);
+                if (got < buf.size()) {
+                    if (std::ferror(in)) throw failure(file + ": read failed: " + std::strerror(errno));
+                    break;
+                }
+            }
+            // Files are separate texts: a last line without newline is a chunk of its own.
+            enc.finish_chunks(sink);
+        }
+        // Only adversarial text (best paths that disagree for a whole window) gets here; the
+        // output is then still a valid segmentation, but no longer the one-shot one.
+        if (enc.forced_cuts() > 0)
+            std::fprintf(stderr, "bytepiece: warning: %llu forced cut(s) in lines whose segmentation did not converge "
+                                 "within 1 MiB; the ids there may differ from encoding the line whole\n",
+                         static_cast<unsigned long long>(enc.forced_cuts()));
+        return 0;
+    }
     std::vector<std::uint32_t> ids;
     std::string normalized;
     for (const auto& file : o.files) {
         for_each_block(file, [&](std::string_view block) {
             bytepiece::for_each_chunk(tok.normalized_view(block, normalized), [&](std::string_view chunk) {
                 ids.clear();
-                if (sampler) sampler->sample_chunk(chunk, rng, ids);
-                else tok.encode_chunk(chunk, ids);
-                for (std::size_t i = 0; i < ids.size(); ++i) {
-                    if (i) out.put(' ');
-                    if (pieces) append_escaped(tok.model().piece(ids[i]), out);
-                    else out.put_uint(ids[i]);
-                }
+                sampler->sample_chunk(chunk, rng, ids);
+                bool first = true;
+                put_ids(ids.data(), ids.size(), first);
                 out.put('\n');
             });
         });

@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: Apache-2.0
+// The stream encoder must give exactly one-shot encode's ids however the input is split.
+#include "test_support.hpp"
+
+#include <bytepiece/stream_encoder.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ids_t = std::vector<std::uint32_t>;
+
+#ifdef BYTEPIECE_SANITIZE
+constexpr std::size_t corpus_limit = 2u << 20;  // the sanitizers are ~20x slower
+#else
+constexpr std::size_t corpus_limit = std::size_t(-1);
+#endif
+
+// A feed size from 1 byte to 1 MiB, log-uniform, so that tiny and huge pieces both occur.
+std::size_t random_feed_size(std::mt19937_64& g) {
+    const int bits = std::uniform_int_distribution<int>(0, 20)(g);
+    return std::uniform_int_distribution<std::size_t>(std::size_t{1} << bits >> 1 | 1, std::size_t{1} << bits)(g);
+}
+
+ids_t stream(const bytepiece::tokenizer& tok, std::string_view text, std::mt19937_64& g,
+             bytepiece::stream_options opt = {}, std::uint64_t* forced = nullptr) {
+    bytepiece::stream_encoder enc(tok, std::move(opt));
+    ids_t ids;
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t n = std::min(random_feed_size(g), text.size() - i);
+        enc.feed(text.substr(i, n), ids);
+        i += n;
+    }
+    enc.finish(ids);
+    if (forced) *forced = enc.forced_cuts();
+    else CHECK(enc.forced_cuts() == 0);
+    return ids;
+}
+
+// Feeds in fixed-size pieces and records the chunk lines the sink reports.
+std::vector<ids_t> stream_lines(const bytepiece::tokenizer& tok, std::string_view text, std::size_t piece) {
+    bytepiece::stream_encoder enc(tok);
+    std::vector<ids_t> lines(1);
+    auto sink = [&](const std::uint32_t* ids, std::size_t n, bool ends) {
+        lines.back().insert(lines.back().end(), ids, ids + n);
+        if (ends) lines.emplace_back();
+    };
+    for (std::size_t i = 0; i < text.size(); i += piece) enc.feed_chunks(text.substr(i, piece), sink);
+    enc.finish_chunks(sink);
+    lines.pop_back();
+    return lines;
+}
+
+std::vector<ids_t> one_shot_lines(const bytepiece::tokenizer& tok, std::string_view text) {
+    std::vector<ids_t> lines;
+    std::string storage;
+    bytepiece::for_each_chunk(tok.normalized_view(text, storage), [&](std::string_view chunk) {
+        lines.emplace_back();
+        tok.encode_chunk(chunk, lines.back());
+    });
+    return lines;
+}
+
+const bytepiece::tokenizer& eu_model() {
+    static const bytepiece::tokenizer tok =
+        bytepiece::tokenizer::load(test_support::shared_path("models/bytepiece.eu.plus.40k.model"));
+    return tok;
+}
+
+}  // namespace
+
+TEST_CASE("stream encoder equals one-shot encode on every corpus file, any feed sizes", "[stream]") {
+    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.model")) return;
+    const auto& tok = eu_model();
+    std::mt19937_64 g(20261123);
+    for (const char* name : {"small.txt", "en.txt", "zh.txt", "code.txt", "mixed.txt"}) {
+        const std::string rel = std::string("corpus/") + name;
+        if (!test_support::require_shared(rel)) continue;
+        std::string text = test_support::read(test_support::shared_path(rel));
+        if (text.size() > corpus_limit) text.resize(corpus_limit);
+        INFO(name);
+        CHECK(stream(tok, text, g) == tok.encode(text));
+    }
+}
+
+TEST_CASE("stream encoder: a 5 MB single line converges and matches", "[stream]") {
+    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.model") ||
+        !test_support::require_shared("corpus/mixed.txt"))
+        return;
+    const auto& tok = eu_model();
+    std::string text = test_support::read(test_support::shared_path("corpus/mixed.txt"));
+    text.resize(std::min<std::size_t>(text.size(), 5u << 20));
+    std::replace(text.begin(), text.end(), '\n', ' ');
+    std::mt19937_64 g(7);
+    const ids_t expected = tok.encode(text);
+    CHECK(stream(tok, text, g) == expected);
+    // A small window still converges on real text: no forced cut, same ids.
+    bytepiece::stream_options small;
+    small.window = 4096;
+    CHECK(stream(tok, text, g, small) == expected);
+    // Whole line at once, then in 1-byte pieces over a prefix.
+    bytepiece::stream_encoder enc(tok);
+    ids_t ids;
+    enc.feed(text, ids);
+    enc.finish(ids);
+    CHECK(ids == expected);
+    const std::string_view prefix = std::string_view(text).substr(0, 300000);
+    ids.clear();
+    for (char c : prefix) enc.feed(std::string_view(&c, 1), ids);
+    enc.finish(ids);
+    CHECK(ids == tok.encode(prefix));
+}
+
+TEST_CASE("stream encoder: NFC across feed boundaries", "[stream][nfc]") {
+    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.model")) return;
+    const auto& tok = eu_model();
+    // Decomposed Latin (e + acute, a + diaeresis + acute out of canonical order), Hangul jamo
+    // that compose into syllables, CJK and kana with a combining voiced mark, and no ASCII for
+    // long stretches, so that cut points other than ASCII bytes are needed.
+    const std::string pieces[] = {"e\xCC\x81", "a\xCC\x81\xCC\xA3", "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8",
+                                  "\xE4\xB8\xAD", "\xE3\x81\x8B\xE3\x82\x99", "\xC3\xA9", " ", "x\n", "\n\n",
+                                  "\xCC\x88"};
+    std::mt19937_64 g(3);
+    std::string text;
+    while (text.size() < 200000) {
+        text += pieces[std::uniform_int_distribution<std::size_t>(0, std::size(pieces) - 1)(g)];
+        if (text.size() > 100000 && text.size() < 150000) {  // a long line without ASCII
+            text += pieces[std::uniform_int_distribution<std::size_t>(0, 4)(g)];
+        }
+    }
+    REQUIRE_FALSE(bytepiece::is_nfc_quick(text));
+    const ids_t expected = tok.encode(text);
+    for (int round = 0; round < 5; ++round) CHECK(stream(tok, text, g) == expected);
+    // Every split point of a short decomposed text, including inside combining sequences.
+    const std::string shortt = "Cafe\xCC\x81 \xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8 a\xCC\x81\xCC\xA3!\n\ne\xCC\x81";
+    const ids_t short_expected = tok.encode(shortt);
+    for (std::size_t cut = 0; cut <= shortt.size(); ++cut) {
+        bytepiece::stream_encoder enc(tok);
+        ids_t ids;
+        enc.feed(std::string_view(shortt).substr(0, cut), ids);
+        enc.feed(std::string_view(shortt).substr(cut), ids);
+        enc.finish(ids);
+        INFO("cut at " << cut);
+        CHECK(ids == short_expected);
+    }
+    // Byte by byte.
+    bytepiece::stream_encoder enc(tok);
+    ids_t ids;
+    for (char c : shortt) enc.feed(std::string_view(&c, 1), ids);
+    enc.finish(ids);
+    CHECK(ids == short_expected);
+}
+
+TEST_CASE("stream encoder: chunk lines, CRLF, leading newlines, no final newline", "[stream]") {
+    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.model")) return;
+    const auto& tok = eu_model();
+    const std::string texts[] = {
+        "first line\r\nsecond\r\n\r\nthird\r\n",
+        "\n\n\nstarts with newlines\nand ends without",
+        "no newline at all",
+        "",
+        "\n",
+        "a\n\n\n\nb\n",
+        std::string(70000, 'z') + "\r\n" + std::string(100, 'q') + "\n\n" + std::string(140000, 'y'),
+    };
+    std::mt19937_64 g(11);
+    for (const std::string& t : texts) {
+        INFO(t.substr(0, 40));
+        CHECK(stream(tok, t, g) == tok.encode(t));
+        for (std::size_t piece : {std::size_t{1}, std::size_t{2}, std::size_t{7}, std::size_t{4096}, std::size_t{1} << 20})
+            CHECK(stream_lines(tok, t, piece) == one_shot_lines(tok, t));
+    }
+}
+
+TEST_CASE("stream encoder: <bos>/<eos> and raw mode follow the tokenizer's options", "[stream]") {
+    bytepiece::encode_options eo;
+    eo.add_bos = eo.add_eos = true;
+    const bytepiece::tokenizer tok(test_support::make_model({{"ab", 50}, {"abc", 80}, {"e\xCC\x81", 30}}), eo);
+    std::mt19937_64 g(5);
+    for (const std::string t : {"", "abcab\nab", "e\xCC\x81\xCC\x81 abc"}) CHECK(stream(tok, t, g) == tok.encode(t));
+    eo.normalize = false;
+    const bytepiece::tokenizer raw(test_support::make_model({{"ab", 50}, {"e\xCC\x81", 30}}), eo);
+    const std::string t = "e\xCC\x81" "ab\xFF\xFE\n\nab";
+    CHECK(stream(raw, t, g) == raw.encode(t));
+}
+
+TEST_CASE("stream encoder: forced cut on paths that never converge", "[stream][forced]") {
+    // With "ab" and "ba" much likelier than single bytes, the best path to an even position
+    // is ab ab ab ..., to an odd one a ba ba ...: the two chains meet only at the start, so
+    // no id is ever certain before the line ends.
+    const bytepiece::tokenizer tok(test_support::make_model({{"ab", 1000}, {"ba", 1000}}));
+    std::string text;
+    for (int i = 0; i < 5000; ++i) text += "ab";
+    text += "a";
+    std::mt19937_64 g(9);
+    bytepiece::stream_options opt;
+    opt.window = 64;
+    std::uint64_t reported = 0, last_offset = 0;
+    bool kinds_ok = true;
+    opt.on_forced_cut = [&](const bytepiece::stream_forced_cut& c) {
+        ++reported;
+        kinds_ok = kinds_ok && c.reason == bytepiece::stream_forced_cut::kind::segmentation && c.offset > last_offset;
+        last_offset = c.offset;
+    };
+    std::uint64_t forced = 0;
+    const ids_t ids = stream(tok, text, g, opt, &forced);
+    CHECK(forced > 0);
+    CHECK(forced == reported);
+    CHECK(kinds_ok);
+    CHECK(last_offset < text.size());
+    CHECK(tok.decode_bytes(ids.data(), ids.size()) == text);
+    CHECK(ids != tok.encode(text));  // one-shot: a ba ba ... ba; the cuts change it
+    // With the default window the same text converges only at the end and is exact.
+    CHECK(stream(tok, text, g) == tok.encode(text));
+}
+
+TEST_CASE("stream encoder: forced NFC cut in an endless run of combining marks", "[stream][forced]") {
+    const bytepiece::tokenizer tok(test_support::make_model({{"ab", 10}}));
+    std::string text = "a";
+    for (int i = 0; i < 2000; ++i) text += "\xCC\x81";
+    bytepiece::stream_options opt;
+    opt.window = 256;
+    std::uint64_t normalization_cuts = 0;
+    opt.on_forced_cut = [&](const bytepiece::stream_forced_cut& c) {
+        if (c.reason == bytepiece::stream_forced_cut::kind::normalization) ++normalization_cuts;
+    };
+    bytepiece::stream_encoder enc(tok, opt);
+    ids_t ids;
+    for (std::size_t i = 0; i < text.size(); i += 100) enc.feed(std::string_view(text).substr(i, 100), ids);
+    enc.finish(ids);
+    CHECK(normalization_cuts > 0);
+    CHECK(enc.forced_cuts() == normalization_cuts);
+    CHECK(tok.decode(ids) == bytepiece::nfc(text));  // here every part's NFC is the same as the whole's
+}
