@@ -30,11 +30,7 @@ using ids_t = std::vector<std::uint32_t>;
 
 bool verbose() { return std::getenv("BYTEPIECE_TEST_VERBOSE") != nullptr; }
 
-bool file_exists(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f) std::fclose(f);
-    return f != nullptr;
-}
+using test_support::file_exists;
 
 std::string real_model_path() { return std::string(BYTEPIECE_SHARED_DIR) + "/models/bytepiece.eu.plus.40k.model"; }
 

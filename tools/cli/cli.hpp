@@ -115,6 +115,10 @@ long long parse_integer(const std::string& text, const std::string& option, long
 /// Parses a finite decimal floating-point number or throws a usage error naming the option.
 double parse_double(const std::string& text, const std::string& option);
 
+/// Reads a file ("-" for standard input) in blocks of `block_size` bytes as they come, calling
+/// `f(block)` for each; throws `failure` naming the file if it cannot be opened or read.
+void for_each_raw_block(const std::string& name, std::size_t block_size, const std::function<void(std::string_view)>& f);
+
 /// Reads input in blocks that end on a chunk boundary (after a run of `\n`, before other
 /// text), so that a file of any size is processed in bounded memory except for single lines.
 /// `name` is "-" for standard input. Calls `f(block)`; throws `failure` naming the file.

@@ -9,7 +9,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -128,22 +127,8 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             }
             out.put(std::string_view());  // put(char) never flushes; a huge line must
         };
-        std::string buf(std::size_t{1} << 20, '\0');
         for (const auto& file : o.files) {
-            std::FILE* in = file == "-" ? stdin : std::fopen(file.c_str(), "rb");
-            if (!in) throw failure(file + ": cannot open: " + std::strerror(errno));
-            struct closer {
-                std::FILE* f;
-                ~closer() { if (f != stdin) std::fclose(f); }
-            } guard{in};
-            for (;;) {
-                const std::size_t got = std::fread(&buf[0], 1, buf.size(), in);
-                enc.feed_chunks(std::string_view(buf.data(), got), sink);
-                if (got < buf.size()) {
-                    if (std::ferror(in)) throw failure(file + ": read failed: " + std::strerror(errno));
-                    break;
-                }
-            }
+            for_each_raw_block(file, std::size_t{1} << 20, [&](std::string_view block) { enc.feed_chunks(block, sink); });
             // Files are separate texts: a last line without newline is a chunk of its own.
             enc.finish_chunks(sink);
         }

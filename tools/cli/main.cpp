@@ -33,34 +33,42 @@ double parse_double(const std::string& text, const std::string& option) {
     return v;
 }
 
-void for_each_block(const std::string& name, const std::function<void(std::string_view)>& f) {
+void for_each_raw_block(const std::string& name, std::size_t block_size, const std::function<void(std::string_view)>& f) {
     std::FILE* in = name == "-" ? stdin : std::fopen(name.c_str(), "rb");
     if (!in) throw failure(name + ": cannot open: " + std::strerror(errno));
     struct closer {
         std::FILE* f;
         ~closer() { if (f != stdin) std::fclose(f); }
     } guard{in};
-    std::string buf;
-    const std::size_t block = 1 << 22;
+    std::string buf(block_size, '\0');
     for (;;) {
-        const std::size_t old = buf.size();
-        buf.resize(old + block);
-        const std::size_t got = std::fread(&buf[old], 1, block, in);
-        buf.resize(old + got);
-        if (got < block) {
+        const std::size_t got = std::fread(&buf[0], 1, buf.size(), in);
+        if (got) f(std::string_view(buf.data(), got));
+        if (got < buf.size()) {
             if (std::ferror(in)) throw failure(name + ": read failed: " + std::strerror(errno));
-            break;
+            return;
         }
+    }
+}
+
+void for_each_block(const std::string& name, const std::function<void(std::string_view)>& f) {
+    std::string buf;
+    for_each_raw_block(name, std::size_t{1} << 22, [&](std::string_view block) {
+        const std::size_t old = buf.size();
+        buf.append(block);
         // Cut after the last "\n" that is followed by something else: chunks and NFC never
         // reach across such a point, so each block is encoded exactly as the whole would be.
         std::size_t cut = std::string::npos;
         for (std::size_t i = buf.size() - 1; i > 0 && i >= old; --i) {  // only the new bytes: linear overall
-            if (buf[i - 1] == '\n' && buf[i] != '\n') { cut = i; break; }
+            if (buf[i - 1] == '\n' && buf[i] != '\n') {
+                cut = i;
+                break;
+            }
         }
-        if (cut == std::string::npos) continue;  // one long line so far: keep reading
+        if (cut == std::string::npos) return;  // one long line so far: keep reading
         f(std::string_view(buf).substr(0, cut));
         buf.erase(0, cut);
-    }
+    });
     if (!buf.empty()) f(buf);
 }
 
