@@ -13,6 +13,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #if BYTEPIECE_HAVE_SENTENCEPIECE
@@ -84,6 +86,17 @@ void for_each_model_and_corpus(F&& f) {
         for (const auto& c : corpus_paths())
             if (file_exists(c)) f(m, c);
     }
+}
+
+/// Registers `<row>/bytepiece` and, when `peer` is non-null, `<row>/sentencepiece`, both in
+/// milliseconds of wall time, so every file names its rows the way the ratio table pairs them.
+template <class Ours, class Peer>
+void register_pair(const std::string& row, Ours&& ours, Peer&& peer) {
+    benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), std::forward<Ours>(ours))
+        ->Unit(benchmark::kMillisecond)->UseRealTime();
+    if constexpr (!std::is_same_v<std::decay_t<Peer>, std::nullptr_t>)
+        benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), std::forward<Peer>(peer))
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
 }
 
 /// Loads (once) and returns a corpus file's bytes.

@@ -55,12 +55,14 @@ void bm_encode_sentencepiece(benchmark::State& state, const sentencepiece::Sente
 void register_encode() {
     bench::for_each_model_and_corpus([](const std::string& m, const std::string& c) {
         const std::string row = "encode/" + bench::stem(m) + "/" + bench::stem(c);
-        benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_encode, m, c)->Unit(benchmark::kMillisecond)->UseRealTime();
+        auto ours = [m, c](benchmark::State& st) { bm_encode(st, m, c); };
 #if BYTEPIECE_HAVE_SENTENCEPIECE
-        if (const auto* sp = bench::sentencepiece_for(m))
-            benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_encode_sentencepiece, sp, c)
-                ->Unit(benchmark::kMillisecond)->UseRealTime();
+        if (const auto* sp = bench::sentencepiece_for(m)) {
+            bench::register_pair(row, ours, [sp, c](benchmark::State& st) { bm_encode_sentencepiece(st, sp, c); });
+            return;
+        }
 #endif
+        bench::register_pair(row, ours, nullptr);
     });
 }
 

@@ -70,12 +70,14 @@ void bm_sample_sentencepiece(benchmark::State& state, const sentencepiece::Sente
 void register_sample() {
     bench::for_each_model_and_corpus([](const std::string& m, const std::string& c) {
         const std::string row = "sample/" + bench::stem(m) + "/" + bench::stem(c);
-        benchmark::RegisterBenchmark((row + "/bytepiece").c_str(), bm_sample, m, c)->Unit(benchmark::kMillisecond)->UseRealTime();
+        auto ours = [m, c](benchmark::State& st) { bm_sample(st, m, c); };
 #if BYTEPIECE_HAVE_SENTENCEPIECE
-        if (const auto* sp = bench::sentencepiece_for(m))
-            benchmark::RegisterBenchmark((row + "/sentencepiece").c_str(), bm_sample_sentencepiece, sp, c)
-                ->Unit(benchmark::kMillisecond)->UseRealTime();
+        if (const auto* sp = bench::sentencepiece_for(m)) {
+            bench::register_pair(row, ours, [sp, c](benchmark::State& st) { bm_sample_sentencepiece(st, sp, c); });
+            return;
+        }
 #endif
+        bench::register_pair(row, ours, nullptr);
     });
 }
 

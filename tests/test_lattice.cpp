@@ -32,7 +32,7 @@ bool verbose() { return std::getenv("BYTEPIECE_TEST_VERBOSE") != nullptr; }
 
 using test_support::file_exists;
 
-std::string real_model_path() { return std::string(BYTEPIECE_SHARED_DIR) + "/models/bytepiece.eu.plus.40k.model"; }
+std::string real_model_path() { return test_support::shared_path("models/bytepiece.eu.plus.40k.model"); }
 
 // Overlapping pieces, equal counts (so exact score ties exist) and one piece, "a\nb", that
 // can never be used because it would cross a chunk boundary.

@@ -32,7 +32,7 @@ bool verbose() { return std::getenv("BYTEPIECE_TEST_VERBOSE") != nullptr; }
 
 using test_support::file_exists;
 
-std::string real_model_path() { return std::string(BYTEPIECE_SHARED_DIR) + "/models/bytepiece.eu.plus.40k.model"; }
+std::string real_model_path() { return test_support::shared_path("models/bytepiece.eu.plus.40k.model"); }
 
 // A small vocabulary with overlapping pieces (ASCII, two- and three-byte characters, runs),
 // so short strings have a handful to a few dozen segmentations.

@@ -206,6 +206,14 @@ int run_decode(std::vector<std::string>& argv) {
     return 0;
 }
 
+const char* const encode_options_doc =
+    "\noptions:\n"
+    "  -m, --model MODEL  BytePiece JSON model file\n"
+    "  --raw              do not normalize: segment the input bytes as they are\n"
+    "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
+    "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
+    "  -h, --help         this text\n";
+
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk",
     std::string("usage: bytepiece encode -m MODEL [--raw] [--alpha A [--seed S]] [FILE...]\n\n"
@@ -213,12 +221,7 @@ const registrar encode_command("encode", {
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
         sampling_doc +
-        "\noptions:\n"
-        "  -m, --model MODEL  BytePiece JSON model file\n"
-        "  --raw              do not normalize: segment the input bytes as they are\n"
-        "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
-        "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
-        "  -h, --help         this text\n",
+        encode_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
 const registrar tokenize_command("tokenize", {
@@ -226,12 +229,7 @@ const registrar tokenize_command("tokenize", {
     std::string("usage: bytepiece tokenize -m MODEL [--raw] [--alpha A [--seed S]] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
         escape_doc + "\n" + sampling_doc +
-        "\noptions:\n"
-        "  -m, --model MODEL  BytePiece JSON model file\n"
-        "  --raw              do not normalize: segment the input bytes as they are\n"
-        "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
-        "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
-        "  -h, --help         this text\n",
+        encode_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 
 const registrar decode_command("decode", {
