@@ -17,8 +17,8 @@ cmake -S "$root/fuzz" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DC
   -DBYTEPIECE_BUILD_FUZZERS=ON -DBYTEPIECE_BUILD_TESTS=OFF -DBYTEPIECE_FUZZ_SECONDS="$seconds" >/dev/null
 if [ ${#targets[@]} -eq 0 ]; then
   cmake --build "$build"
-  # One at a time: each fuzzer uses one core.
-  ctest --test-dir "$build" -L fuzz --output-on-failure -j1
+  # Each fuzzer uses one core; run as many at once as there are cores.
+  ctest --test-dir "$build" -L fuzz --output-on-failure -j"$(nproc)"
 else
   regex=$(printf '^fuzz_%s$|' "${targets[@]}")
   cmake --build "$build" --target $(printf 'fuzz_%s ' "${targets[@]}")

@@ -6,7 +6,10 @@
 #                          models exist, GNU time for memory figures)
 set -euo pipefail
 what=${1:-test}
-packages=(g++ cmake ninja-build pkg-config bzip2 nlohmann-json3-dev libxxhash-dev catch2 libbenchmark-dev unicode-data)
+# clang and its runtime libraries (libFuzzer, sanitizers) build the fuzz targets that the test
+# suite runs for a short, bounded time.
+packages=(g++ cmake ninja-build pkg-config bzip2 nlohmann-json3-dev libxxhash-dev catch2 libbenchmark-dev unicode-data
+          clang libclang-rt-dev)
 if [[ $what == run ]]; then
   packages+=(libsentencepiece-dev sentencepiece fortunes fortunes-zh time)
 fi

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Builds and runs the whole test suite: a Release build with warnings as errors, the
-# multi-threaded test under ThreadSanitizer, then the whole suite again under
+# multi-threaded test under ThreadSanitizer, every libFuzzer target (seeds and regressions
+# replayed, then a short bounded fuzzing run each), then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing packages first.
-#   scripts/test.sh            (BYTEPIECE_SHARED_DIR=... to point at another shared folder)
+#   scripts/test.sh            (BYTEPIECE_SHARED_DIR=... to point at another shared folder;
+#                               BYTEPIECE_FUZZ_SECONDS=N fuzzes each target N s, default 15)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -18,6 +20,9 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 
 echo "== ThreadSanitizer: one tokenizer, sampler and trainer shared by several threads"
 scripts/tsan.sh
+
+echo "== libFuzzer targets (clang, ASan+UBSan): replay seeds and regressions, fuzz ${BYTEPIECE_FUZZ_SECONDS:-15} s each"
+CXX=clang++ fuzz/replay.sh "${BYTEPIECE_FUZZ_SECONDS:-15}"
 
 # Last, so that CTest's summary closes the output.
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"

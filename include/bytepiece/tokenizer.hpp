@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bytepiece/chunking.hpp"
+#include "bytepiece/detail/piece_automaton.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/model.hpp"
@@ -54,18 +55,6 @@ public:
         for (std::size_t id = model_type::first_piece_id; id < model_.vocab_size(); ++id)
             keys.emplace_back(model_.piece(static_cast<id_type>(id)), static_cast<std::int32_t>(id));
         trie_ = double_array_trie::build(std::move(keys));
-        // Viterbi's own copy of the trie. A walk is a chain of dependent loads whose cost is
-        // the L1 misses along it (measured: the trie fits in L2, not in L1), so the cells the
-        // walk reads are kept at 8 bytes; scores sit in a parallel array that the walk itself
-        // never waits for. Nodes where no piece ends score -inf, which never wins a strict
-        // comparison, so no branch asks whether a piece ends here.
-        cells_.resize(trie_.size());
-        node_scores_.resize(trie_.size());
-        for (std::uint32_t node = 0; node < trie_.size(); ++node) {
-            const std::int32_t v = trie_.value_at(node);
-            cells_[node] = {trie_.base_at(node), trie_.check_at(node)};
-            node_scores_[node] = v >= 0 ? model_.score(static_cast<id_type>(v)) : -std::numeric_limits<score_type>::infinity();
-        }
         for (int b = 0; b < 256; ++b) {
             const char byte = static_cast<char>(b);
             if (trie_.find(std::string_view(&byte, 1)) < 0)
@@ -73,6 +62,15 @@ public:
                                             "tokenizer: the model lacks the single-byte piece " + std::to_string(b) +
                                                 ", so some inputs could not be encoded"));
         }
+        automaton_ = detail::piece_automaton<score_type>(
+            trie_, model_.vocab_size(),
+            [&](std::size_t id) {
+                return id >= model_type::first_piece_id ? model_.score(static_cast<id_type>(id))
+                                                        : -std::numeric_limits<score_type>::infinity();
+            },
+            [&](std::size_t id) -> std::uint64_t {
+                return id >= model_type::first_piece_id ? model_.piece(static_cast<id_type>(id)).size() : 1;
+            });
     }
 
     /// Loads a BytePiece JSON model file and builds a tokenizer from it. Throws `io_error` or
@@ -100,10 +98,8 @@ public:
     void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const {
         workspace& ws = local_workspace();
         if (options.add_bos) out.push_back(model_type::bos_id);
-        for_each_chunk(normalize_into(text, options.normalize, ws.normalized), [&](std::string_view chunk) {
-            const std::size_t n = viterbi(chunk, ws);
-            append_path(n, ws, [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
-        });
+        segment(normalize_into(text, options.normalize, ws.normalized), ws,
+                [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
         if (options.add_eos) out.push_back(model_type::eos_id);
     }
 
@@ -114,11 +110,9 @@ public:
     std::vector<std::string> tokenize(std::string_view text) const {
         std::vector<std::string> pieces;
         workspace& ws = local_workspace();
-        for_each_chunk(normalized_view(text, ws.normalized), [&](std::string_view chunk) {
-            const std::size_t n = viterbi(chunk, ws);
-            append_path(n, ws, [&](std::size_t start, std::size_t len, id_type) {
-                pieces.emplace_back(chunk.substr(start, len));
-            });
+        const std::string_view normalized = normalized_view(text, ws.normalized);
+        segment(normalized, ws, [&](std::size_t start, std::size_t len, id_type) {
+            pieces.emplace_back(normalized.substr(start, len));
         });
         return pieces;
     }
@@ -127,8 +121,8 @@ public:
     /// This is the primitive the trainer uses to split pieces with a vocabulary.
     void encode_chunk(std::string_view bytes, std::vector<id_type>& out) const {
         workspace& ws = local_workspace();
-        const std::size_t n = viterbi(bytes, ws);
-        append_path(n, ws, [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
+        auto emit = [&](std::size_t, std::size_t, id_type id) { out.push_back(id); };
+        segment_chunk(bytes, 0, ws, emit);
     }
 
     /// Turns ids back into text: ids 0..2 are skipped, the pieces' bytes are concatenated and
@@ -341,6 +335,11 @@ private:
         std::vector<score_type> best;
         std::vector<back_pointer> back;
         std::vector<std::pair<std::size_t, back_pointer>> path;  // (start, back-pointer)
+        // The automaton path (see `segment`).
+        std::vector<std::uint32_t> bounds;   // chunk starts in the window, then its end
+        std::vector<std::uint32_t> states;   // automaton state after each byte of the window
+        std::vector<std::uint32_t> winners;  // id of the best last piece ending at each byte
+        std::vector<std::uint32_t> ids;      // one chunk's ids, last first
     };
 
     // One scratch area per thread: no allocation per call once it has grown to the longest
@@ -365,10 +364,12 @@ private:
                                              " is outside the vocabulary [0, " + std::to_string(model_.vocab_size()) + ")"));
     }
 
-    // Viterbi over byte positions. Edges are relaxed start by start, so the edges into an end
-    // position arrive longest piece first; replacing only on a strictly greater score then
-    // keeps, among equal scores, the segmentation whose last piece is longest, which is the
-    // reference's tie rule. Sums are formed as best[start] + score, in the reference's order.
+    // Viterbi over byte positions, start by start: the path for chunks too long for the
+    // automaton's 32-bit offsets (2 GiB and more). Edges are relaxed start by start, so the
+    // edges into an end position arrive longest piece first; replacing only on a strictly
+    // greater score then keeps, among equal scores, the segmentation whose last piece is
+    // longest, which is the reference's tie rule. Sums are formed as best[start] + score, in
+    // the reference's order.
     std::size_t viterbi(std::string_view chunk, workspace& ws) const {
         const std::size_t n = chunk.size();
         if (ws.best.size() < n + 1) {
@@ -381,26 +382,155 @@ private:
         best[0] = 0;
         for (std::size_t i = 1; i <= n; ++i) best[i] = neg_inf;
         const auto* bytes = reinterpret_cast<const unsigned char*>(chunk.data());
-        const cell* cells = cells_.data();
-        const score_type* scores = node_scores_.data();
+        const std::uint64_t* cells = automaton_.cells();
+        const auto* info = automaton_.info();
         for (std::size_t s = 0; s < n; ++s) {
             const score_type base = best[s];
             std::uint32_t node = double_array_trie::root_node();
             for (std::size_t k = s; k < n; ++k) {
-                const std::uint32_t next = cells[node].base + bytes[k];
-                if (cells[next].check != node) break;
+                const std::uint32_t next = static_cast<std::uint32_t>(cells[node]) + bytes[k];
+                if (static_cast<std::uint32_t>(cells[next] >> 32) != node) break;
                 node = next;
+                const std::int32_t v = trie_.value_at(node);
                 // Branch-free on purpose: which candidate wins is data-dependent and would
                 // mispredict often. std::max keeps the old value on ties (strictly greater
                 // wins, the reference's rule) and the mask picks the matching back-pointer.
                 const score_type old = best[k + 1];
-                const score_type candidate = base + scores[node];
+                const score_type candidate = base + info[v >= 0 ? static_cast<std::uint32_t>(v) : automaton_.padding()].score;
                 const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(candidate > old);
                 back[k + 1] = (make_back(k + 1 - s, node) & mask) | (back[k + 1] & ~mask);
                 best[k + 1] = std::max(old, candidate);
             }
         }
         return n;
+    }
+
+    // Bytes of text per automaton pass: enough chunks for the scan's lanes to stay busy, few
+    // enough that the states stay in cache for the Viterbi pass that follows.
+    static constexpr std::size_t window_bytes = std::size_t{1} << 16;
+    static constexpr std::uint32_t prefetch_distance = 16;
+    // Chunks this long or longer do not fit the automaton path's 32-bit offsets.
+    static constexpr std::size_t huge_chunk = std::size_t{1} << 31;
+
+    // One chunk on its own, reported with starts offset by `start`.
+    template <class F>
+    void segment_chunk(std::string_view chunk, std::size_t start, workspace& ws, F& f) const {
+        if (chunk.empty()) return;
+        if (chunk.size() >= huge_chunk) {
+            const std::size_t n = viterbi(chunk, ws);
+            append_path(n, ws, [&](std::size_t s, std::size_t len, id_type id) { f(start + s, len, id); });
+            return;
+        }
+        ws.bounds.assign({0u, static_cast<std::uint32_t>(chunk.size())});
+        segment_window(chunk.data(), start, ws, f);
+    }
+
+    // Finds the best segmentation of every chunk of `text` and reports its pieces in text
+    // order as f(start, length, id), start counted from the beginning of `text`. Chunks are
+    // gathered into windows; each window is scanned by the automaton (all chunks at once),
+    // then each chunk gets its Viterbi pass. A chunk too long for 32-bit offsets takes the
+    // start-by-start path instead.
+    template <class F>
+    void segment(std::string_view text, workspace& ws, F&& f) const {
+        const char* window = text.data();
+        std::size_t window_size = 0;
+        ws.bounds.clear();
+        auto flush = [&] {
+            if (ws.bounds.empty()) return;
+            ws.bounds.push_back(static_cast<std::uint32_t>(window_size));
+            segment_window(window, static_cast<std::size_t>(window - text.data()), ws, f);
+            window += window_size;
+            window_size = 0;
+            ws.bounds.clear();
+        };
+        for_each_chunk(text, [&](std::string_view chunk) {
+            if (chunk.size() >= huge_chunk) {
+                flush();
+                segment_chunk(chunk, static_cast<std::size_t>(chunk.data() - text.data()), ws, f);
+                window += chunk.size();
+                return;
+            }
+            if (window_size + chunk.size() > window_bytes) flush();
+            ws.bounds.push_back(static_cast<std::uint32_t>(window_size));
+            window_size += chunk.size();
+        });
+        flush();
+    }
+
+    // One window of text at `data`: ws.bounds holds its chunk starts and, last, its size.
+    // Pieces are reported with starts offset by `window_start`.
+    template <class F>
+    void segment_window(const char* data, std::size_t window_start, workspace& ws, F& f) const {
+        const std::size_t chunks = ws.bounds.size() - 1;
+        const std::size_t size = ws.bounds.back();
+        // Padding at the end: the Viterbi pass prefetches rows a few states ahead.
+        if (ws.states.size() < size + prefetch_distance) ws.states.resize(size + prefetch_distance);
+        std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(size), ws.states.begin() + static_cast<std::ptrdiff_t>(size + prefetch_distance), 0u);
+        const auto* bytes = reinterpret_cast<const unsigned char*>(data);
+        automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
+            best_last_pieces(ws.states.data() + begin, end - begin, ws);
+            // Back from the end of the chunk to its start, then out in text order.
+            ws.ids.clear();
+            const auto* info = automaton_.info();
+            for (std::uint32_t e = end - begin; e > 0; e -= static_cast<std::uint32_t>(info[ws.ids.back()].length))
+                ws.ids.push_back(ws.winners[e]);
+            std::size_t at = window_start + begin;
+            for (std::size_t i = ws.ids.size(); i-- > 0;) {
+                const auto len = static_cast<std::size_t>(info[ws.ids[i]].length);
+                f(at, len, static_cast<id_type>(ws.ids[i]));
+                at += len;
+            }
+        }
+    }
+
+    // Viterbi in pull form over one chunk of n bytes whose automaton states are `states`:
+    // best[e] is the max over the pieces ending at e (the state's row, longest first) of
+    // best[e - length] + score. Keeping the first of equal maxima keeps the longest last
+    // piece, the reference's tie rule; the sums are formed as best[start] + score, in the
+    // reference's order. The loop has no data-dependent branch except the rare overflow row.
+    void best_last_pieces(const std::uint32_t* states, std::uint32_t n, workspace& ws) const {
+        using automaton = detail::piece_automaton<score_type>;
+        constexpr std::uint32_t width = automaton::row_width;
+        if (ws.best.size() < std::size_t{n} + 1) ws.best.resize(std::size_t{n} + 1);
+        if (ws.winners.size() < std::size_t{n} + 1) ws.winners.resize(std::size_t{n} + 1);
+        score_type* best = ws.best.data();
+        std::uint32_t* winners = ws.winners.data();
+        const auto* info = automaton_.info();
+        const std::uint32_t pad = automaton_.padding();
+        best[0] = 0;
+        for (std::uint32_t e = 1; e <= n; ++e) {
+            const std::uint32_t* row = automaton_.row(states[e - 1]);
+            // Rows are scattered over the table; fetch a few positions ahead.
+            detail::prefetch(automaton_.row(states[e - 1 + prefetch_distance]));
+            score_type b = -std::numeric_limits<score_type>::infinity();
+            std::uint32_t w = pad;
+            std::uint32_t first = row[0];
+            if (first & automaton::overflow_tag) {
+                const std::uint32_t* list = automaton_.overflow(first & ~automaton::overflow_tag);
+                for (std::uint32_t k = 1; k <= list[0]; ++k) {
+                    const auto& in = info[list[k]];
+                    const score_type candidate = best[e - in.length] + in.score;
+                    if (candidate > b) {
+                        b = candidate;
+                        w = list[k];
+                    }
+                }
+                first = pad;
+            }
+            for (std::uint32_t j = 0; j < width; ++j) {
+                const std::uint32_t id = j == 0 ? first : row[j];
+                const auto& in = info[id];
+                const score_type candidate = best[e - in.length] + in.score;
+                // Branch-free select: which piece wins is data-dependent.
+                const std::uint32_t mask = 0u - static_cast<std::uint32_t>(candidate > b);
+                w = (id & mask) | (w & ~mask);
+                b = std::max(b, candidate);
+            }
+            best[e] = b;
+            winners[e] = w;
+        }
     }
 
     // Walks the back-pointers from the end and reports the pieces in text order as
@@ -419,12 +549,7 @@ private:
 
     model_type model_;
     double_array_trie trie_;
-    struct cell {
-        std::uint32_t base;
-        std::uint32_t check;
-    };
-    std::vector<cell> cells_;              // by trie node: a copy of the trie's transitions
-    std::vector<score_type> node_scores_;  // by trie node; -inf where no piece ends
+    detail::piece_automaton<score_type> automaton_;  // what encode runs on
     encode_options options_;
 };
 

@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <vector>
+
+#include "bytepiece/trie.hpp"
+
+BYTEPIECE_NAMESPACE_BEGIN
+namespace detail {
+
+/// Hints that `p` will be read soon; a no-op where the compiler has no prefetch builtin.
+inline void prefetch(const void* p) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
+/// An Aho-Corasick automaton over the pieces, for Viterbi in "pull" form.
+///
+/// Why: walking the trie from every start position costs ~3.5 dependent loads per byte, and
+/// each walk ends in a mispredicted branch that stops the next walk from overlapping it, so
+/// encode was bound by L2 latency. The automaton reads each byte once. Its state after byte
+/// e is the longest suffix of the chunk so far that is a trie node, and the pieces ending at e
+/// are exactly the pieces among that state's suffixes, listed per state ahead of time. So
+/// encoding splits in two passes with no data-dependent branches in their inner loops:
+///  1. `scan`: run the automaton over several chunks at once (independent chains overlap in
+///     the core), writing the state after every byte;
+///  2. per chunk, best[e] = max over the state's pieces of best[e - length] + score.
+///
+/// States are the trie's nodes. Transitions use the trie's cells; a failed transition moves
+/// to the fallback state (longest proper suffix that is a node) without consuming the byte.
+/// The root has a child for every byte (every byte is a piece), so the loop always ends.
+template <class Score>
+class piece_automaton {
+public:
+    /// Pieces listed inline per state; states with more use an overflow list (about 1 in 10
+    /// visited states with the 40k model).
+    static constexpr std::uint32_t row_width = 4;
+    /// Marks slot 0 of a row whose longest pieces are in the overflow list.
+    static constexpr std::uint32_t overflow_tag = 0x80000000u;
+
+    struct piece_info {
+        Score score;
+        std::uint64_t length;  // 0 for the padding entry, which scores -inf
+    };
+
+    piece_automaton() = default;
+
+    /// Builds the automaton from `trie` (values are piece ids below `vocab_size`) and the
+    /// pieces' scores and lengths (indexed by id).
+    template <class ScoreOf, class LengthOf>
+    piece_automaton(const double_array_trie& trie, std::size_t vocab_size, ScoreOf score_of, LengthOf length_of) {
+        const std::uint32_t n = static_cast<std::uint32_t>(trie.size());
+        pad_ = static_cast<std::uint32_t>(vocab_size);
+        info_.resize(vocab_size + 1);
+        for (std::size_t id = 0; id < vocab_size; ++id) info_[id] = {score_of(id), length_of(id)};
+        info_[pad_] = {-std::numeric_limits<Score>::infinity(), 0};
+
+        cells_.resize(n);
+        for (std::uint32_t i = 0; i < n; ++i)
+            cells_[i] = trie.base_at(i) | (static_cast<std::uint64_t>(trie.check_at(i)) << 32);
+
+        // Children of every node, found from the cells' parent checks, so that the fallback
+        // links can be computed breadth first.
+        auto parent_of = [&](std::uint32_t i) -> std::uint32_t {
+            if (i == 0) return no_node;
+            const std::uint32_t p = trie.check_at(i);
+            if (p >= n || trie.base_at(p) > i || i - trie.base_at(p) > 255) return no_node;
+            return p;
+        };
+        std::vector<std::uint32_t> first(n + 1, 0);
+        for (std::uint32_t i = 1; i < n; ++i)
+            if (const std::uint32_t p = parent_of(i); p != no_node) ++first[p + 1];
+        for (std::uint32_t i = 0; i < n; ++i) first[i + 1] += first[i];
+        std::vector<std::uint32_t> children(first[n]);
+        {
+            std::vector<std::uint32_t> fill(first.begin(), first.end() - 1);
+            for (std::uint32_t i = 1; i < n; ++i)
+                if (const std::uint32_t p = parent_of(i); p != no_node) children[fill[p]++] = i;
+        }
+
+        std::vector<std::uint32_t> fail(n, 0), dict(n, 0), order;
+        order.reserve(n);
+        order.push_back(0);
+        for (std::size_t q = 0; q < order.size(); ++q) {
+            const std::uint32_t u = order[q];
+            for (std::uint32_t k = first[u]; k < first[u + 1]; ++k) {
+                const std::uint32_t v = children[k];
+                const std::uint32_t byte = v - trie.base_at(u);
+                std::uint32_t f = 0;
+                if (u != 0) {
+                    for (f = fail[u];; f = fail[f]) {
+                        const std::uint32_t next = trie.base_at(f) + byte;
+                        if (trie.check_at(next) == f) {
+                            f = next;
+                            break;
+                        }
+                        // Cannot fall through the root: it has every byte as a child.
+                    }
+                }
+                fail[v] = f;
+                // Nearest proper suffix that is a piece (0: none).
+                dict[v] = (f != 0 && trie.value_at(f) >= 0) ? f : dict[f];
+                order.push_back(v);
+            }
+        }
+
+        fallback_.resize(n);
+        for (std::uint32_t i = 0; i < n; ++i)
+            fallback_[i] = trie.base_at(fail[i]) | (static_cast<std::uint64_t>(fail[i]) << 32);
+
+        // Rows: the pieces that are suffixes of the state, longest first, right-aligned so
+        // that the last slot is the one-byte piece, whose candidate depends on the newest
+        // best[] value and is best compared last.
+        rows_.assign(static_cast<std::size_t>(n) * row_width, pad_);
+        std::vector<std::uint32_t> list;
+        for (std::uint32_t u = 1; u < n; ++u) {
+            if (parent_of(u) == no_node) continue;
+            list.clear();
+            for (std::uint32_t v = trie.value_at(u) >= 0 ? u : dict[u]; v != 0; v = dict[v])
+                list.push_back(static_cast<std::uint32_t>(trie.value_at(v)));
+            std::uint32_t* row = rows_.data() + static_cast<std::size_t>(u) * row_width;
+            const std::size_t count = list.size();
+            if (count <= row_width) {
+                for (std::size_t j = 0; j < count; ++j) row[row_width - count + j] = list[j];
+            } else {
+                const std::size_t spill = count - (row_width - 1);
+                row[0] = overflow_tag | static_cast<std::uint32_t>(overflow_.size());
+                overflow_.push_back(static_cast<std::uint32_t>(spill));
+                overflow_.insert(overflow_.end(), list.begin(), list.begin() + static_cast<std::ptrdiff_t>(spill));
+                for (std::size_t j = 1; j < row_width; ++j) row[j] = list[spill + j - 1];
+            }
+        }
+    }
+
+    /// Runs the automaton over the chunks `[bounds[i], bounds[i + 1])` of `text` and writes
+    /// the state after each byte to `states[position]`. Four chunks are scanned at once in a
+    /// branch-free loop; a chunk's state starts at the root.
+    void scan(const unsigned char* text, const std::uint32_t* bounds, std::size_t chunks, std::uint32_t* states) const {
+        constexpr int lanes = 4;
+        const std::uint64_t* cells = cells_.data();
+        const std::uint64_t* fallback = fallback_.data();
+        std::uint32_t state[lanes], pos[lanes], end[lanes];
+        std::uint64_t cell[lanes];
+        std::size_t next_chunk = 0;
+        int active = 0;
+        for (; active < lanes && next_chunk < chunks; ++active, ++next_chunk) {
+            state[active] = 0;
+            cell[active] = cells[0];
+            pos[active] = bounds[next_chunk];
+            end[active] = bounds[next_chunk + 1];
+        }
+        if (active == lanes) {
+            for (;;) {
+                bool chunk_done = false;
+                for (int l = 0; l < lanes; ++l) {
+                    const std::uint32_t next = static_cast<std::uint32_t>(cell[l]) + text[pos[l]];
+                    const std::uint64_t next_cell = cells[next];
+                    const std::uint64_t fall = fallback[state[l]];
+                    const std::uint64_t ok = static_cast<std::uint32_t>(next_cell >> 32) == state[l];
+                    const std::uint64_t mask = std::uint64_t{0} - ok;
+                    const std::uint32_t mask32 = static_cast<std::uint32_t>(mask);
+                    // On success the new state is `next`; on failure the fallback state,
+                    // whose base is in the low half of `fall` (the high half is unused then).
+                    state[l] = (next & mask32) | (static_cast<std::uint32_t>(fall >> 32) & ~mask32);
+                    cell[l] = (next_cell & mask) | (fall & ~mask);
+                    states[pos[l]] = state[l];
+                    pos[l] += static_cast<std::uint32_t>(ok);
+                    chunk_done |= pos[l] == end[l];
+                }
+                if (chunk_done) {
+                    bool exhausted = false;
+                    for (int l = 0; l < lanes; ++l) {
+                        if (pos[l] != end[l]) continue;
+                        if (next_chunk == chunks) {
+                            exhausted = true;
+                            continue;
+                        }
+                        state[l] = 0;
+                        cell[l] = cells[0];
+                        pos[l] = bounds[next_chunk];
+                        end[l] = bounds[next_chunk + 1];
+                        ++next_chunk;
+                    }
+                    if (exhausted) break;
+                }
+            }
+        }
+        for (int l = 0; l < active; ++l) scan_one(text, pos[l], end[l], state[l], cell[l], states);
+    }
+
+    /// The pieces that end at a position where the automaton is in `state`, as a row of
+    /// `row_width` ids (padding first), slot 0 possibly tagged with an overflow offset.
+    const std::uint32_t* row(std::uint32_t state) const noexcept {
+        return rows_.data() + static_cast<std::size_t>(state) * row_width;
+    }
+    /// The overflow list at `offset`: a count, then that many ids, longest piece first.
+    const std::uint32_t* overflow(std::uint32_t offset) const noexcept { return overflow_.data() + offset; }
+    /// The trie's cells by node, as base | check << 32.
+    const std::uint64_t* cells() const noexcept { return cells_.data(); }
+    /// Score and length by id; `padding()` scores -inf and has length 0.
+    const piece_info* info() const noexcept { return info_.data(); }
+    std::uint32_t padding() const noexcept { return pad_; }
+
+    /// Bytes of memory held.
+    std::size_t memory_bytes() const noexcept {
+        return cells_.capacity() * 8 + fallback_.capacity() * 8 + rows_.capacity() * 4 + overflow_.capacity() * 4 +
+               info_.capacity() * sizeof(piece_info);
+    }
+
+private:
+    static constexpr std::uint32_t no_node = std::numeric_limits<std::uint32_t>::max();
+
+    void scan_one(const unsigned char* text, std::uint32_t pos, std::uint32_t end, std::uint32_t state,
+                  std::uint64_t cell, std::uint32_t* states) const {
+        while (pos < end) {
+            const std::uint32_t next = static_cast<std::uint32_t>(cell) + text[pos];
+            const std::uint64_t next_cell = cells_[next];
+            if (static_cast<std::uint32_t>(next_cell >> 32) == state) {
+                state = next;
+                cell = next_cell;
+                states[pos++] = state;
+            } else {
+                const std::uint64_t fall = fallback_[state];
+                state = static_cast<std::uint32_t>(fall >> 32);
+                cell = fall;
+            }
+        }
+    }
+
+    std::vector<std::uint64_t> cells_;     // by node: base | check << 32
+    std::vector<std::uint64_t> fallback_;  // by node: base(fail) | fail << 32
+    std::vector<std::uint32_t> rows_;      // by node: row_width piece ids
+    std::vector<std::uint32_t> overflow_;
+    std::vector<piece_info> info_;  // by id, plus the padding entry
+    std::uint32_t pad_ = 0;
+};
+
+}  // namespace detail
+BYTEPIECE_NAMESPACE_END

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+// The automaton behind encode: its per-position piece lists against brute force, its
+// multi-chunk scan against a chunk-at-a-time scan, and encode over many windows.
+#include <bytepiece/tokenizer.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+using bytepiece::tokenizer;
+using automaton = bytepiece::detail::piece_automaton<double>;
+
+namespace {
+
+std::vector<std::pair<std::string, std::uint64_t>> random_pieces(std::mt19937& rng, int count, char first, int letters) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for (int i = 0; i < count; ++i) {
+        std::string p(2 + rng() % 6, first);
+        for (auto& c : p) c = static_cast<char>(first + static_cast<int>(rng() % static_cast<unsigned>(letters)));
+        bool dup = false;
+        for (const auto& e : out) dup |= e.first == p;
+        if (!dup) out.emplace_back(p, 1 + rng() % 100);
+    }
+    return out;
+}
+
+automaton build(const tokenizer& tok) {
+    const auto& m = tok.model();
+    return automaton(
+        tok.trie(), m.vocab_size(), [&](std::size_t id) { return id >= 3 ? m.score(static_cast<std::uint32_t>(id)) : 0.0; },
+        [&](std::size_t id) -> std::uint64_t { return id >= 3 ? m.piece(static_cast<std::uint32_t>(id)).size() : 1; });
+}
+
+// The ids a row (and its overflow list) names, padding left out, in row order.
+std::vector<std::uint32_t> pieces_of(const automaton& a, std::uint32_t state) {
+    std::vector<std::uint32_t> ids;
+    const std::uint32_t* row = a.row(state);
+    for (std::uint32_t j = 0; j < automaton::row_width; ++j) {
+        std::uint32_t id = row[j];
+        if (j == 0 && (id & automaton::overflow_tag)) {
+            const std::uint32_t* list = a.overflow(id & ~automaton::overflow_tag);
+            for (std::uint32_t k = 1; k <= list[0]; ++k) ids.push_back(list[k]);
+            continue;
+        }
+        if (id != a.padding()) ids.push_back(id);
+    }
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("after every byte, the state lists exactly the pieces ending there, longest first", "[automaton]") {
+    std::mt19937 rng(7);
+    // A dense alphabet makes long suffix chains, so overflow rows occur.
+    auto extra = random_pieces(rng, 400, 'a', 3);
+    extra.emplace_back("aaaaaa", 5);
+    const tokenizer tok(test_support::make_model(extra, 2));
+    const automaton a = build(tok);
+    bool saw_overflow = false;
+    for (int t = 0; t < 300; ++t) {
+        std::string text(1 + rng() % 40, 'a');
+        for (auto& c : text) c = static_cast<char>('a' + rng() % 4);  // 'd' is only a byte piece
+        const std::uint32_t bounds[2] = {0, static_cast<std::uint32_t>(text.size())};
+        std::vector<std::uint32_t> states(text.size());
+        a.scan(reinterpret_cast<const unsigned char*>(text.data()), bounds, 1, states.data());
+        for (std::size_t e = 1; e <= text.size(); ++e) {
+            std::vector<std::uint32_t> expected;
+            for (std::size_t s = 0; s < e; ++s)  // longest first
+                if (auto id = tok.piece_to_id(std::string_view(text).substr(s, e - s))) expected.push_back(*id);
+            INFO(text << " at " << e);
+            REQUIRE(pieces_of(a, states[e - 1]) == expected);
+            saw_overflow |= (a.row(states[e - 1])[0] & automaton::overflow_tag) != 0;
+        }
+    }
+    CHECK(saw_overflow);
+}
+
+TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton]") {
+    std::mt19937 rng(11);
+    const tokenizer tok(test_support::make_model(random_pieces(rng, 300, 'a', 5), 2));
+    const automaton a = build(tok);
+    for (std::size_t chunks : {1u, 2u, 3u, 4u, 5u, 9u, 100u}) {
+        std::string text;
+        std::vector<std::uint32_t> bounds;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            bounds.push_back(static_cast<std::uint32_t>(text.size()));
+            const std::size_t len = 1 + rng() % 60;
+            for (std::size_t i = 0; i < len; ++i) text += static_cast<char>('a' + rng() % 6);
+        }
+        bounds.push_back(static_cast<std::uint32_t>(text.size()));
+        const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+        std::vector<std::uint32_t> together(text.size()), alone(text.size());
+        a.scan(bytes, bounds.data(), chunks, together.data());
+        for (std::size_t c = 0; c < chunks; ++c) a.scan(bytes, bounds.data() + c, 1, alone.data());
+        CHECK(together == alone);
+    }
+}
+
+TEST_CASE("encode over many windows equals encoding chunk by chunk", "[automaton][tokenizer]") {
+    std::mt19937 rng(5);
+    auto extra = random_pieces(rng, 500, 'a', 6);
+    extra.emplace_back("a\n", 50);
+    extra.emplace_back("\n\n", 80);
+    const tokenizer tok(test_support::make_model(extra, 2));
+    // About 300 kB in lines of varied length: several windows, chunks that straddle none.
+    std::string text;
+    while (text.size() < 300000) {
+        const std::size_t len = rng() % 200;
+        for (std::size_t i = 0; i < len; ++i) text += static_cast<char>('a' + rng() % 7);
+        text.append(1 + rng() % 3, '\n');
+    }
+    text += "tail without newline";
+    std::vector<std::uint32_t> expected;
+    bytepiece::for_each_chunk(text, [&](std::string_view chunk) { tok.encode_chunk(chunk, expected); });
+    CHECK(tok.encode(text) == expected);
+    // One chunk longer than a window.
+    const std::string line(200000, 'b');
+    std::vector<std::uint32_t> one;
+    tok.encode_chunk(line, one);
+    CHECK(tok.encode(line) == one);
+    std::size_t total = 0;
+    for (auto id : one) total += tok.model().piece(id).size();
+    CHECK(total == line.size());
+}
