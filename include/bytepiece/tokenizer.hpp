@@ -2,11 +2,13 @@
 #pragma once
 
 #include <algorithm>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -338,8 +340,8 @@ private:
         // The automaton path (see `segment`).
         std::vector<std::uint32_t> bounds;   // chunk starts in the window, then its end
         std::vector<std::uint32_t> states;   // automaton state after each byte of the window
-        std::vector<std::uint32_t> winners;  // id of the best last piece ending at each byte
-        std::vector<std::uint32_t> ids;      // one chunk's ids, last first
+        std::vector<std::uint64_t> winners;  // best last piece ending at each byte: id | length << 32
+        std::vector<std::uint64_t> ids;      // one chunk's path as winners, last piece first
     };
 
     // One scratch area per thread: no allocation per call once it has grown to the longest
@@ -472,64 +474,93 @@ private:
             const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
             best_last_pieces(ws.states.data() + begin, end - begin, ws);
             // Back from the end of the chunk to its start, then out in text order.
-            ws.ids.clear();
-            const auto* info = automaton_.info();
-            for (std::uint32_t e = end - begin; e > 0; e -= static_cast<std::uint32_t>(info[ws.ids.back()].length))
-                ws.ids.push_back(ws.winners[e]);
+            if (ws.ids.size() < std::size_t{end - begin}) ws.ids.resize(end - begin);
+            std::uint64_t* path = ws.ids.data();
+            std::size_t count = 0;
+            for (std::uint32_t e = end - begin; e > 0; ++count) {
+                const std::uint64_t w = ws.winners[e];
+                path[count] = w;
+                e -= static_cast<std::uint32_t>(w >> 32);
+            }
             std::size_t at = window_start + begin;
-            for (std::size_t i = ws.ids.size(); i-- > 0;) {
-                const auto len = static_cast<std::size_t>(info[ws.ids[i]].length);
-                f(at, len, static_cast<id_type>(ws.ids[i]));
+            for (std::size_t i = count; i-- > 0;) {
+                const auto len = static_cast<std::size_t>(path[i] >> 32);
+                f(at, len, static_cast<id_type>(static_cast<std::uint32_t>(path[i])));
                 at += len;
             }
         }
     }
 
+    static auto bit_pattern(score_type x) noexcept {
+        using bits = std::conditional_t<sizeof(score_type) == 8, std::uint64_t, std::uint32_t>;
+        static_assert(sizeof(bits) == sizeof(score_type), "scores must be 32 or 64 bits");
+        bits b;
+        std::memcpy(&b, &x, sizeof b);
+        return b;
+    }
+
     // Viterbi in pull form over one chunk of n bytes whose automaton states are `states`:
     // best[e] is the max over the pieces ending at e (the state's row, longest first) of
-    // best[e - length] + score. Keeping the first of equal maxima keeps the longest last
-    // piece, the reference's tie rule; the sums are formed as best[start] + score, in the
-    // reference's order. The loop has no data-dependent branch except the rare overflow row.
+    // best[e - length] + score, the sums formed in the reference's order. The winner is the
+    // first candidate equal to that max, i.e. the longest last piece among equal scores: the
+    // reference's tie rule. Measured, this loop is bound by instruction count, so the winner
+    // is picked once from an equality mask instead of being tracked through every compare,
+    // and the one-byte piece (always the row's last slot) adds to best[e - 1] kept in a
+    // register. The only data-dependent branch is the rare overflow row.
     void best_last_pieces(const std::uint32_t* states, std::uint32_t n, workspace& ws) const {
         using automaton = detail::piece_automaton<score_type>;
-        constexpr std::uint32_t width = automaton::row_width;
+        static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
         if (ws.best.size() < std::size_t{n} + 1) ws.best.resize(std::size_t{n} + 1);
         if (ws.winners.size() < std::size_t{n} + 1) ws.winners.resize(std::size_t{n} + 1);
         score_type* best = ws.best.data();
-        std::uint32_t* winners = ws.winners.data();
+        std::uint64_t* winners = ws.winners.data();
         const auto* info = automaton_.info();
-        const std::uint32_t pad = automaton_.padding();
+        static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
         best[0] = 0;
+        score_type previous = 0;  // best[e - 1]
         for (std::uint32_t e = 1; e <= n; ++e) {
             const std::uint32_t* row = automaton_.row(states[e - 1]);
             // Rows are scattered over the table; fetch a few positions ahead.
             detail::prefetch(automaton_.row(states[e - 1 + prefetch_distance]));
-            score_type b = -std::numeric_limits<score_type>::infinity();
-            std::uint32_t w = pad;
-            std::uint32_t first = row[0];
-            if (first & automaton::overflow_tag) {
-                const std::uint32_t* list = automaton_.overflow(first & ~automaton::overflow_tag);
-                for (std::uint32_t k = 1; k <= list[0]; ++k) {
+            std::uint64_t packed[4];
+            score_type c0;
+            if (row[0] & automaton::overflow_tag) {
+                // The longest pieces, in a list; their best stands in for slot 0.
+                const std::uint32_t* list = automaton_.overflow(row[0] & ~automaton::overflow_tag);
+                std::uint32_t winner = list[1];
+                c0 = best[e - info[winner].length] + info[winner].score;
+                for (std::uint32_t k = 2; k <= list[0]; ++k) {
                     const auto& in = info[list[k]];
-                    const score_type candidate = best[e - in.length] + in.score;
-                    if (candidate > b) {
-                        b = candidate;
-                        w = list[k];
+                    const score_type c = best[e - in.length] + in.score;
+                    if (c > c0) {
+                        c0 = c;
+                        winner = list[k];
                     }
                 }
-                first = pad;
+                packed[0] = winner | (info[winner].length << 32);
+            } else {
+                const auto& in = info[row[0]];
+                c0 = best[e - in.length] + in.score;
+                packed[0] = row[0] | (in.length << 32);
             }
-            for (std::uint32_t j = 0; j < width; ++j) {
-                const std::uint32_t id = j == 0 ? first : row[j];
-                const auto& in = info[id];
-                const score_type candidate = best[e - in.length] + in.score;
-                // Branch-free select: which piece wins is data-dependent.
-                const std::uint32_t mask = 0u - static_cast<std::uint32_t>(candidate > b);
-                w = (id & mask) | (w & ~mask);
-                b = std::max(b, candidate);
-            }
+            const auto& in1 = info[row[1]];
+            const auto& in2 = info[row[2]];
+            const auto& in3 = info[row[3]];
+            const score_type c1 = best[e - in1.length] + in1.score;
+            const score_type c2 = best[e - in2.length] + in2.score;
+            const score_type c3 = previous + in3.score;
+            packed[1] = row[1] | (in1.length << 32);
+            packed[2] = row[2] | (in2.length << 32);
+            packed[3] = row[3] | (std::uint64_t{1} << 32);
+            const score_type b = std::max(std::max(c0, c1), std::max(c2, c3));
+            // Bit-pattern equality: the same as == here (no NaN, no zero sums) and cheaper.
+            const auto bits_b = bit_pattern(b);
+            const unsigned equal = static_cast<unsigned>(bit_pattern(c0) == bits_b) |
+                                   (static_cast<unsigned>(bit_pattern(c1) == bits_b) << 1) |
+                                   (static_cast<unsigned>(bit_pattern(c2) == bits_b) << 2);
             best[e] = b;
-            winners[e] = w;
+            winners[e] = packed[first_set[equal]];
+            previous = b;
         }
     }
 

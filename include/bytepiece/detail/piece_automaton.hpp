@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "bytepiece/errors.hpp"
 #include "bytepiece/trie.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -124,6 +125,10 @@ public:
             list.clear();
             for (std::uint32_t v = trie.value_at(u) >= 0 ? u : dict[u]; v != 0; v = dict[v])
                 list.push_back(static_cast<std::uint32_t>(trie.value_at(v)));
+            // Encode relies on the last slot being the one-byte piece ending here.
+            if (list.empty() || length_of(list.back()) != 1)
+                BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                               "piece_automaton: every single byte must be a piece"));
             std::uint32_t* row = rows_.data() + static_cast<std::size_t>(u) * row_width;
             const std::size_t count = list.size();
             if (count <= row_width) {
@@ -145,13 +150,15 @@ public:
         constexpr int lanes = 4;
         const std::uint64_t* cells = cells_.data();
         const std::uint64_t* fallback = fallback_.data();
-        std::uint32_t state[lanes], pos[lanes], end[lanes];
-        std::uint64_t cell[lanes];
+        // A lane's state and its transition base travel together as base | state << 32, the
+        // layout `fallback_` already has, so a failed step is one load and one select.
+        const std::uint64_t root = static_cast<std::uint32_t>(cells[0]);
+        std::uint64_t lane[lanes];
+        std::uint32_t pos[lanes], end[lanes];
         std::size_t next_chunk = 0;
         int active = 0;
         for (; active < lanes && next_chunk < chunks; ++active, ++next_chunk) {
-            state[active] = 0;
-            cell[active] = cells[0];
+            lane[active] = root;
             pos[active] = bounds[next_chunk];
             end[active] = bounds[next_chunk + 1];
         }
@@ -159,17 +166,17 @@ public:
             for (;;) {
                 bool chunk_done = false;
                 for (int l = 0; l < lanes; ++l) {
-                    const std::uint32_t next = static_cast<std::uint32_t>(cell[l]) + text[pos[l]];
+                    const auto state = static_cast<std::uint32_t>(lane[l] >> 32);
+                    const std::uint32_t next = static_cast<std::uint32_t>(lane[l]) + text[pos[l]];
                     const std::uint64_t next_cell = cells[next];
-                    const std::uint64_t fall = fallback[state[l]];
-                    const std::uint64_t ok = static_cast<std::uint32_t>(next_cell >> 32) == state[l];
+                    const std::uint64_t fall = fallback[state];
+                    const std::uint64_t ok = static_cast<std::uint32_t>(next_cell >> 32) == state;
+                    const std::uint64_t taken = static_cast<std::uint32_t>(next_cell) | (std::uint64_t{next} << 32);
                     const std::uint64_t mask = std::uint64_t{0} - ok;
-                    const std::uint32_t mask32 = static_cast<std::uint32_t>(mask);
-                    // On success the new state is `next`; on failure the fallback state,
-                    // whose base is in the low half of `fall` (the high half is unused then).
-                    state[l] = (next & mask32) | (static_cast<std::uint32_t>(fall >> 32) & ~mask32);
-                    cell[l] = (next_cell & mask) | (fall & ~mask);
-                    states[pos[l]] = state[l];
+                    // On success `next`, consuming the byte; on failure the fallback state,
+                    // retrying the byte.
+                    lane[l] = (taken & mask) | (fall & ~mask);
+                    states[pos[l]] = static_cast<std::uint32_t>(lane[l] >> 32);
                     pos[l] += static_cast<std::uint32_t>(ok);
                     chunk_done |= pos[l] == end[l];
                 }
@@ -181,8 +188,7 @@ public:
                             exhausted = true;
                             continue;
                         }
-                        state[l] = 0;
-                        cell[l] = cells[0];
+                        lane[l] = root;
                         pos[l] = bounds[next_chunk];
                         end[l] = bounds[next_chunk + 1];
                         ++next_chunk;
@@ -191,7 +197,7 @@ public:
                 }
             }
         }
-        for (int l = 0; l < active; ++l) scan_one(text, pos[l], end[l], state[l], cell[l], states);
+        for (int l = 0; l < active; ++l) scan_one(text, pos[l], end[l], lane[l], states);
     }
 
     /// The pieces that end at a position where the automaton is in `state`, as a row of
@@ -216,19 +222,17 @@ public:
 private:
     static constexpr std::uint32_t no_node = std::numeric_limits<std::uint32_t>::max();
 
-    void scan_one(const unsigned char* text, std::uint32_t pos, std::uint32_t end, std::uint32_t state,
-                  std::uint64_t cell, std::uint32_t* states) const {
+    void scan_one(const unsigned char* text, std::uint32_t pos, std::uint32_t end, std::uint64_t lane,
+                  std::uint32_t* states) const {
         while (pos < end) {
-            const std::uint32_t next = static_cast<std::uint32_t>(cell) + text[pos];
+            const auto state = static_cast<std::uint32_t>(lane >> 32);
+            const std::uint32_t next = static_cast<std::uint32_t>(lane) + text[pos];
             const std::uint64_t next_cell = cells_[next];
             if (static_cast<std::uint32_t>(next_cell >> 32) == state) {
-                state = next;
-                cell = next_cell;
-                states[pos++] = state;
+                lane = static_cast<std::uint32_t>(next_cell) | (std::uint64_t{next} << 32);
+                states[pos++] = next;
             } else {
-                const std::uint64_t fall = fallback_[state];
-                state = static_cast<std::uint32_t>(fall >> 32);
-                cell = fall;
+                lane = fallback_[state];
             }
         }
     }
