@@ -153,3 +153,33 @@ TEST_CASE("a const tokenizer gives the same ids from many threads", "[tokenizer]
     for (auto& th : threads) th.join();
     for (const auto& g : got) CHECK(g == want);
 }
+
+TEST_CASE("encode_chunks equals encode_chunk on each chunk, in order, and f may use the tokenizer", "[tokenizer]") {
+    std::mt19937 rng(3);
+    std::vector<std::pair<std::string, std::uint64_t>> extra;
+    for (int i = 0; i < 200; ++i) {
+        std::string p(2 + rng() % 5, 'a');
+        for (auto& c : p) c = static_cast<char>('a' + rng() % 5);
+        if (std::none_of(extra.begin(), extra.end(), [&](const auto& e) { return e.first == p; }))
+            extra.emplace_back(p, 1 + rng() % 40);
+    }
+    const tokenizer tok(test_support::make_model(extra, 2));
+    std::vector<std::string> texts;
+    for (int i = 0; i < 5000; ++i) {
+        std::string t(i % 97 == 0 ? 0 : rng() % 80, 'a');  // some empty chunks
+        for (auto& c : t) c = static_cast<char>('a' + rng() % 6);
+        if (i % 1000 == 5) t.assign(70000, 'b');  // longer than a window
+        texts.push_back(t);
+    }
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::size_t next = 0;
+    tok.encode_chunks(views.data(), views.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+        REQUIRE(i == next++);
+        std::vector<std::uint32_t> expected;
+        tok.encode_chunk(texts[i], expected);  // uses the same scratch space: must be safe
+        REQUIRE(std::vector<std::uint32_t>(ids, ids + n) == expected);
+        CHECK(tok.encode("ab\nab") == tok.encode("ab\nab"));
+    });
+    CHECK(next == texts.size());
+    tok.encode_chunks(views.data(), 0, [&](std::size_t, const std::uint32_t*, std::size_t) { FAIL("no chunks"); });
+}

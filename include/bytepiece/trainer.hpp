@@ -324,16 +324,17 @@ private:
         detail::parallel_ranges(items.size(), threads_, [&](std::size_t lo, std::size_t hi, unsigned w) {
             std::vector<std::uint64_t>& counts = partial[w];
             counts.assign(width, 0);
-            std::vector<std::uint32_t> ids;
-            for (std::size_t i = lo; i < hi; ++i) {
-                ids.clear();
-                tok.encode_chunk(items[i].first, ids);
-                for (const std::uint32_t id : ids) counts[id] += items[i].second;
-                if (((i - lo) & 0xFFFF) == 0xFFFF) {
+            std::vector<std::string_view> views;
+            views.reserve(hi - lo);
+            for (std::size_t i = lo; i < hi; ++i) views.emplace_back(items[i].first);
+            // Items are short and many: encode_chunks scans several at once.
+            tok.encode_chunks(views.data(), views.size(), [&](std::size_t k, const std::uint32_t* ids, std::size_t n) {
+                for (std::size_t j = 0; j < n; ++j) counts[ids[j]] += items[lo + k].second;
+                if ((k & 0xFFFF) == 0xFFFF) {
                     const std::uint64_t d = done.fetch_add(0x10000) + 0x10000;
                     if (w == 0) report_partial(train_phase::prune_pieces, d, items.size(), round, step);
                 }
-            }
+            });
         });
         std::vector<std::uint64_t> out(vocab.size(), 0);
         for (const auto& counts : partial)
