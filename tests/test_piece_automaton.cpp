@@ -124,3 +124,27 @@ TEST_CASE("encode over many windows equals encoding chunk by chunk", "[automaton
     for (auto id : one) total += tok.model().piece(id).size();
     CHECK(total == line.size());
 }
+
+// The start-by-start Viterbi that chunks of 2 GiB and more take, reached through the friend the
+// tokenizer declares for this.
+struct bytepiece::detail::tokenizer_access {
+    static std::vector<std::uint32_t> walk(const tokenizer& tok, std::string_view chunk) {
+        std::vector<std::uint32_t> ids;
+        auto& ws = tokenizer::local_workspace();
+        const std::size_t n = tok.viterbi(chunk, ws);
+        tok.append_path(n, ws, [&](std::size_t, std::size_t, std::uint32_t id) { ids.push_back(id); });
+        return ids;
+    }
+};
+
+TEST_CASE("the start-by-start Viterbi for huge chunks agrees with the automaton", "[automaton]") {
+    std::mt19937 rng(21);
+    const tokenizer tok(test_support::make_model(random_pieces(rng, 400, 'a', 4), 3));
+    for (int t = 0; t < 500; ++t) {
+        std::string text(1 + rng() % 120, 'a');
+        for (auto& c : text) c = static_cast<char>('a' + rng() % 5);
+        std::vector<std::uint32_t> expected;
+        tok.encode_chunk(text, expected);
+        REQUIRE(bytepiece::detail::tokenizer_access::walk(tok, text) == expected);
+    }
+}

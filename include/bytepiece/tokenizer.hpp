@@ -22,6 +22,12 @@
 
 BYTEPIECE_NAMESPACE_BEGIN
 
+namespace detail {
+// Declared only: a test defines it to reach the start-by-start Viterbi, which otherwise runs
+// only on chunks of 2 GiB and more.
+struct tokenizer_access;
+}  // namespace detail
+
 /// How `encode` and `tokenize` treat their input and output.
 struct encode_options {
     /// Put `<bos>` (id 1) before the ids of the whole text.
@@ -41,6 +47,8 @@ struct encode_options {
 /// to call from many threads at once: scratch space is per thread.
 template <class Score = double, class Id = std::uint32_t>
 class basic_tokenizer {
+    friend struct detail::tokenizer_access;
+
 public:
     using model_type = basic_model<Score, Id>;
     using score_type = Score;
@@ -425,10 +433,9 @@ private:
     // the reference's order.
     std::size_t viterbi(std::string_view chunk, workspace& ws) const {
         const std::size_t n = chunk.size();
-        if (ws.best.size() < n + 1) {
-            ws.best.resize(n + 1);
-            ws.back.resize(n + 1);
-        }
+        // Sized one by one: `best` is shared with the automaton path, `back` is not.
+        if (ws.best.size() < n + 1) ws.best.resize(n + 1);
+        if (ws.back.size() < n + 1) ws.back.resize(n + 1);
         score_type* best = ws.best.data();
         back_pointer* back = ws.back.data();
         const score_type neg_inf = -std::numeric_limits<score_type>::infinity();
