@@ -241,18 +241,20 @@ private:
             close_chunk(sink);
             i = cut;
         }
-        while (i < t.size()) {
-            const std::size_t cut = chunk_end(t, i);
-            if (cut == npos) {
-                open_ = true;
-                extend(t.substr(i), sink);
-                return;
-            }
-            ids_.clear();
-            tok_.encode_chunk(t.substr(i, cut - i), ids_);
-            sink(static_cast<const id_type*>(ids_.data()), ids_.size(), true);
-            offset_ += cut - i;
+        // The complete chunks go to encode_chunks together, which scans several at once.
+        complete_.clear();
+        std::size_t cut = npos;
+        while (i < t.size() && (cut = chunk_end(t, i)) != npos) {
+            complete_.push_back(t.substr(i, cut - i));
             i = cut;
+        }
+        tok_.encode_chunks(complete_.data(), complete_.size(), [&](std::size_t k, const id_type* ids, std::size_t n) {
+            sink(ids, n, true);
+            offset_ += complete_[k].size();
+        });
+        if (i < t.size()) {
+            open_ = true;
+            extend(t.substr(i), sink);
         }
     }
 
@@ -412,6 +414,7 @@ private:
     std::size_t checked_ = 0;          // next_ at the last convergence check
     std::vector<std::size_t> heads_;
     std::vector<id_type> ids_;
+    std::vector<std::string_view> complete_;  // complete chunks of the current feed
 };
 
 /// The stream encoder for `bytepiece::tokenizer`.
