@@ -598,11 +598,11 @@ private:
                         winner = list[k];
                     }
                 }
-                packed[0] = winner | (info[winner].length << 32);
+                packed[0] = info[winner].packed();
             } else {
                 const auto& in = info[row[0]];
                 c0 = best[e - in.length] + in.score;
-                packed[0] = row[0] | (in.length << 32);
+                packed[0] = in.packed();
             }
             const auto& in1 = info[row[1]];
             const auto& in2 = info[row[2]];
@@ -610,9 +610,9 @@ private:
             const score_type c1 = best[e - in1.length] + in1.score;
             const score_type c2 = best[e - in2.length] + in2.score;
             const score_type c3 = previous + in3.score;
-            packed[1] = row[1] | (in1.length << 32);
-            packed[2] = row[2] | (in2.length << 32);
-            packed[3] = row[3] | (std::uint64_t{1} << 32);
+            packed[1] = in1.packed();
+            packed[2] = in2.packed();
+            packed[3] = in3.packed();
             const score_type b = std::max(std::max(c0, c1), std::max(c2, c3));
             // Bit-pattern equality: the same as == here (no NaN, no zero sums) and cheaper.
             const auto bits_b = bit_pattern(b);
