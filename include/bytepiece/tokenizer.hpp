@@ -442,21 +442,23 @@ private:
         best[0] = 0;
         for (std::size_t i = 1; i <= n; ++i) best[i] = neg_inf;
         const auto* bytes = reinterpret_cast<const unsigned char*>(chunk.data());
-        const std::uint64_t* cells = automaton_.cells();
+        // Scores by id; the padding entry scores -inf and stands for "no piece ends here".
         const auto* info = automaton_.info();
+        const std::uint32_t pad = automaton_.padding();
         for (std::size_t s = 0; s < n; ++s) {
             const score_type base = best[s];
             std::uint32_t node = double_array_trie::root_node();
+            // The trie's units hold base, parent and value together: one load per step.
             for (std::size_t k = s; k < n; ++k) {
-                const std::uint32_t next = static_cast<std::uint32_t>(cells[node]) + bytes[k];
-                if (static_cast<std::uint32_t>(cells[next] >> 32) != node) break;
+                const std::uint32_t next = trie_.base_at(node) + bytes[k];
+                if (trie_.check_at(next) != node) break;
                 node = next;
                 const std::int32_t v = trie_.value_at(node);
                 // Branch-free on purpose: which candidate wins is data-dependent and would
                 // mispredict often. std::max keeps the old value on ties (strictly greater
                 // wins, the reference's rule) and the mask picks the matching back-pointer.
                 const score_type old = best[k + 1];
-                const score_type candidate = base + info[v >= 0 ? static_cast<std::uint32_t>(v) : automaton_.padding()].score;
+                const score_type candidate = base + info[v >= 0 ? static_cast<std::uint32_t>(v) : pad].score;
                 const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(candidate > old);
                 back[k + 1] = (make_back(k + 1 - s, node) & mask) | (back[k + 1] & ~mask);
                 best[k + 1] = std::max(old, candidate);
@@ -469,6 +471,8 @@ private:
     // enough that the states stay in cache for the Viterbi pass that follows.
     static constexpr std::size_t window_bytes = std::size_t{1} << 16;
     static constexpr std::uint32_t prefetch_distance = 16;
+    // Windows with fewer chunks than this use the start-by-start walk (see segment_window).
+    static constexpr std::size_t walk_below_chunks = 4;
     // Chunks this long or longer do not fit the automaton path's 32-bit offsets.
     static constexpr std::size_t huge_chunk = std::size_t{1} << 31;
 
@@ -528,6 +532,17 @@ private:
         // Padding at the end: the Viterbi pass prefetches rows a few states ahead.
         if (ws.states.size() < size + prefetch_distance) ws.states.resize(size + prefetch_distance);
         std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(size), ws.states.begin() + static_cast<std::ptrdiff_t>(size + prefetch_distance), 0u);
+        if (chunks < walk_below_chunks) {
+            // Too few chunks for the scan's lanes: one chain of dependent steps would be bound
+            // by its latency, while start-by-start walks overlap one another.
+            for (std::size_t c = 0; c < chunks; ++c) {
+                const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
+                const std::size_t n = viterbi(std::string_view(data + begin, end - begin), ws);
+                append_path(n, ws, [&](std::size_t s, std::size_t len, id_type id) { f(window_start + begin + s, len, id); });
+                chunk_end(c);
+            }
+            return;
+        }
         const auto* bytes = reinterpret_cast<const unsigned char*>(data);
         automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
         for (std::size_t c = 0; c < chunks; ++c) {

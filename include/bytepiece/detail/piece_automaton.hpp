@@ -230,18 +230,23 @@ public:
 private:
     static constexpr std::uint32_t no_node = std::numeric_limits<std::uint32_t>::max();
 
+    // One chunk alone: the lane loop's step, without the lanes. Branch-free too, because
+    // whether a step fails is data-dependent; the loop's exit is the only branch.
     void scan_one(const unsigned char* text, std::uint32_t pos, std::uint32_t end, std::uint64_t lane,
                   std::uint32_t* states) const {
+        const std::uint64_t* cells = cells_.data();
+        const std::uint64_t* fallback = fallback_.data();
         while (pos < end) {
             const auto state = static_cast<std::uint32_t>(lane >> 32);
             const std::uint32_t next = static_cast<std::uint32_t>(lane) + text[pos];
-            const std::uint64_t next_cell = cells_[next];
-            if (static_cast<std::uint32_t>(next_cell >> 32) == state) {
-                lane = static_cast<std::uint32_t>(next_cell) | (std::uint64_t{next} << 32);
-                states[pos++] = next;
-            } else {
-                lane = fallback_[state];
-            }
+            const std::uint64_t next_cell = cells[next];
+            const std::uint64_t fall = fallback[state];
+            const std::uint64_t ok = static_cast<std::uint32_t>(next_cell >> 32) == state;
+            const std::uint64_t taken = static_cast<std::uint32_t>(next_cell) | (std::uint64_t{next} << 32);
+            const std::uint64_t mask = std::uint64_t{0} - ok;
+            lane = (taken & mask) | (fall & ~mask);
+            states[pos] = static_cast<std::uint32_t>(lane >> 32);
+            pos += static_cast<std::uint32_t>(ok);
         }
     }
 
