@@ -183,3 +183,42 @@ TEST_CASE("encode_chunks equals encode_chunk on each chunk, in order, and f may 
     CHECK(next == texts.size());
     tok.encode_chunks(views.data(), 0, [&](std::size_t, const std::uint32_t*, std::size_t) { FAIL("no chunks"); });
 }
+
+TEST_CASE("encode_texts equals encode on each text, in order, with bos/eos and NFC", "[tokenizer]") {
+    std::mt19937 rng(8);
+    std::vector<std::pair<std::string, std::uint64_t>> extra;
+    for (int i = 0; i < 200; ++i) {
+        std::string p(2 + rng() % 4, 'a');
+        for (auto& c : p) c = static_cast<char>('a' + rng() % 5);
+        if (std::none_of(extra.begin(), extra.end(), [&](const auto& e) { return e.first == p; }))
+            extra.emplace_back(p, 1 + rng() % 40);
+    }
+    extra.emplace_back("\xc3\xa9", 500);  // é, composed
+    const tokenizer tok(test_support::make_model(extra, 2));
+    std::vector<std::string> texts;
+    for (int i = 0; i < 20000; ++i) {
+        std::string t;
+        const int len = i % 50 == 0 ? 0 : static_cast<int>(rng() % 60);
+        for (int j = 0; j < len; ++j) {
+            const unsigned r = rng() % 20;
+            if (r == 0) t += '\n';
+            else if (r == 1) t += "e\xcc\x81";  // e + combining acute: NFC composes it
+            else t += static_cast<char>('a' + rng() % 6);
+        }
+        texts.push_back(t);
+    }
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    for (bool bos : {false, true}) {
+        bytepiece::encode_options options;
+        options.add_bos = bos;
+        options.add_eos = !bos;
+        std::size_t next = 0;
+        tok.encode_texts(views.data(), views.size(), options, [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+            REQUIRE(i == next++);
+            std::vector<std::uint32_t> expected;
+            tok.encode(texts[i], expected, options);  // f may use the tokenizer
+            REQUIRE(std::vector<std::uint32_t>(ids, ids + n) == expected);
+        });
+        CHECK(next == texts.size());
+    }
+}

@@ -298,10 +298,10 @@ basic_batch_result<Id> encode(const basic_tokenizer<Score, Id>& tok, const std::
     const std::size_t target = std::max<std::size_t>({1, options.min_task_bytes, (total + tasks_wanted - 1) / tasks_wanted});
     if (pool.size() == 1 || total <= target) {
         // Nothing to share: encode straight into the result, with no merge step.
-        for (std::size_t t = 0; t < count; ++t) {
-            tok.encode(texts[t], result.ids);
+        tok.encode_texts(texts, count, tok.options(), [&](std::size_t, const Id* ids, std::size_t n) {
+            result.ids.insert(result.ids.end(), ids, ids + n);
             result.offsets.push_back(result.ids.size());
-        }
+        });
         return result;
     }
 
@@ -319,15 +319,20 @@ basic_batch_result<Id> encode(const basic_tokenizer<Score, Id>& tok, const std::
         std::size_t bytes = 0;
         for (std::size_t s = p.task_starts[k]; s < p.task_starts[k + 1]; ++s) bytes += p.segments[s].end - p.segments[s].begin;
         out.reserve(bytes / 3 + 16);
-        for (std::size_t s = p.task_starts[k]; s < p.task_starts[k + 1]; ++s) {
-            const segment& seg = p.segments[s];
-            const std::string_view text = texts[seg.text];
+        // The task's segments go through encode_texts together, which scans many at once.
+        const std::size_t first = p.task_starts[k], last = p.task_starts[k + 1];
+        std::vector<std::string_view> views;
+        views.reserve(last - first);
+        for (std::size_t s = first; s < last; ++s)
+            views.push_back(texts[p.segments[s].text].substr(p.segments[s].begin, p.segments[s].end - p.segments[s].begin));
+        tok.encode_texts(views.data(), views.size(), per_segment, [&](std::size_t i, const Id* ids, std::size_t n) {
+            const segment& seg = p.segments[first + i];
             const std::size_t before = out.size();
             if (bos && seg.begin == 0) out.push_back(tokenizer_type::model_type::bos_id);
-            tok.encode(text.substr(seg.begin, seg.end - seg.begin), out, per_segment);
-            if (eos && seg.end == text.size()) out.push_back(tokenizer_type::model_type::eos_id);
-            segment_ids[s] = out.size() - before;
-        }
+            out.insert(out.end(), ids, ids + n);
+            if (eos && seg.end == texts[seg.text].size()) out.push_back(tokenizer_type::model_type::eos_id);
+            segment_ids[first + i] = out.size() - before;
+        });
     });
 
     std::vector<std::size_t> task_offsets(tasks + 1, 0);

@@ -186,6 +186,75 @@ public:
         }
     }
 
+    /// Encodes each of `count` texts as `encode(texts[i], out, options)` would and calls
+    /// `f(index, ids, size)` with text `index`'s ids (with `<bos>`/`<eos>` as `options` say), in
+    /// index order; `ids` is valid during the call only. The chunks of many texts are scanned
+    /// together, so for short texts (a sentence or a line each) this is much faster than calling
+    /// `encode` per text. `f` may call this tokenizer's other members.
+    ///
+    /// Example: `tok.encode_texts(lines.data(), lines.size(), tok.options(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) { ... });`
+    template <class F>
+    void encode_texts(const std::string_view* texts, std::size_t count, const encode_options& options, F&& f) const {
+        // Texts are taken in groups of about this many bytes: enough for full scan windows.
+        constexpr std::size_t group_bytes = 4 * window_bytes;
+        std::vector<std::string> normalized;  // copies for the group's texts that need NFC
+        std::vector<std::string_view> chunks;
+        std::vector<std::size_t> owner;  // text of each chunk
+        std::vector<id_type> ids;        // the current text's ids so far
+        std::size_t t = 0;
+        while (t < count) {
+            normalized.clear();
+            chunks.clear();
+            owner.clear();
+            const std::size_t first = t;
+            // Count the group's texts that need a normalized copy first, so that the copies
+            // never move once chunks point into them.
+            std::size_t last = t;
+            for (std::size_t b = 0; last < count && (last == t || b < group_bytes); ++last) b += texts[last].size();
+            std::size_t copies = 0;
+            for (std::size_t i = t; i < last; ++i) copies += options.normalize && !is_nfc_quick(texts[i]);
+            normalized.reserve(copies);
+            for (; t < last; ++t) {
+                std::string_view text = texts[t];
+                if (options.normalize && !is_nfc_quick(text)) {
+                    normalized.emplace_back();
+                    nfc_append(text, normalized.back());
+                    text = normalized.back();
+                }
+                for_each_chunk(text, [&](std::string_view c) {
+                    chunks.push_back(c);
+                    owner.push_back(t);
+                });
+            }
+            // Emits texts up to `upto` (exclusive) that have no chunks, then text `upto`'s ids.
+            std::size_t next = first;
+            auto emit_through = [&](std::size_t upto) {
+                for (; next < upto; ++next) {
+                    ids.clear();
+                    if (options.add_bos) ids.push_back(model_type::bos_id);
+                    if (options.add_eos) ids.push_back(model_type::eos_id);
+                    f(next, static_cast<const id_type*>(ids.data()), ids.size());
+                }
+            };
+            ids.clear();
+            encode_chunks(chunks.data(), chunks.size(), [&](std::size_t k, const id_type* chunk_ids, std::size_t n) {
+                const std::size_t text = owner[k];
+                if (k == 0 || owner[k - 1] != text) {
+                    emit_through(text);
+                    ids.clear();
+                    if (options.add_bos) ids.push_back(model_type::bos_id);
+                }
+                ids.insert(ids.end(), chunk_ids, chunk_ids + n);
+                if (k + 1 == chunks.size() || owner[k + 1] != text) {
+                    if (options.add_eos) ids.push_back(model_type::eos_id);
+                    f(text, static_cast<const id_type*>(ids.data()), ids.size());
+                    next = text + 1;
+                }
+            });
+            emit_through(last);
+        }
+    }
+
     /// Turns ids back into text: ids 0..2 are skipped, the pieces' bytes are concatenated and
     /// any bytes that do not form valid UTF-8 are dropped (like Python's `errors='ignore'`).
     /// An id outside [0, vocab_size()) throws `decode_error` naming it and its position.
