@@ -65,6 +65,9 @@ TEST_CASE("edge_cases.jsonl: ids and pieces equal the reference's for all 252 re
     if (!test_support::require_shared("golden/edge_cases.jsonl")) return;
     std::istringstream in(test_support::read(test_support::shared_path("golden/edge_cases.jsonl")));
     std::size_t records = 0, ok = 0;
+    // Per model, every record's text and ids, to check encode_texts too: it scans the texts'
+    // chunks together through the automaton, where one short text per call takes the walk.
+    std::map<std::string, std::pair<std::vector<std::string>, std::vector<std::vector<std::uint32_t>>>> by_model;
     for (std::string line; std::getline(in, line);) {
         if (line.empty()) continue;
         const auto rec = nlohmann::json::parse(line);
@@ -76,12 +79,24 @@ TEST_CASE("edge_cases.jsonl: ids and pieces equal the reference's for all 252 re
         std::vector<std::string> want_pieces;
         for (const auto& p : rec["pieces_b64"]) want_pieces.push_back(b64(p.get<std::string>()));
         ++records;
+        by_model[name].first.push_back(text);
+        by_model[name].second.push_back(want_ids);
         const bool same = tok.encode(text) == want_ids && tok.tokenize(text) == want_pieces;
         if (same) ++ok;
         else UNSCOPED_INFO("record " << records << ": " << name << " / " << rec["case"].get<std::string>());
     }
     CHECK(records == 252);
     CHECK(ok == records);
+    for (const auto& [name, data] : by_model) {
+        const auto& tok = load(name);
+        std::vector<std::string_view> views(data.first.begin(), data.first.end());
+        std::size_t same = 0;
+        tok.encode_texts(views.data(), views.size(), tok.options(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+            same += std::vector<std::uint32_t>(ids, ids + n) == data.second[i];
+        });
+        INFO(name);
+        CHECK(same == views.size());
+    }
 }
 
 TEST_CASE("decode(encode(x)) == NFC(x) for every line of every corpus file", "[golden][property]") {

@@ -68,11 +68,20 @@ TEST_CASE("encode agrees with brute force on random text", "[tokenizer][property
             extra.emplace_back(p, 1 + rng() % 50);
     }
     const tokenizer tok(test_support::make_model(extra, 3));
+    std::vector<std::string> texts;
     for (int i = 0; i < 2000; ++i) {
         std::string t(rng() % 30, 'a');
         for (auto& c : t) c = static_cast<char>('a' + rng() % 4);
-        REQUIRE(tok.tokenize(t) == brute_force(tok, t));
+        REQUIRE(tok.tokenize(t) == brute_force(tok, t));  // one short text: the start-by-start walk
+        texts.push_back(t);
     }
+    // Many texts at once go through the automaton.
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    tok.encode_texts(views.data(), views.size(), tok.options(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+        std::vector<std::string> pieces;
+        for (std::size_t j = 0; j < n; ++j) pieces.emplace_back(tok.id_to_piece(ids[j]));
+        REQUIRE(pieces == brute_force(tok, texts[i]));
+    });
 }
 
 TEST_CASE("chunks are segmented independently and concatenated", "[tokenizer]") {

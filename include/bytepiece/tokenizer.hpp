@@ -23,8 +23,8 @@
 BYTEPIECE_NAMESPACE_BEGIN
 
 namespace detail {
-// Declared only: a test defines it to reach the start-by-start Viterbi, which otherwise runs
-// only on chunks of 2 GiB and more.
+// Declared only: a test defines it to reach the start-by-start Viterbi directly, to check it
+// against the automaton on inputs of its choice.
 struct tokenizer_access;
 }  // namespace detail
 
@@ -494,8 +494,9 @@ private:
                                              " is outside the vocabulary [0, " + std::to_string(model_.vocab_size()) + ")"));
     }
 
-    // Viterbi over byte positions, start by start: the path for chunks too long for the
-    // automaton's 32-bit offsets (2 GiB and more). Edges are relaxed start by start, so the
+    // Viterbi over byte positions, start by start: the path for windows of fewer than four
+    // chunks (see segment_window) and for chunks too long for the automaton's 32-bit offsets
+    // (2 GiB and more). Edges are relaxed start by start, so the
     // edges into an end position arrive longest piece first; replacing only on a strictly
     // greater score then keeps, among equal scores, the segmentation whose last piece is
     // longest, which is the reference's tie rule. Sums are formed as best[start] + score, in
@@ -560,9 +561,9 @@ private:
 
     // Finds the best segmentation of every chunk of `text` and reports its pieces in text
     // order as f(start, length, id), start counted from the beginning of `text`. Chunks are
-    // gathered into windows; each window is scanned by the automaton (all chunks at once),
-    // then each chunk gets its Viterbi pass. A chunk too long for 32-bit offsets takes the
-    // start-by-start path instead.
+    // gathered into windows; each window is scanned by the automaton (several chunks at
+    // once), then each chunk gets its Viterbi pass. A window of fewer than four chunks, or a
+    // chunk too long for 32-bit offsets, takes the start-by-start path instead.
     template <class F>
     void segment(std::string_view text, workspace& ws, F&& f) const {
         const char* window = text.data();
@@ -598,9 +599,6 @@ private:
                         G&& chunk_end = [](std::size_t) {}) const {
         const std::size_t chunks = ws.bounds.size() - 1;
         const std::size_t size = ws.bounds.back();
-        // Padding at the end: the Viterbi pass prefetches rows a few states ahead.
-        if (ws.states.size() < size + prefetch_distance) ws.states.resize(size + prefetch_distance);
-        std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(size), ws.states.begin() + static_cast<std::ptrdiff_t>(size + prefetch_distance), 0u);
         if (chunks < walk_below_chunks) {
             // Too few chunks for the scan's lanes: one chain of dependent steps would be bound
             // by its latency, while start-by-start walks overlap one another.
@@ -612,6 +610,10 @@ private:
             }
             return;
         }
+        // Padding at the end: the Viterbi pass prefetches rows a few states ahead.
+        if (ws.states.size() < size + prefetch_distance) ws.states.resize(size + prefetch_distance);
+        std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(size),
+                  ws.states.begin() + static_cast<std::ptrdiff_t>(size + prefetch_distance), 0u);
         const auto* bytes = reinterpret_cast<const unsigned char*>(data);
         automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
         for (std::size_t c = 0; c < chunks; ++c) {
