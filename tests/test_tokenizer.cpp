@@ -231,3 +231,29 @@ TEST_CASE("encode_texts equals encode on each text, in order, with bos/eos and N
         CHECK(next == texts.size());
     }
 }
+
+TEST_CASE("basic_tokenizer<float, std::uint16_t> encodes through both paths", "[tokenizer][template]") {
+    using small_tokenizer = bytepiece::basic_tokenizer<float, std::uint16_t>;
+    std::vector<std::pair<std::string, std::uint64_t>> counts;
+    for (int b = 0; b < 256; ++b) counts.emplace_back(std::string(1, static_cast<char>(b)), 1);
+    // Counts far apart, so that float and double agree on every comparison below.
+    counts.emplace_back("the", 4000);
+    counts.emplace_back("he", 90);
+    counts.emplace_back(" th", 700);
+    counts.emplace_back("ing", 2500);
+    counts.emplace_back("\n\n", 300);
+    const small_tokenizer tok(bytepiece::basic_model<float, std::uint16_t>::from_counts(counts));
+    const tokenizer ref(bytepiece::model::from_counts(counts));
+    const std::string text = "the thing\n\nbathing the heathen\nthe end";
+    const std::vector<std::uint16_t> ids = tok.encode(text);
+    const std::vector<std::uint32_t> want = ref.encode(text);
+    REQUIRE(ids.size() == want.size());
+    for (std::size_t i = 0; i < ids.size(); ++i) CHECK(ids[i] == want[i]);
+    CHECK(tok.decode(ids) == text);
+    // Many texts at once take the automaton.
+    std::vector<std::string> texts(50, text);
+    std::vector<std::string_view> views(texts.begin(), texts.end());
+    tok.encode_texts(views.data(), views.size(), tok.options(), [&](std::size_t, const std::uint16_t* got, std::size_t n) {
+        CHECK(std::vector<std::uint16_t>(got, got + n) == ids);
+    });
+}
