@@ -87,7 +87,9 @@ TEST_CASE("edge_cases.jsonl: ids and pieces equal the reference's for all 252 re
     }
     CHECK(records == 252);
     CHECK(ok == records);
-    for (const auto& [name, data] : by_model) {
+    for (const auto& entry : by_model) {
+        const std::string& name = entry.first;
+        const auto& data = entry.second;  // a plain reference: lambdas cannot capture bindings in C++17
         const auto& tok = load(name);
         std::vector<std::string_view> views(data.first.begin(), data.first.end());
         std::size_t same = 0;
