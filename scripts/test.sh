@@ -2,7 +2,8 @@
 # Builds and runs the whole test suite: a Release build with warnings as errors, the
 # multi-threaded test under ThreadSanitizer, every libFuzzer target (seeds and regressions
 # replayed, then a short bounded fuzzing run each), then the whole suite again under
-# AddressSanitizer + UndefinedBehaviorSanitizer. Installs missing packages first.
+# AddressSanitizer + UndefinedBehaviorSanitizer built with clang (GCC builds the Release
+# stage, so both compilers must compile everything warning-free). Installs missing packages first.
 #   scripts/test.sh            (BYTEPIECE_SHARED_DIR=... to point at another shared folder;
 #                               BYTEPIECE_FUZZ_SECONDS=N fuzzes each target N s, default 15)
 set -euo pipefail
@@ -25,8 +26,9 @@ echo "== libFuzzer targets (clang, ASan+UBSan): replay seeds and regressions, fu
 CXX=clang++ fuzz/replay.sh "${BYTEPIECE_FUZZ_SECONDS:-15}"
 
 # Last, so that CTest's summary closes the output.
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build and tests"
-cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
-cmake --build build/asan -j"$jobs"
+# Built with clang, so that the suite is also compiled warning-free by a second compiler.
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (clang) and tests"
+CXX=clang++ cmake -S . -B build/asan-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build build/asan-clang -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build/asan --output-on-failure -j"$jobs"
+  ctest --test-dir build/asan-clang --output-on-failure -j"$jobs"
