@@ -152,3 +152,13 @@ TEST_CASE("the start-by-start Viterbi agrees with the automaton", "[automaton]")
         REQUIRE(bytepiece::detail::tokenizer_access::walk(tok, texts[i]) == std::vector<std::uint32_t>(ids, ids + n));
     });
 }
+
+TEST_CASE("the automaton refuses a trie without every single byte", "[automaton]") {
+    // "ba" and "b" but no "a": the fallback search for "ba" reaches the root and finds no "a"
+    // there (without the check it would loop forever).
+    const auto trie = bytepiece::double_array_trie::build({{"ba", 3}, {"b", 4}});
+    auto build_it = [&] {
+        return automaton(trie, 5, [](std::size_t) { return -1.0; }, [](std::size_t id) -> std::uint64_t { return id == 3 ? 2 : 1; });
+    };
+    CHECK_THROWS_AS(build_it(), bytepiece::argument_error);
+}

@@ -109,7 +109,10 @@ public:
                             f = next;
                             break;
                         }
-                        // Cannot fall through the root: it has every byte as a child.
+                        // The root must have every byte as a child, or this would not end.
+                        if (f == 0)
+                            BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                                           "piece_automaton: every single byte must be a piece"));
                     }
                 }
                 fail[v] = f;
