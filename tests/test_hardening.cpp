@@ -234,6 +234,26 @@ TEST_CASE("a 1 MB piece loads, encodes and round-trips quickly", "[hardening][mo
     CHECK(seconds_since(t0) < fast_seconds);
 }
 
+TEST_CASE("nested long pieces keep a long single-chunk text linear", "[hardening][model]") {
+    // Pieces a^2, a^4, ..., a^65536: starting at any position of a run of a's, a walk would
+    // match up to 65536 bytes, so a start-by-start Viterbi over a 1 MiB run would take some
+    // 10^10 steps. The automaton takes one step per byte plus the 16 pieces ending there.
+    std::string members;
+    std::size_t id = 259;  // after <pad>, <bos>, <eos> and the 256 bytes
+    for (std::size_t len = 2; len <= 65536; len *= 2, ++id) {
+        const std::string piece(len, 'a');
+        members += ",\"" + key_of(piece) + "\":[" + std::to_string(id) + ",\"" + piece + "\",1000]";
+    }
+    const auto t0 = clock_type::now();
+    const auto m = model::from_json(model_with(members), "nested.model");
+    const bytepiece::tokenizer tok(m);
+    const std::string text((std::size_t{1} << 20) + 3, 'a');  // one chunk: no newline
+    const auto ids = tok.encode(text);
+    CHECK(tok.decode(ids) == text);
+    CHECK(ids.size() < 100);  // mostly a^65536
+    CHECK(seconds_since(t0) < fast_seconds);
+}
+
 TEST_CASE("NUL bytes in pieces load, encode and save as \\u0000", "[hardening][model]") {
     const std::string nul_piece("a\0b", 3);
     const auto m = model::from_json(model_with(",\"" + key_of(nul_piece) + "\":[259,\"a\\u0000b\",100],\"" +

@@ -494,9 +494,9 @@ private:
                                              " is outside the vocabulary [0, " + std::to_string(model_.vocab_size()) + ")"));
     }
 
-    // Viterbi over byte positions, start by start: the path for windows of fewer than four
-    // chunks (see segment_window) and for chunks too long for the automaton's 32-bit offsets
-    // (2 GiB and more). Edges are relaxed start by start, so the
+    // Viterbi over byte positions, start by start: the path for short windows of fewer than
+    // four chunks (see segment_window) and for chunks too long for the automaton's 32-bit
+    // offsets (2 GiB and more). Edges are relaxed start by start, so the
     // edges into an end position arrive longest piece first; replacing only on a strictly
     // greater score then keeps, among equal scores, the segmentation whose last piece is
     // longest, which is the reference's tie rule. Sums are formed as best[start] + score, in
@@ -541,8 +541,11 @@ private:
     // enough that the states stay in cache for the Viterbi pass that follows.
     static constexpr std::size_t window_bytes = std::size_t{1} << 16;
     static constexpr std::uint32_t prefetch_distance = 16;
-    // Windows with fewer chunks than this use the start-by-start walk (see segment_window).
+    // Windows with fewer chunks than this, and at most walk_max_bytes long, use the
+    // start-by-start walk (see segment_window). The byte bound keeps encoding O(n) on long
+    // text: a walk costs up to the longest matching piece per position, the automaton does not.
     static constexpr std::size_t walk_below_chunks = 4;
+    static constexpr std::size_t walk_max_bytes = 4096;
     // Chunks this long or longer do not fit the automaton path's 32-bit offsets.
     static constexpr std::size_t huge_chunk = std::size_t{1} << 31;
 
@@ -562,8 +565,8 @@ private:
     // Finds the best segmentation of every chunk of `text` and reports its pieces in text
     // order as f(start, length, id), start counted from the beginning of `text`. Chunks are
     // gathered into windows; each window is scanned by the automaton (several chunks at
-    // once), then each chunk gets its Viterbi pass. A window of fewer than four chunks, or a
-    // chunk too long for 32-bit offsets, takes the start-by-start path instead.
+    // once), then each chunk gets its Viterbi pass. A short window of fewer than four chunks,
+    // or a chunk too long for 32-bit offsets, takes the start-by-start path instead.
     template <class F>
     void segment(std::string_view text, workspace& ws, F&& f) const {
         const char* window = text.data();
@@ -599,7 +602,7 @@ private:
                         G&& chunk_end = [](std::size_t) {}) const {
         const std::size_t chunks = ws.bounds.size() - 1;
         const std::size_t size = ws.bounds.back();
-        if (chunks < walk_below_chunks) {
+        if (chunks < walk_below_chunks && size <= walk_max_bytes) {
             // Too few chunks for the scan's lanes: one chain of dependent steps would be bound
             // by its latency, while start-by-start walks overlap one another.
             for (std::size_t c = 0; c < chunks; ++c) {
