@@ -80,21 +80,16 @@ void bm_encode_sentencepiece(benchmark::State& state, const sentencepiece::Sente
 #endif
 
 void register_encode() {
-    bench::for_each_model_and_corpus([](const std::string& m, const std::string& c) {
-        const std::string row = "encode/" + bench::stem(m) + "/" + bench::stem(c);
-        auto ours = [m, c](benchmark::State& st) { bm_encode(st, m, c); };
-#if BYTEPIECE_HAVE_SENTENCEPIECE
-        if (const auto* sp = bench::sentencepiece_for(m)) {
-            bench::register_pair(row, ours, [sp, c](benchmark::State& st) { bm_encode_sentencepiece(st, sp, c); });
-            return;
-        }
-#endif
-        bench::register_pair(row, ours, nullptr);
-    });
-    for (const bool batched : {false, true}) {
-        bench::for_each_model_and_corpus([batched](const std::string& m, const std::string& c) {
-            const std::string row = std::string(batched ? "encode_texts/" : "encode_per_chunk/") + bench::stem(m) + "/" + bench::stem(c);
-            auto ours = [m, c, batched](benchmark::State& st) { bm_encode_chunks(st, m, c, batched); };
+    // Three ways to encode a corpus, each beside SentencePiece's Encode on the same chunks.
+    enum class way { whole, per_chunk, texts };
+    for (const way w : {way::whole, way::per_chunk, way::texts}) {
+        const char* op = w == way::whole ? "encode/" : w == way::per_chunk ? "encode_per_chunk/" : "encode_texts/";
+        bench::for_each_model_and_corpus([w, op](const std::string& m, const std::string& c) {
+            const std::string row = op + bench::stem(m) + "/" + bench::stem(c);
+            auto ours = [m, c, w](benchmark::State& st) {
+                if (w == way::whole) bm_encode(st, m, c);
+                else bm_encode_chunks(st, m, c, w == way::texts);
+            };
 #if BYTEPIECE_HAVE_SENTENCEPIECE
             if (const auto* sp = bench::sentencepiece_for(m)) {
                 bench::register_pair(row, ours, [sp, c](benchmark::State& st) { bm_encode_sentencepiece(st, sp, c); });

@@ -14,18 +14,6 @@ using automaton = bytepiece::detail::piece_automaton<double>;
 
 namespace {
 
-std::vector<std::pair<std::string, std::uint64_t>> random_pieces(std::mt19937& rng, int count, char first, int letters) {
-    std::vector<std::pair<std::string, std::uint64_t>> out;
-    for (int i = 0; i < count; ++i) {
-        std::string p(2 + rng() % 6, first);
-        for (auto& c : p) c = static_cast<char>(first + static_cast<int>(rng() % static_cast<unsigned>(letters)));
-        bool dup = false;
-        for (const auto& e : out) dup |= e.first == p;
-        if (!dup) out.emplace_back(p, 1 + rng() % 100);
-    }
-    return out;
-}
-
 automaton build(const tokenizer& tok) {
     const auto& m = tok.model();
     return automaton(
@@ -54,7 +42,7 @@ std::vector<std::uint32_t> pieces_of(const automaton& a, std::uint32_t state) {
 TEST_CASE("after every byte, the state lists exactly the pieces ending there, longest first", "[automaton]") {
     std::mt19937 rng(7);
     // A dense alphabet makes long suffix chains, so overflow rows occur.
-    auto extra = random_pieces(rng, 400, 'a', 3);
+    auto extra = test_support::random_pieces(rng, 400, 6, 'a', 3, 100);
     extra.emplace_back("aaaaaa", 5);
     const tokenizer tok(test_support::make_model(extra, 2));
     const automaton a = build(tok);
@@ -79,7 +67,7 @@ TEST_CASE("after every byte, the state lists exactly the pieces ending there, lo
 
 TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton]") {
     std::mt19937 rng(11);
-    const tokenizer tok(test_support::make_model(random_pieces(rng, 300, 'a', 5), 2));
+    const tokenizer tok(test_support::make_model(test_support::random_pieces(rng, 300, 6, 'a', 5, 100), 2));
     const automaton a = build(tok);
     for (std::size_t chunks : {1u, 2u, 3u, 4u, 5u, 9u, 100u}) {
         std::string text;
@@ -100,7 +88,7 @@ TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton
 
 TEST_CASE("encode over many windows equals encoding chunk by chunk", "[automaton][tokenizer]") {
     std::mt19937 rng(5);
-    auto extra = random_pieces(rng, 500, 'a', 6);
+    auto extra = test_support::random_pieces(rng, 500, 6, 'a', 6, 100);
     extra.emplace_back("a\n", 50);
     extra.emplace_back("\n\n", 80);
     const tokenizer tok(test_support::make_model(extra, 2));
@@ -139,7 +127,7 @@ struct bytepiece::detail::tokenizer_access {
 
 TEST_CASE("the start-by-start Viterbi agrees with the automaton", "[automaton]") {
     std::mt19937 rng(21);
-    const tokenizer tok(test_support::make_model(random_pieces(rng, 400, 'a', 4), 3));
+    const tokenizer tok(test_support::make_model(test_support::random_pieces(rng, 400, 6, 'a', 4, 100), 3));
     std::vector<std::string> texts;
     for (int t = 0; t < 500; ++t) {
         std::string text(1 + rng() % 120, 'a');

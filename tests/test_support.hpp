@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,6 +53,21 @@ inline bytepiece::model make_model(const std::vector<std::pair<std::string, std:
     }
     counts.insert(counts.end(), extra.begin(), extra.end());
     return bytepiece::model::from_counts(counts);
+}
+
+/// `count` random pieces for a `make_model`, duplicates dropped: each 2 to 1 + `length_span`
+/// bytes long, drawn from the `letters` letters from `first` on, with a count in 1..`max_count`.
+inline std::vector<std::pair<std::string, std::uint64_t>> random_pieces(std::mt19937& rng, int count, unsigned length_span,
+                                                                        char first, unsigned letters, unsigned max_count) {
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for (int i = 0; i < count; ++i) {
+        std::string p(2 + rng() % length_span, first);
+        for (auto& c : p) c = static_cast<char>(first + static_cast<int>(rng() % letters));
+        bool duplicate = false;
+        for (const auto& e : out) duplicate |= e.first == p;
+        if (!duplicate) out.emplace_back(p, 1 + rng() % max_count);
+    }
+    return out;
 }
 
 /// A unique scratch path in the build tree.

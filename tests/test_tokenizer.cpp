@@ -60,13 +60,7 @@ TEST_CASE("ties go to the segmentation whose last piece is longest", "[tokenizer
 
 TEST_CASE("encode agrees with brute force on random text", "[tokenizer][property]") {
     std::mt19937 rng(99);
-    std::vector<std::pair<std::string, std::uint64_t>> extra;
-    for (int i = 0; i < 300; ++i) {
-        std::string p(2 + rng() % 4, 'a');
-        for (auto& c : p) c = static_cast<char>('a' + rng() % 4);
-        if (std::none_of(extra.begin(), extra.end(), [&](const auto& e) { return e.first == p; }))
-            extra.emplace_back(p, 1 + rng() % 50);
-    }
+    auto extra = test_support::random_pieces(rng, 300, 4, 'a', 4, 50);
     const tokenizer tok(test_support::make_model(extra, 3));
     std::vector<std::string> texts;
     for (int i = 0; i < 2000; ++i) {
@@ -165,13 +159,7 @@ TEST_CASE("a const tokenizer gives the same ids from many threads", "[tokenizer]
 
 TEST_CASE("encode_chunks equals encode_chunk on each chunk, in order, and f may use the tokenizer", "[tokenizer]") {
     std::mt19937 rng(3);
-    std::vector<std::pair<std::string, std::uint64_t>> extra;
-    for (int i = 0; i < 200; ++i) {
-        std::string p(2 + rng() % 5, 'a');
-        for (auto& c : p) c = static_cast<char>('a' + rng() % 5);
-        if (std::none_of(extra.begin(), extra.end(), [&](const auto& e) { return e.first == p; }))
-            extra.emplace_back(p, 1 + rng() % 40);
-    }
+    auto extra = test_support::random_pieces(rng, 200, 5, 'a', 5, 40);
     const tokenizer tok(test_support::make_model(extra, 2));
     std::vector<std::string> texts;
     for (int i = 0; i < 5000; ++i) {
@@ -195,13 +183,7 @@ TEST_CASE("encode_chunks equals encode_chunk on each chunk, in order, and f may 
 
 TEST_CASE("encode_texts equals encode on each text, in order, with bos/eos and NFC", "[tokenizer]") {
     std::mt19937 rng(8);
-    std::vector<std::pair<std::string, std::uint64_t>> extra;
-    for (int i = 0; i < 200; ++i) {
-        std::string p(2 + rng() % 4, 'a');
-        for (auto& c : p) c = static_cast<char>('a' + rng() % 5);
-        if (std::none_of(extra.begin(), extra.end(), [&](const auto& e) { return e.first == p; }))
-            extra.emplace_back(p, 1 + rng() % 40);
-    }
+    auto extra = test_support::random_pieces(rng, 200, 4, 'a', 5, 40);
     extra.emplace_back("\xc3\xa9", 500);  // é, composed
     const tokenizer tok(test_support::make_model(extra, 2));
     std::vector<std::string> texts;

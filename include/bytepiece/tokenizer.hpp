@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <string>
@@ -197,7 +198,8 @@ public:
     void encode_texts(const std::string_view* texts, std::size_t count, const encode_options& options, F&& f) const {
         // Texts are taken in groups of about this many bytes: enough for full scan windows.
         constexpr std::size_t group_bytes = 4 * window_bytes;
-        std::vector<std::string> normalized;  // copies for the group's texts that need NFC
+        std::deque<std::string> normalized;  // copies for the group's texts that need NFC; a
+                                              // deque, so chunks pointing into them stay valid
         std::vector<std::string_view> chunks;
         std::vector<std::size_t> owner;  // text of each chunk
         std::vector<id_type> ids;        // the current text's ids so far
@@ -207,13 +209,8 @@ public:
             chunks.clear();
             owner.clear();
             const std::size_t first = t;
-            // Count the group's texts that need a normalized copy first, so that the copies
-            // never move once chunks point into them.
             std::size_t last = t;
             for (std::size_t b = 0; last < count && (last == t || b < group_bytes); ++last) b += texts[last].size();
-            std::size_t copies = 0;
-            for (std::size_t i = t; i < last; ++i) copies += options.normalize && !is_nfc_quick(texts[i]);
-            normalized.reserve(copies);
             for (; t < last; ++t) {
                 std::string_view text = texts[t];
                 if (options.normalize && !is_nfc_quick(text)) {
