@@ -317,11 +317,12 @@ private:
     // under- or overflows before the final exponent is applied.
     double transition(std::size_t s, std::size_t j, std::int32_t id) const noexcept {
         const detail::weight_table& wt = weights();
-        const double a = wt.weight[static_cast<std::size_t>(id)] * mant_[j];
+        const detail::piece_weight& w = wt.pieces[static_cast<std::size_t>(id)];
+        const double a = w.weight * mant_[j];
         const double b = mant_[s];
         const int ea = std::ilogb(a), eb = std::ilogb(b);
         const double r = std::scalbn(a, -ea) / std::scalbn(b, -eb);
-        const std::int64_t d = expo_[j] - expo_[s] + (wt.fast() ? 0 : wt.weight_exp[static_cast<std::size_t>(id)]) + ea - eb;
+        const std::int64_t d = expo_[j] - expo_[s] + wt.exponent(static_cast<std::uint32_t>(id)) + ea - eb;
         return detail::scale_by_power_of_two(r, d);
     }
 

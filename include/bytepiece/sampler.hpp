@@ -3,33 +3,35 @@
 // Exact stochastic tokenization: draw each chunk's segmentation S with probability
 // proportional to exp(alpha * sum of the scores of S's pieces).
 //
-// Algorithm: forward-filtering backward-sampling, mirrored (filter the suffixes, then sample
-// from the front), which is exact for the same reason and emits pieces in text order.
+// Algorithm: forward filtering, backward sampling, on the encoder's Aho-Corasick automaton
+// (detail/piece_automaton.hpp), whose state after byte e lists the pieces that end at e.
 //
-//  1. Filter. For a chunk of n bytes, beta[s] is the total weight of all segmentations of the
-//     suffix [s, n): beta[n] = 1 and beta[s] = sum over pieces p = bytes[s, s+len) of
-//     w(p) * beta[s+len]. Positions are visited from n-1 down to 0 and the pieces starting at
-//     s come from one trie walk (common_prefix_search), so the loop is Viterbi's loop with a
-//     multiply-add in place of an add-compare. Going right to left is what makes this a
-//     "pull": every beta[s] is complete when it is written, so it can be rescaled at once.
-//     The walk also records each edge with the running sum of its weights (16 bytes per edge,
-//     in a reused buffer; chunks over 256 KiB skip the recording and walk the trie again).
-//  2. Sample. From s = 0, pick the piece p starting at s with probability
-//     w(p) * beta[s+len] / beta[s]: one uniform draw u, then the first recorded running sum
-//     above u times the total. Emit p, jump to s+len. One random number per emitted piece.
+//  0. Scan. The automaton runs over a window of chunks at once and writes the state after
+//     every byte, as in encode.
+//  1. Filter. For a chunk of n bytes, alpha[e] is the total weight of all segmentations of
+//     the prefix [0, e): alpha[0] = 1 and alpha[e] = sum over the pieces p ending at e of
+//     w(p) * alpha[e - len(p)], the pieces read from e's state's row. This is encode's
+//     Viterbi pass with a multiply-add in place of an add-compare, and in "pull" form: every
+//     alpha[e] is complete when it is written, so it can be rescaled at once. The filter also
+//     writes, per position, the running sums of the row's terms and the row's pieces (one
+//     64-byte record; chunks over 64 KiB skip this and walk the rows again when sampling).
+//  2. Sample. From t = n, pick the last piece p among those ending at t with probability
+//     w(p) * alpha[t - len] / alpha[t]: one uniform draw u, then the first running sum above
+//     u times the total. Emit p, move to t - len. One random number per piece, drawn from the
+//     chunk's last piece back to its first; the pieces are then reported in text order.
 //
 // No log or exp in the loops. Per-piece weights w(p) = exp(alpha*score(p) + c*len(p)) are
 // computed once per alpha (the sampler object). The term c*len(p) is a "tilt": every
 // segmentation of a chunk spans all n bytes, so it multiplies every segmentation's weight by
 // the same exp(c*n) and leaves the distribution unchanged; with c = -alpha * (best score per
 // byte of any piece) all weights lie in [exp(alpha * min score), 1], which keeps them far
-// from underflow and makes beta drift slowly.
+// from underflow and makes alpha drift slowly.
 //
-// Range. beta of a long chunk is far outside double range (for 200,000 bytes of text, beta[0]
-// is near 2^-5,500,000 at alpha = 10 and 2^128,000 at alpha = 0), so beta[s] is stored as
-// mantissa * 2^exponent. All positions share one running exponent (the frame) until a
-// mantissa leaves [2^-256, 2^256]; then the frame moves by an exact power of two. A position
-// whose successors (up to the longest piece away) all lie in the current frame takes the
+// Range. alpha of a long chunk is far outside double range (for 200,000 bytes of text,
+// alpha[n] is near 2^-5,500,000 at alpha = 10 and 2^128,000 at alpha = 0), so alpha[e] is
+// stored as mantissa * 2^exponent. All positions share one running exponent (the frame) until
+// a mantissa leaves [2^-256, 2^256]; then the frame moves by an exact power of two. A position
+// whose predecessors (up to the longest piece away) all lie in the current frame takes the
 // fast path, plain doubles; the few positions just after a frame change, and everything when
 // alpha is so large that some weight is below 2^-700, take a slower path that aligns
 // exponents term by term. Nothing is lost: scaling by powers of two is exact, and a term
@@ -43,15 +45,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "bytepiece/detail/piece_automaton.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/model.hpp"
 #include "bytepiece/random.hpp"
@@ -112,15 +118,35 @@ inline double scale_by_power_of_two(double x, std::int64_t d) noexcept {
     return std::scalbn(x, static_cast<int>(d));
 }
 
+/// What the filter reads per piece, together: the weight (in fast mode the weight itself,
+/// otherwise its mantissa), then the id and the length, laid out so that id | length << 32
+/// (what the records hold) is one 8-byte load. The entry after the last id stands for the
+/// automaton's row padding: weight 0 and length 1, so that it adds nothing and reads a value
+/// that is always set.
+struct piece_weight {
+    double weight;
+    std::uint32_t id;
+    std::uint32_t length;
+
+    std::uint64_t packed() const noexcept {
+        std::uint64_t v;
+        std::memcpy(&v, &id, sizeof v);
+        return v;
+    }
+};
+static_assert(sizeof(piece_weight) == 16 && offsetof(piece_weight, length) == offsetof(piece_weight, id) + 4,
+              "piece_weight::packed reads id and length as one word");
+
 /// The per-piece weights for one alpha, shared (immutable) by every copy of a sampler.
 struct weight_table {
     double alpha = 0;
-    double tilt = 0;                       // c in w = exp(alpha*score + c*len)
-    std::size_t max_piece_length = 0;      // bytes
-    std::vector<double> weight;            // by id; fast mode: the weight itself, else its mantissa
-    std::vector<std::int32_t> weight_exp;  // by id; empty in fast mode (all weights >= 2^-700)
+    double tilt = 0;                      // c in w = exp(alpha*score + c*len)
+    std::size_t max_piece_length = 0;     // bytes
+    bool fast = true;                     // every weight >= 2^-700: no exponents
+    std::vector<piece_weight> pieces;     // by id, then the padding entry
+    std::vector<std::int32_t> exponents;  // by id: the weights' powers of two; empty when fast
 
-    bool fast() const noexcept { return weight_exp.empty(); }
+    std::int64_t exponent(std::uint32_t id) const noexcept { return fast ? 0 : exponents[id]; }
 };
 
 /// log of the tilted weight of a piece: the exact expression the weight table exponentiates.
@@ -156,213 +182,344 @@ std::shared_ptr<const weight_table> make_weight_table(const basic_model<Score, I
     }
     wt->tilt = std::isfinite(best_rate) ? -alpha * best_rate : 0.0;
     std::vector<split_double> split(m.vocab_size(), split_double{0.0, 0});
-    bool fast = true;
     for (std::size_t id = first; id < m.vocab_size(); ++id) {
         const double y = log_weight(*wt, static_cast<double>(m.score(static_cast<Id>(id))),
                                     m.piece(static_cast<Id>(id)).size());
         split[id] = portable_exp(y);
-        if (split[id].exponent < -700) fast = false;
+        if (split[id].exponent < -700) wt->fast = false;
     }
-    wt->weight.assign(m.vocab_size(), 0.0);
-    if (fast) {
-        for (std::size_t id = first; id < m.vocab_size(); ++id)
-            wt->weight[id] = std::scalbn(split[id].mantissa, static_cast<int>(split[id].exponent));
-    } else {
-        wt->weight_exp.assign(m.vocab_size(), 0);
-        for (std::size_t id = first; id < m.vocab_size(); ++id) {
-            wt->weight[id] = split[id].mantissa;
-            wt->weight_exp[id] = static_cast<std::int32_t>(split[id].exponent);
+    // Ids 0-2 are never in the trie; they keep weight 0.
+    wt->pieces.assign(m.vocab_size() + 1, piece_weight{0.0, 0, 1});
+    if (!wt->fast) wt->exponents.assign(m.vocab_size() + 1, 0);
+    for (std::size_t id = 0; id <= m.vocab_size(); ++id) wt->pieces[id].id = static_cast<std::uint32_t>(id);
+    for (std::size_t id = first; id < m.vocab_size(); ++id) {
+        piece_weight& p = wt->pieces[id];
+        p.length = static_cast<std::uint32_t>(m.piece(static_cast<Id>(id)).size());
+        if (wt->fast) {
+            p.weight = std::scalbn(split[id].mantissa, static_cast<int>(split[id].exponent));
+        } else {
+            p.weight = split[id].mantissa;
+            wt->exponents[id] = static_cast<std::int32_t>(split[id].exponent);
         }
     }
     return wt;
 }
 
-/// The running frame of the filter: the shared exponent, and the lowest position stored in an
-/// older frame's successor window (positions <= change were written in the current frame).
+/// The running frame of a filter: the exponent shared by the values written since it last
+/// moved, and the bound of the positions whose neighbours (up to the longest piece away) all
+/// lie in it, where plain double arithmetic is exact: from `fast_from` on for the prefix
+/// filter, at or below it for the suffix filter.
 struct filter_frame {
     std::int64_t exponent = 0;
-    std::size_t change = 0;
+    std::size_t fast_from = 0;
 };
 
-/// One outgoing edge of a position: running sum of the weights w(p) * beta[s+len] up to and
-/// including this edge (in the frame of the position's successors), length, id.
-struct edge_term {
-    double cumulative;
-    std::uint32_t length;
-    std::int32_t id;
-};
-
-/// Stores a finished fast-path sum as beta[s], moving the frame if it left the kept range.
-inline void store_beta(double acc, std::size_t s, double* mant, std::int64_t* expo, filter_frame& frame) noexcept {
-    if (acc >= kept_low && acc <= kept_high) {
-        mant[s] = acc;
-        expo[s] = frame.exponent;
-    } else {
-        const int k = std::ilogb(acc);
-        mant[s] = std::scalbn(acc, -k);
-        frame.exponent += k;
-        expo[s] = frame.exponent;
-        frame.change = s;
-    }
-}
-
-/// beta[s] when its successors span frames (or weights need exponents): each term's exponent
-/// is aligned to the running sum's, then the result is stored in the current frame if it fits.
-inline void filter_slow_position(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
-                                 std::size_t s, std::size_t end, double* mant, std::int64_t* expo, filter_frame& frame) {
-    const double* w = wt.weight.data();
-    const std::int32_t* wx = wt.fast() ? nullptr : wt.weight_exp.data();
-    double am = 0.0;
-    std::int64_t ae = 0;
+/// Sums terms mantissa * 2^exponent with exponents aligned to the largest seen so far; terms
+/// smaller by more than ~2^-1100 vanish, which no sum of them could notice.
+struct aligned_sum {
+    double mantissa = 0.0;
+    std::int64_t exponent = 0;
     bool any = false;
-    trie.common_prefix_search(bytes + s, end - s, [&](std::size_t len, std::int32_t id) {
-        const double t = w[id] * mant[s + len];
-        const std::int64_t te = expo[s + len] + (wx ? wx[id] : 0);
+
+    void add(double t, std::int64_t te) noexcept {
         if (!any) {
-            am = t;
-            ae = te;
+            mantissa = t;
+            exponent = te;
             any = true;
-        } else if (te == ae) {
-            am += t;
-        } else if (te > ae) {
-            am = scale_by_power_of_two(am, ae - te) + t;
-            ae = te;
+        } else if (te == exponent) {
+            mantissa += t;
+        } else if (te > exponent) {
+            mantissa = scale_by_power_of_two(mantissa, exponent - te) + t;
+            exponent = te;
         } else {
-            am += scale_by_power_of_two(t, te - ae);
+            mantissa += scale_by_power_of_two(t, te - exponent);
         }
-    });
-    // Every position has its single-byte piece, so am > 0 here.
-    const int k = std::ilogb(am);
-    const std::int64_t top = ae + k;  // floor(log2(beta[s]))
-    if (top - frame.exponent >= -kept_log2 && top - frame.exponent < kept_log2) {
-        mant[s] = std::scalbn(am, static_cast<int>(ae - frame.exponent));
-        expo[s] = frame.exponent;
-    } else {
-        mant[s] = std::scalbn(am, -k);
-        frame.exponent = top;
-        expo[s] = top;
-        frame.change = s;
     }
+};
+
+/// Stores v = mantissa * 2^exponent (mantissa > 0) at `at`: in the frame's scale if it fits
+/// the kept range there, otherwise as the first value of a new frame. Returns whether the
+/// frame moved.
+inline bool store_aligned(double mantissa, std::int64_t exponent, std::size_t at, double* mant, std::int64_t* expo,
+                          std::int64_t& frame_exponent) noexcept {
+    const int k = std::ilogb(mantissa);
+    const std::int64_t top = exponent + k;  // floor(log2(v))
+    const bool fits = top - frame_exponent >= -kept_log2 && top - frame_exponent < kept_log2;
+    if (fits) {
+        mant[at] = std::scalbn(mantissa, static_cast<int>(exponent - frame_exponent));
+    } else {
+        mant[at] = std::scalbn(mantissa, -k);
+        frame_exponent = top;
+    }
+    expo[at] = frame_exponent;
+    return !fits;
 }
 
-/// Computes beta[s] for s = end-1 down to start, for pieces that lie inside [start, end)
-/// (`bytes` is the text, positions are indices into it and into `mant`/`expo`). Requires
-/// beta[end] to be set and `frame` to describe it. See the file comment for the scheme.
+/// Stores a fast-path sum (already in the frame's scale) at `at`, starting a new frame if it
+/// left the kept range; `acc` becomes the value stored. Returns whether the frame moved.
+inline bool store_fast(double& acc, std::size_t at, double* mant, std::int64_t* expo,
+                       std::int64_t& frame_exponent) noexcept {
+    if (acc >= kept_low && acc <= kept_high) {
+        mant[at] = acc;
+        expo[at] = frame_exponent;
+        return false;
+    }
+    const int k = std::ilogb(acc);
+    acc = std::scalbn(acc, -k);
+    mant[at] = acc;
+    frame_exponent += k;
+    expo[at] = frame_exponent;
+    return true;
+}
+
+/// Suffix filter over the trie, for the lattice: beta[s] for s = end-1 down to start, the
+/// total weight of the segmentations of [s, end) of pieces inside [start, end) (`bytes` is
+/// the text, positions index it and `mant`/`expo`). Requires beta[end] to be set and `frame`
+/// to describe it, with `fast_from` counted downwards: positions at or below it may add plain
+/// doubles.
 inline void suffix_filter(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
                           std::size_t start, std::size_t end, double* mant, std::int64_t* expo, filter_frame& frame) {
-    const double* w = wt.weight.data();
-    const bool fast = wt.fast();
+    const piece_weight* pw = wt.pieces.data();
     const std::size_t max_len = wt.max_piece_length;
     for (std::size_t s = end; s-- > start;) {
-        if (fast && s + std::min(end - s, max_len) <= frame.change) {
+        bool moved;
+        if (wt.fast && s + std::min(end - s, max_len) <= frame.fast_from) {
             double acc = 0.0;
             const double* next = mant + s;
             trie.common_prefix_search(bytes + s, end - s,
-                                      [&](std::size_t len, std::int32_t id) { acc += w[id] * next[len]; });
-            store_beta(acc, s, mant, expo, frame);
+                                      [&](std::size_t len, std::int32_t id) { acc += pw[id].weight * next[len]; });
+            moved = store_fast(acc, s, mant, expo, frame.exponent);
         } else {
-            filter_slow_position(trie, wt, bytes, s, end, mant, expo, frame);
-        }
-    }
-}
-
-/// Marks a position whose edges were not recorded (the sampler walks the trie there again).
-inline constexpr std::uint32_t not_recorded = std::numeric_limits<std::uint32_t>::max();
-
-/// Longest chunk whose edges the sampler records. Records take about 4 edges of 16 bytes per
-/// byte of text, so this bounds the scratch memory near 16 MiB; longer chunks are sampled by
-/// walking the trie again, with identical results.
-inline constexpr std::size_t record_limit = std::size_t{1} << 18;
-
-/// `suffix_filter` over one chunk [0, n) that also records every fast-path position's edges
-/// with their running sums (span[s] = [begin, end) in `records`), so that sampling needs no
-/// second trie walk: drawing a piece is then one uniform and a scan of a few doubles. Only
-/// for fast-mode weight tables.
-inline void suffix_filter_recording(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
-                                    std::size_t n, double* mant, std::int64_t* expo, std::vector<edge_term>& records,
-                                    std::pair<std::uint32_t, std::uint32_t>* span) {
-    const double* w = wt.weight.data();
-    const std::size_t max_len = wt.max_piece_length;
-    filter_frame frame{expo[n], n};
-    std::size_t used = 0;
-    edge_term* rec = records.data();
-    std::size_t capacity = records.size();
-    for (std::size_t s = n; s-- > 0;) {
-        if (s + std::min(n - s, max_len) <= frame.change) {
-            if (capacity - used < max_len) {
-                records.resize(std::max(2 * capacity, used + max_len + 1024));
-                rec = records.data();
-                capacity = records.size();
-            }
-            double acc = 0.0;
-            const double* next = mant + s;
-            edge_term* out = rec + used;
-            trie.common_prefix_search(bytes + s, n - s, [&](std::size_t len, std::int32_t id) {
-                acc += w[id] * next[len];
-                *out++ = {acc, static_cast<std::uint32_t>(len), id};
+            aligned_sum sum;
+            trie.common_prefix_search(bytes + s, end - s, [&](std::size_t len, std::int32_t id) {
+                sum.add(pw[id].weight * mant[s + len], expo[s + len] + wt.exponent(static_cast<std::uint32_t>(id)));
             });
-            const std::size_t stop = static_cast<std::size_t>(out - rec);
-            span[s] = {static_cast<std::uint32_t>(used), static_cast<std::uint32_t>(stop)};
-            used = stop;
-            store_beta(acc, s, mant, expo, frame);
-        } else {
-            span[s] = {not_recorded, not_recorded};
-            filter_slow_position(trie, wt, bytes, s, n, mant, expo, frame);
+            // Every position has its single-byte piece, so the sum is positive.
+            moved = store_aligned(sum.mantissa, sum.exponent, s, mant, expo, frame.exponent);
         }
+        if (moved) frame.fast_from = s;
     }
 }
 
-/// Draws the piece starting at t by walking the trie again: with probability
-/// w(p) * beta[t+len] / beta[t]. Returns the record of the chosen edge.
-template <class URBG>
-edge_term sample_step_rewalk(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes,
-                             std::size_t t, std::size_t end, const double* mant, const std::int64_t* expo,
-                             edge_term* terms, URBG& g) {
-    const double* w = wt.weight.data();
-    const std::int32_t* wx = wt.fast() ? nullptr : wt.weight_exp.data();
-    const std::int64_t base = expo[t];
-    std::size_t count = 0;
+/// Rows the prefix filter prefetches ahead; states must be readable that far past the chunk.
+inline constexpr std::size_t filter_prefetch = 16;
+
+/// Calls f(id) for every piece ending at a position whose automaton state is `state`
+/// (padding included: it has weight 0).
+template <class Score, class F>
+void for_each_row_piece(const piece_automaton<Score>& a, std::uint32_t state, F&& f) {
+    using automaton = piece_automaton<Score>;
+    const std::uint32_t* row = a.row(state);
+    std::uint32_t slot = 0;
+    if (row[0] & automaton::overflow_tag) {
+        const std::uint32_t* list = a.overflow(row[0] & ~automaton::overflow_tag);
+        for (std::uint32_t k = 1; k <= list[0]; ++k) f(list[k]);
+        slot = 1;
+    }
+    for (; slot < automaton::row_width; ++slot) f(row[slot]);
+}
+
+/// What sampling needs at one position, written by the filter so that a sampling step is one
+/// record read instead of a row walk: the running sums of the row's terms (in the order the
+/// filter adds them, so they are bit-identical to the row walk's), their total, and each
+/// slot's piece as id | length << 32. An overflow row's slot 0 stands for its whole list:
+/// its running sum is the list's total and its piece has length 0 and the list's tagged
+/// offset as id. A total of -1 marks a position that was not recorded.
+struct alignas(64) sample_record {
+    double cumulative[3];
+    double total;
+    std::uint64_t piece[4];
+};
+
+/// Longest chunk whose positions are recorded (64 bytes each, so 4 MiB of records at most);
+/// longer chunks are sampled from the rows, with the same results.
+inline constexpr std::size_t record_limit = std::size_t{1} << 16;
+
+/// Forward filter over one chunk of n bytes whose automaton states are `states`:
+/// alpha[e] = total weight of the segmentations of [0, e), alpha[0] = 1, and
+/// alpha[e] = sum over the pieces p ending at e of w(p) * alpha[e - len(p)]. Pull form: the
+/// pieces ending at e are the state's row, and alpha[e] is complete when written, so it can
+/// be rescaled at once. Positions whose predecessors all lie in the current frame add plain
+/// doubles (the one-byte piece, always the row's last slot, reads alpha[e-1] from a
+/// register) and, with `Record`, write `records[e]`; the rest align exponents term by term.
+template <bool Record, class Score>
+void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
+                   std::size_t n, double* mant, std::int64_t* expo, sample_record* records) {
+    using automaton = piece_automaton<Score>;
+    static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
+    const piece_weight* pw = wt.pieces.data();
+    const std::size_t reach = wt.max_piece_length;
+    filter_frame frame{0, wt.fast ? 0 : std::numeric_limits<std::size_t>::max()};
+    mant[0] = 1.0;
+    expo[0] = 0;
+    double previous = 1.0;  // alpha[e - 1] in the frame's scale
+    for (std::size_t e = 1; e <= n; ++e) {
+        const std::uint32_t state = states[e - 1];
+        prefetch(a.row(states[e - 1 + filter_prefetch]));
+        if (e >= frame.fast_from) {
+            const std::uint32_t* row = a.row(state);
+            double c0;
+            std::uint64_t k0;
+            if (row[0] & automaton::overflow_tag) {
+                const std::uint32_t* list = a.overflow(row[0] & ~automaton::overflow_tag);
+                c0 = 0.0;
+                for (std::uint32_t k = 1; k <= list[0]; ++k) {
+                    const piece_weight& p = pw[list[k]];
+                    c0 += p.weight * mant[e - p.length];
+                }
+                k0 = row[0];
+            } else {
+                const piece_weight& p = pw[row[0]];
+                c0 = p.weight * mant[e - p.length];
+                k0 = p.packed();
+            }
+            const piece_weight& p1 = pw[row[1]];
+            const piece_weight& p2 = pw[row[2]];
+            const piece_weight& p3 = pw[row[3]];
+            const double c1 = c0 + p1.weight * mant[e - p1.length];
+            const double c2 = c1 + p2.weight * mant[e - p2.length];
+            const double total = c2 + p3.weight * previous;
+            if constexpr (Record) {
+                sample_record& r = records[e];
+                r.cumulative[0] = c0;
+                r.cumulative[1] = c1;
+                r.cumulative[2] = c2;
+                r.total = total;
+                r.piece[0] = k0;
+                r.piece[1] = p1.packed();
+                r.piece[2] = p2.packed();
+                r.piece[3] = p3.packed();
+            }
+            double stored = total;
+            if (store_fast(stored, e, mant, expo, frame.exponent)) frame.fast_from = e + reach;
+            // From the register, not from mant[e]: a reload would wait on the store.
+            previous = stored;
+            continue;
+        }
+        if constexpr (Record) records[e].total = -1.0;
+        // Padding (weight 0) is skipped: as the first term it would fix the exponent.
+        aligned_sum sum;
+        for_each_row_piece(a, state, [&](std::uint32_t id) {
+            const piece_weight& p = pw[id];
+            if (p.weight != 0.0) sum.add(p.weight * mant[e - p.length], expo[e - p.length] + wt.exponent(id));
+        });
+        if (store_aligned(sum.mantissa, sum.exponent, e, mant, expo, frame.exponent) && wt.fast)
+            frame.fast_from = e + reach;
+        previous = mant[e];
+    }
+}
+
+/// One candidate of a sampling step from the rows: the running sum of the weights up to it,
+/// and the piece as id | length << 32.
+struct sample_term {
+    double cumulative;
+    std::uint64_t piece;
+};
+
+/// The piece ending at t drawn with threshold u * (total weight) from the row of t's state:
+/// the first candidate whose running sum exceeds the threshold. Terms are taken relative to
+/// the largest exponent among them, so where they share one (every recorded position) the
+/// sums are exactly the filter's. `terms` holds max_piece_length + row_width entries.
+template <class Score>
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))  // the rare path: kept out of the record loop's registers
+#endif
+std::uint64_t sample_step_from_row(const piece_automaton<Score>& a, const weight_table& wt, std::uint32_t state,
+                                   std::size_t t, const double* mant, const std::int64_t* expo, double u,
+                                   sample_term* terms) {
+    const piece_weight* pw = wt.pieces.data();
+    std::int64_t base = std::numeric_limits<std::int64_t>::min();
+    for_each_row_piece(a, state, [&](std::uint32_t id) {
+        const piece_weight& p = pw[id];
+        if (p.weight != 0.0) base = std::max(base, expo[t - p.length] + wt.exponent(id));
+    });
+    std::size_t k = 0;
     double total = 0.0;
-    trie.common_prefix_search(bytes + t, end - t, [&](std::size_t len, std::int32_t id) {
-        double term = w[id] * mant[t + len];
-        const std::int64_t d = expo[t + len] - base + (wx ? wx[id] : 0);
+    for_each_row_piece(a, state, [&](std::uint32_t id) {
+        const piece_weight& p = pw[id];
+        double term = p.weight * mant[t - p.length];
+        const std::int64_t d = expo[t - p.length] + wt.exponent(id) - base;
         if (d != 0) term = scale_by_power_of_two(term, d);
         total += term;
-        terms[count++] = {total, static_cast<std::uint32_t>(len), id};
+        terms[k++] = {total, p.packed()};
     });
-    // u < 1 makes threshold < total, so the scan stops at a piece with positive weight.
-    const double threshold = uniform_double(g) * total;
-    std::size_t i = 0;
-    while (i + 1 < count && terms[i].cumulative <= threshold) ++i;
-    return terms[i];
+    // u < 1 puts the threshold below the total, so the pick has positive weight (padding,
+    // weight 0, never is). Counting the sums at or below the threshold rather than stopping
+    // at the first above: the choice is random, so an early exit would mispredict.
+    const double threshold = u * total;
+    std::size_t pick = 0;
+    for (std::size_t j = 0; j + 1 < k; ++j) pick += terms[j].cumulative <= threshold;
+    return terms[pick].piece;
 }
 
-/// Draws a path through [start, end) given the filtered beta, calling f(start, length, id)
-/// for each piece in text order; one uniform_double(g) per piece. `terms` must hold
-/// max_piece_length entries. With `span` (from suffix_filter_recording), recorded positions
-/// are drawn from their records.
-template <class URBG, class F>
-void sample_path(const double_array_trie& trie, const weight_table& wt, const unsigned char* bytes, std::size_t start,
-                 std::size_t end, const double* mant, const std::int64_t* expo, edge_term* terms,
-                 const edge_term* records, const std::pair<std::uint32_t, std::uint32_t>* span, URBG& g, F&& f) {
-    std::size_t t = start;
-    while (t < end) {
-        if (span && span[t].first != not_recorded) {
-            const edge_term* r = records + span[t].first;
-            const std::size_t count = span[t].second - span[t].first;
-            const double threshold = uniform_double(g) * r[count - 1].cumulative;
-            // Counting the sums at or below the threshold instead of stopping at the first one
-            // above it: the choice is random, so a data-dependent exit would mispredict.
-            std::size_t i = 0;
-            for (std::size_t j = 0; j + 1 < count; ++j) i += r[j].cumulative <= threshold;
-            f(t, static_cast<std::size_t>(r[i].length), r[i].id);
-            t += r[i].length;
-        } else {
-            const edge_term e = sample_step_rewalk(trie, wt, bytes, t, end, mant, expo, terms, g);
-            f(t, static_cast<std::size_t>(e.length), e.id);
-            t += e.length;
-        }
+/// The piece a recorded position yields for threshold `threshold` (u times the record's
+/// total): three compares pick the slot; slot 0 of an overflow row is resolved in its list,
+/// whose running sums are added in the filter's order.
+template <class Score>
+std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table& wt, const sample_record& r,
+                            std::size_t t, const double* mant, double threshold) noexcept {
+    using automaton = piece_automaton<Score>;
+    const std::size_t pick = static_cast<std::size_t>(r.cumulative[0] <= threshold) +
+                             static_cast<std::size_t>(r.cumulative[1] <= threshold) +
+                             static_cast<std::size_t>(r.cumulative[2] <= threshold);
+    const std::uint64_t piece = r.piece[pick];
+    if ((piece >> 32) != 0) return piece;
+    const piece_weight* pw = wt.pieces.data();
+    const std::uint32_t* list = a.overflow(static_cast<std::uint32_t>(piece) & ~automaton::overflow_tag);
+    double sum = 0.0;
+    std::uint32_t k = 1;
+    for (; k < list[0]; ++k) {
+        const piece_weight& p = pw[list[k]];
+        sum += p.weight * mant[t - p.length];
+        if (sum > threshold) break;
     }
+    return pw[list[k]].packed();
+}
+
+/// Backward sampling over one chunk filtered by `prefix_filter`: from t = n, the last piece
+/// is p among the pieces ending at t with probability w(p) * alpha[t - len] / alpha[t]; then
+/// t moves to its start. One uniform_double(g) per piece, drawn from the chunk's last piece
+/// to its first. Recorded positions (`records` non-null) are drawn from their record, the
+/// others from the rows; both give the same piece for the same draw. Writes the pieces
+/// (id | length << 32) to `path`, last piece first, and returns their count. `terms` holds
+/// max_piece_length + row_width entries.
+template <class Score, class URBG>
+std::size_t sample_backward(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
+                            std::size_t n, const double* mant, const std::int64_t* expo,
+                            const sample_record* records, sample_term* terms, std::uint64_t* path, URBG& g) {
+    std::size_t count = 0;
+    std::size_t t = n;
+    if (records) {
+        // The hot loop: one record read per piece. The generator is worked on in a local copy
+        // where it can be, so that its state stays in registers (path stores could alias it).
+        auto run = [&](auto& gen) {
+            while (t > 0) {
+                const double u = uniform_double(gen);
+                const sample_record& r = records[t];
+                std::uint64_t piece;
+                if (r.total >= 0.0)
+                    piece = pick_recorded(a, wt, r, t, mant, u * r.total);
+                else
+                    piece = sample_step_from_row(a, wt, states[t - 1], t, mant, expo, u, terms);
+                path[count++] = piece;
+                t -= static_cast<std::size_t>(piece >> 32);
+            }
+        };
+        if constexpr (std::is_copy_constructible_v<URBG> && std::is_copy_assignable_v<URBG>) {
+            URBG local = g;
+            run(local);
+            g = local;
+        } else {
+            run(g);
+        }
+        return count;
+    }
+    while (t > 0) {
+        const std::uint64_t piece = sample_step_from_row(a, wt, states[t - 1], t, mant, expo, uniform_double(g), terms);
+        path[count++] = piece;
+        t -= static_cast<std::size_t>(piece >> 32);
+    }
+    return count;
 }
 
 }  // namespace detail
@@ -383,8 +540,9 @@ BYTEPIECE_NAMESPACE_BEGIN
 /// it around for repeated sampling. It is cheap to copy (the weights are shared), refers to
 /// the tokenizer (which must outlive it), and a const sampler may be used from many threads at
 /// once as long as each thread uses its own generator. Random numbers: exactly one
-/// `uniform_double(g)` per emitted piece, in text order, so a given generator state always
-/// yields the same ids (see random.hpp for the bits).
+/// `uniform_double(g)` per emitted piece, chunk by chunk in text order and, within a chunk,
+/// from its last piece back to its first, so a given generator state always yields the same
+/// ids (see random.hpp for the bits).
 template <class Score = double, class Id = std::uint32_t>
 class basic_sampler {
 public:
@@ -403,11 +561,13 @@ public:
     private:
         friend class basic_sampler;
         std::string normalized;
-        std::vector<double> mantissa;
+        std::vector<std::uint32_t> bounds;  // chunk starts in the window, then its size
+        std::vector<std::uint32_t> states;  // automaton state after each byte of the window
+        std::vector<double> mantissa;       // the chunk's forward filter, alpha = mantissa * 2^exponent
         std::vector<std::int64_t> exponent;
-        std::vector<detail::edge_term> terms;
-        std::vector<detail::edge_term> records;
-        std::vector<std::pair<std::uint32_t, std::uint32_t>> span;
+        std::vector<detail::sample_record> records;
+        std::vector<detail::sample_term> terms;
+        std::vector<std::uint64_t> path;  // the chunk's pieces, last first: id | length << 32
     };
 
     /// Binds a sampler to `tok` and `alpha`. Throws `argument_error` (errc::invalid_argument)
@@ -435,9 +595,7 @@ public:
     void sample(std::string_view text, URBG& g, std::vector<Id>& out, workspace& ws) const {
         const encode_options& options = tok_->options();
         if (options.add_bos) out.push_back(tokenizer_type::model_type::bos_id);
-        for_each_chunk(tok_->normalized_view(text, ws.normalized), [&](std::string_view chunk) {
-            sample_chunk_impl(chunk, g, ws, [&](std::size_t, std::size_t, std::int32_t id) { out.push_back(static_cast<Id>(id)); });
-        });
+        sample_text(tok_->normalized_view(text, ws.normalized), g, ws, id_sink{out});
         if (options.add_eos) out.push_back(tokenizer_type::model_type::eos_id);
     }
 
@@ -475,10 +633,13 @@ public:
     std::vector<std::string> sample_pieces(std::string_view text, URBG& g) const {
         std::vector<std::string> pieces;
         workspace& ws = local_workspace();
-        for_each_chunk(tok_->normalized_view(text, ws.normalized), [&](std::string_view chunk) {
-            sample_chunk_impl(chunk, g, ws, [&](std::size_t start, std::size_t len, std::int32_t) {
-                pieces.emplace_back(chunk.substr(start, len));
-            });
+        const std::string_view normalized = tok_->normalized_view(text, ws.normalized);
+        sample_text(normalized, g, ws, [&](std::size_t start, const std::uint64_t* path, std::size_t count) {
+            for (std::size_t i = count; i-- > 0;) {
+                const auto len = static_cast<std::size_t>(path[i] >> 32);
+                pieces.emplace_back(normalized.substr(start, len));
+                start += len;
+            }
         });
         return pieces;
     }
@@ -498,7 +659,7 @@ public:
     /// Example: `s.sample_chunk("abc\n", g, ids);`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     void sample_chunk(std::string_view bytes, URBG& g, std::vector<Id>& out, workspace& ws) const {
-        sample_chunk_impl(bytes, g, ws, [&](std::size_t, std::size_t, std::int32_t id) { out.push_back(static_cast<Id>(id)); });
+        sample_text(bytes, g, ws, id_sink{out}, /*single_chunk=*/true);
     }
 
     /// `sample_chunk` with per-thread scratch memory.
@@ -518,31 +679,94 @@ private:
         return ws;
     }
 
+    // Bytes of text per automaton scan, as in encode: enough chunks to keep the scan's lanes
+    // busy, few enough that the states stay in cache for the filter.
+    static constexpr std::size_t window_bytes = std::size_t{1} << 16;
+    // Chunks this long or longer do not fit the scan's 32-bit bounds; they are scanned alone.
+    static constexpr std::size_t huge_chunk = std::size_t{1} << 31;
+
+    // Appends a chunk's sampled ids to a vector in text order: one resize per chunk, not one
+    // push_back per piece.
+    struct id_sink {
+        std::vector<Id>& out;
+        void operator()(std::size_t, const std::uint64_t* path, std::size_t count) const {
+            const std::size_t old = out.size();
+            out.resize(old + count);
+            Id* dst = out.data() + old;
+            for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(static_cast<std::uint32_t>(path[count - 1 - i]));
+        }
+    };
+
+    // Samples every chunk of `text` (or `text` as one chunk) and reports each chunk as
+    // f(start, path, count): its pieces as id | length << 32, last piece first, and the
+    // chunk's start counted from the beginning of `text`. Chunks are
+    // scanned by the automaton a window at a time, then each is filtered and sampled.
     template <class URBG, class F>
-    void sample_chunk_impl(std::string_view chunk, URBG& g, workspace& ws, F&& f) const {
-        const std::size_t n = chunk.size();
-        if (n == 0) return;
+    void sample_text(std::string_view text, URBG& g, workspace& ws, F&& f, bool single_chunk = false) const {
+        const auto& a = tok_->automaton_;
+        auto huge = [&](std::string_view chunk, std::size_t offset) {
+            reserve_states(ws, chunk.size());
+            a.scan_chunk(reinterpret_cast<const unsigned char*>(chunk.data()), chunk.size(), ws.states.data());
+            sample_scanned(ws.states.data(), chunk.size(), offset, g, ws, f);
+        };
+        if (text.empty()) return;
+        if (single_chunk) {
+            if (text.size() >= huge_chunk) return huge(text, 0);
+            ws.bounds.assign({0u, static_cast<std::uint32_t>(text.size())});
+            sample_window(text.data(), 0, g, ws, f);
+            return;
+        }
+        detail::for_each_window(
+            text, ws.bounds, window_bytes, huge_chunk,
+            [&](const char* window, std::size_t offset, const std::vector<std::uint32_t>&) {
+                sample_window(window, offset, g, ws, f);
+            },
+            huge);
+    }
+
+    // Room for n states plus the filter's prefetch distance, the padding set to a valid state.
+    static void reserve_states(workspace& ws, std::size_t n) {
+        if (ws.states.size() < n + detail::filter_prefetch) ws.states.resize(n + detail::filter_prefetch);
+        std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(n),
+                  ws.states.begin() + static_cast<std::ptrdiff_t>(n + detail::filter_prefetch), 0u);
+    }
+
+    // One window (ws.bounds: chunk starts, then the size): one scan, then chunk by chunk.
+    template <class URBG, class F>
+    void sample_window(const char* data, std::size_t offset, URBG& g, workspace& ws, F& f) const {
+        const std::size_t chunks = ws.bounds.size() - 1;
+        reserve_states(ws, ws.bounds.back());
+        tok_->automaton_.scan(reinterpret_cast<const unsigned char*>(data), ws.bounds.data(), chunks, ws.states.data());
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
+            sample_scanned(ws.states.data() + begin, end - begin, offset + begin, g, ws, f);
+        }
+    }
+
+    // Filters and samples one scanned chunk of n bytes, reporting pieces from `offset`.
+    template <class URBG, class F>
+    void sample_scanned(const std::uint32_t* states, std::size_t n, std::size_t offset, URBG& g, workspace& ws,
+                        F& f) const {
         const detail::weight_table& wt = *weights_;
         if (ws.mantissa.size() < n + 1) {
             ws.mantissa.resize(n + 1);
             ws.exponent.resize(n + 1);
         }
-        if (ws.terms.size() < wt.max_piece_length + 1) ws.terms.resize(wt.max_piece_length + 1);
-        const auto* bytes = reinterpret_cast<const unsigned char*>(chunk.data());
-        double* mant = ws.mantissa.data();
-        std::int64_t* expo = ws.exponent.data();
-        mant[n] = 1.0;
-        expo[n] = 0;
-        if (wt.fast() && n <= detail::record_limit) {
-            if (ws.span.size() < n + 1) ws.span.resize(n + 1);
-            detail::suffix_filter_recording(tok_->trie(), wt, bytes, n, mant, expo, ws.records, ws.span.data());
-            detail::sample_path(tok_->trie(), wt, bytes, 0, n, mant, expo, ws.terms.data(), ws.records.data(),
-                                ws.span.data(), g, f);
+        if (ws.path.size() < n) ws.path.resize(n);
+        const std::size_t width = wt.max_piece_length + detail::piece_automaton<Score>::row_width;
+        if (ws.terms.size() < width) ws.terms.resize(width);
+        const auto& a = tok_->automaton_;
+        detail::sample_record* records = nullptr;
+        if (n <= detail::record_limit) {
+            if (ws.records.size() < n + 1) ws.records.resize(n + 1);
+            records = ws.records.data();
+            detail::prefix_filter<true>(a, wt, states, n, ws.mantissa.data(), ws.exponent.data(), records);
         } else {
-            detail::filter_frame frame{0, n};
-            detail::suffix_filter(tok_->trie(), wt, bytes, 0, n, mant, expo, frame);
-            detail::sample_path(tok_->trie(), wt, bytes, 0, n, mant, expo, ws.terms.data(), nullptr, nullptr, g, f);
+            detail::prefix_filter<false>(a, wt, states, n, ws.mantissa.data(), ws.exponent.data(), records);
         }
+        const std::size_t count = detail::sample_backward(a, wt, states, n, ws.mantissa.data(), ws.exponent.data(),
+                                                          records, ws.terms.data(), ws.path.data(), g);
+        f(offset, ws.path.data(), count);
     }
 
     const tokenizer_type* tok_;

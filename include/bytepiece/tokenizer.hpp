@@ -49,6 +49,8 @@ struct encode_options {
 template <class Score = double, class Id = std::uint32_t>
 class basic_tokenizer {
     friend struct detail::tokenizer_access;
+    template <class, class>
+    friend class basic_sampler;  // samples on the automaton
 
 public:
     using model_type = basic_model<Score, Id>;
@@ -566,29 +568,12 @@ private:
     // or a chunk too long for 32-bit offsets, takes the start-by-start path instead.
     template <class F>
     void segment(std::string_view text, workspace& ws, F&& f) const {
-        const char* window = text.data();
-        std::size_t window_size = 0;
-        ws.bounds.clear();
-        auto flush = [&] {
-            if (ws.bounds.empty()) return;
-            ws.bounds.push_back(static_cast<std::uint32_t>(window_size));
-            segment_window(window, static_cast<std::size_t>(window - text.data()), ws, f);
-            window += window_size;
-            window_size = 0;
-            ws.bounds.clear();
-        };
-        for_each_chunk(text, [&](std::string_view chunk) {
-            if (chunk.size() >= huge_chunk) {
-                flush();
-                segment_chunk(chunk, static_cast<std::size_t>(chunk.data() - text.data()), ws, f);
-                window += chunk.size();
-                return;
-            }
-            if (window_size + chunk.size() > window_bytes) flush();
-            ws.bounds.push_back(static_cast<std::uint32_t>(window_size));
-            window_size += chunk.size();
-        });
-        flush();
+        detail::for_each_window(
+            text, ws.bounds, window_bytes, huge_chunk,
+            [&](const char* window, std::size_t offset, const std::vector<std::uint32_t>&) {
+                segment_window(window, offset, ws, f);
+            },
+            [&](std::string_view chunk, std::size_t offset) { segment_chunk(chunk, offset, ws, f); });
     }
 
     // One window of text at `data`: ws.bounds holds its chunk starts and, last, its size.

@@ -4,8 +4,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <vector>
 
+#include "bytepiece/chunking.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/trie.hpp"
 
@@ -211,6 +213,12 @@ public:
         for (int l = 0; l < active; ++l) scan_one(text, pos[l], end[l], lane[l], states);
     }
 
+    /// Runs the automaton over one chunk of `n` bytes (any length) and writes the state after
+    /// each byte to `states[0, n)`: one chain of steps, so slower per byte than `scan`.
+    void scan_chunk(const unsigned char* text, std::size_t n, std::uint32_t* states) const {
+        scan_one(text, 0, n, static_cast<std::uint32_t>(cells_[0]), states);
+    }
+
     /// The pieces that end at a position where the automaton is in `state`, as a row of
     /// `row_width` ids (padding first), slot 0 possibly tagged with an overflow offset.
     const std::uint32_t* row(std::uint32_t state) const noexcept {
@@ -235,7 +243,7 @@ private:
 
     // One chunk alone: the lane loop's step, without the lanes. Branch-free too, because
     // whether a step fails is data-dependent; the loop's exit is the only branch.
-    void scan_one(const unsigned char* text, std::uint32_t pos, std::uint32_t end, std::uint64_t lane,
+    void scan_one(const unsigned char* text, std::size_t pos, std::size_t end, std::uint64_t lane,
                   std::uint32_t* states) const {
         const std::uint64_t* cells = cells_.data();
         const std::uint64_t* fallback = fallback_.data();
@@ -249,7 +257,7 @@ private:
             const std::uint64_t mask = std::uint64_t{0} - ok;
             lane = (taken & mask) | (fall & ~mask);
             states[pos] = static_cast<std::uint32_t>(lane >> 32);
-            pos += static_cast<std::uint32_t>(ok);
+            pos += static_cast<std::size_t>(ok);
         }
     }
 
@@ -260,6 +268,40 @@ private:
     std::vector<piece_info> info_;  // by id, plus the padding entry
     std::uint32_t pad_ = 0;
 };
+
+/// Groups the chunks of `text` into windows for `piece_automaton::scan`: consecutive chunks
+/// while they total at most `window_bytes` (a longer chunk is a window of its own). Calls
+/// `on_window(data, offset, bounds)` per window, where `offset` is the window's position in
+/// `text` and `bounds` holds each chunk's start within the window and, last, the window's
+/// size. A chunk of `huge` bytes or more, too long for 32-bit bounds, goes to
+/// `on_huge(chunk, offset)` instead. Windows and huge chunks arrive in text order.
+template <class OnWindow, class OnHuge>
+void for_each_window(std::string_view text, std::vector<std::uint32_t>& bounds, std::size_t window_bytes,
+                     std::size_t huge, OnWindow&& on_window, OnHuge&& on_huge) {
+    const char* window = text.data();
+    std::size_t window_size = 0;
+    bounds.clear();
+    auto flush = [&] {
+        if (bounds.empty()) return;
+        bounds.push_back(static_cast<std::uint32_t>(window_size));
+        on_window(window, static_cast<std::size_t>(window - text.data()), bounds);
+        window += window_size;
+        window_size = 0;
+        bounds.clear();
+    };
+    for_each_chunk(text, [&](std::string_view chunk) {
+        if (chunk.size() >= huge) {
+            flush();
+            on_huge(chunk, static_cast<std::size_t>(chunk.data() - text.data()));
+            window += chunk.size();
+            return;
+        }
+        if (window_size + chunk.size() > window_bytes) flush();
+        bounds.push_back(static_cast<std::uint32_t>(window_size));
+        window_size += chunk.size();
+    });
+    flush();
+}
 
 }  // namespace detail
 BYTEPIECE_NAMESPACE_END
