@@ -26,13 +26,13 @@ std::vector<std::uint32_t> pieces_of(const automaton& a, std::uint32_t state) {
     std::vector<std::uint32_t> ids;
     const std::uint32_t* row = a.row(state);
     for (std::uint32_t j = 0; j < automaton::row_width; ++j) {
-        std::uint32_t id = row[j];
-        if (j == 0 && (id & automaton::overflow_tag)) {
-            const std::uint32_t* list = a.overflow(id & ~automaton::overflow_tag);
-            for (std::uint32_t k = 1; k <= list[0]; ++k) ids.push_back(list[k]);
+        const std::uint32_t offset = row[j];
+        if (j == 0 && (offset & automaton::overflow_tag)) {
+            const std::uint32_t* list = a.overflow(offset & ~automaton::overflow_tag);
+            for (std::uint32_t k = 1; k <= list[0]; ++k) ids.push_back(automaton::id_of(list[k]));
             continue;
         }
-        if (id != a.padding()) ids.push_back(id);
+        if (automaton::id_of(offset) != a.padding()) ids.push_back(automaton::id_of(offset));
     }
     return ids;
 }

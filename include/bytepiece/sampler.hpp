@@ -304,8 +304,8 @@ inline void suffix_filter(const double_array_trie& trie, const weight_table& wt,
 /// Rows the prefix filter prefetches ahead; states must be readable that far past the chunk.
 inline constexpr std::size_t filter_prefetch = 16;
 
-/// Calls f(id) for every piece ending at a position whose automaton state is `state`
-/// (padding included: it has weight 0).
+/// Calls f(offset) with the entry offset (see piece_automaton::entry) of every piece ending
+/// at a position whose automaton state is `state` (padding included: it has weight 0).
 template <class Score, class F>
 void for_each_row_piece(const piece_automaton<Score>& a, std::uint32_t state, F&& f) {
     using automaton = piece_automaton<Score>;
@@ -335,6 +335,28 @@ struct alignas(64) sample_record {
 /// longer chunks are sampled from the rows, with the same results.
 inline constexpr std::size_t record_limit = std::size_t{1} << 16;
 
+/// alpha[e] where some predecessor lies in another frame (or weights carry exponents):
+/// terms aligned one by one. Moves the frame if the value leaves its range. Returns the value
+/// stored. Out of line so that the fast loop keeps its registers.
+template <class Score>
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+double filter_slow_position(const piece_automaton<Score>& a, const weight_table& wt, std::uint32_t state,
+                            std::size_t e, double* mant, std::int64_t* expo, filter_frame& frame) {
+    using automaton = piece_automaton<Score>;
+    const piece_weight* pw = wt.pieces.data();
+    // Padding (weight 0) is skipped: as the first term it would fix the exponent.
+    aligned_sum sum;
+    for_each_row_piece(a, state, [&](std::uint32_t offset) {
+        const piece_weight& p = automaton::entry(pw, offset);
+        if (p.weight != 0.0) sum.add(p.weight * mant[e - p.length], expo[e - p.length] + wt.exponent(p.id));
+    });
+    if (store_aligned(sum.mantissa, sum.exponent, e, mant, expo, frame.exponent) && wt.fast)
+        frame.fast_from = e + wt.max_piece_length;
+    return mant[e];
+}
+
 /// Forward filter over one chunk of n bytes whose automaton states are `states`:
 /// alpha[e] = total weight of the segmentations of [0, e), alpha[0] = 1, and
 /// alpha[e] = sum over the pieces p ending at e of w(p) * alpha[e - len(p)]. Pull form: the
@@ -349,14 +371,17 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
     static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
     const piece_weight* pw = wt.pieces.data();
     const std::size_t reach = wt.max_piece_length;
-    filter_frame frame{0, wt.fast ? 0 : std::numeric_limits<std::size_t>::max()};
+    // The frame in two locals, not a struct whose address the slow path takes: stores through
+    // mant and expo could alias that, and the loop would reload it every position.
+    std::int64_t exponent = 0;
+    std::size_t fast_from = wt.fast ? 0 : std::numeric_limits<std::size_t>::max();
     mant[0] = 1.0;
     expo[0] = 0;
     double previous = 1.0;  // alpha[e - 1] in the frame's scale
     for (std::size_t e = 1; e <= n; ++e) {
         const std::uint32_t state = states[e - 1];
         prefetch(a.row(states[e - 1 + filter_prefetch]));
-        if (e >= frame.fast_from) {
+        if (e >= fast_from) {
             const std::uint32_t* row = a.row(state);
             double c0;
             std::uint64_t k0;
@@ -364,18 +389,19 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
                 const std::uint32_t* list = a.overflow(row[0] & ~automaton::overflow_tag);
                 c0 = 0.0;
                 for (std::uint32_t k = 1; k <= list[0]; ++k) {
-                    const piece_weight& p = pw[list[k]];
+                    const piece_weight& p = automaton::entry(pw, list[k]);
                     c0 += p.weight * mant[e - p.length];
                 }
                 k0 = row[0];
             } else {
-                const piece_weight& p = pw[row[0]];
+                const piece_weight& p = automaton::entry(pw, row[0]);
                 c0 = p.weight * mant[e - p.length];
                 k0 = p.packed();
             }
-            const piece_weight& p1 = pw[row[1]];
-            const piece_weight& p2 = pw[row[2]];
-            const piece_weight& p3 = pw[row[3]];
+            // Rows hold entry offsets: added to `pw` as they are, no scaling.
+            const piece_weight& p1 = automaton::entry(pw, row[1]);
+            const piece_weight& p2 = automaton::entry(pw, row[2]);
+            const piece_weight& p3 = automaton::entry(pw, row[3]);
             const double c1 = c0 + p1.weight * mant[e - p1.length];
             const double c2 = c1 + p2.weight * mant[e - p2.length];
             const double total = c2 + p3.weight * previous;
@@ -391,21 +417,16 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
                 r.piece[3] = p3.packed();
             }
             double stored = total;
-            if (store_fast(stored, e, mant, expo, frame.exponent)) frame.fast_from = e + reach;
+            if (store_fast(stored, e, mant, expo, exponent)) fast_from = e + reach;
             // From the register, not from mant[e]: a reload would wait on the store.
             previous = stored;
             continue;
         }
         if constexpr (Record) records[e].total = -1.0;
-        // Padding (weight 0) is skipped: as the first term it would fix the exponent.
-        aligned_sum sum;
-        for_each_row_piece(a, state, [&](std::uint32_t id) {
-            const piece_weight& p = pw[id];
-            if (p.weight != 0.0) sum.add(p.weight * mant[e - p.length], expo[e - p.length] + wt.exponent(id));
-        });
-        if (store_aligned(sum.mantissa, sum.exponent, e, mant, expo, frame.exponent) && wt.fast)
-            frame.fast_from = e + reach;
-        previous = mant[e];
+        filter_frame frame{exponent, fast_from};
+        previous = filter_slow_position(a, wt, state, e, mant, expo, frame);
+        exponent = frame.exponent;
+        fast_from = frame.fast_from;
     }
 }
 
@@ -427,18 +448,19 @@ __attribute__((noinline))  // the rare path: kept out of the record loop's regis
 std::uint64_t sample_step_from_row(const piece_automaton<Score>& a, const weight_table& wt, std::uint32_t state,
                                    std::size_t t, const double* mant, const std::int64_t* expo, double u,
                                    sample_term* terms) {
+    using automaton = piece_automaton<Score>;
     const piece_weight* pw = wt.pieces.data();
     std::int64_t base = std::numeric_limits<std::int64_t>::min();
-    for_each_row_piece(a, state, [&](std::uint32_t id) {
-        const piece_weight& p = pw[id];
-        if (p.weight != 0.0) base = std::max(base, expo[t - p.length] + wt.exponent(id));
+    for_each_row_piece(a, state, [&](std::uint32_t offset) {
+        const piece_weight& p = automaton::entry(pw, offset);
+        if (p.weight != 0.0) base = std::max(base, expo[t - p.length] + wt.exponent(p.id));
     });
     std::size_t k = 0;
     double total = 0.0;
-    for_each_row_piece(a, state, [&](std::uint32_t id) {
-        const piece_weight& p = pw[id];
+    for_each_row_piece(a, state, [&](std::uint32_t offset) {
+        const piece_weight& p = automaton::entry(pw, offset);
         double term = p.weight * mant[t - p.length];
-        const std::int64_t d = expo[t - p.length] + wt.exponent(id) - base;
+        const std::int64_t d = expo[t - p.length] + wt.exponent(p.id) - base;
         if (d != 0) term = scale_by_power_of_two(term, d);
         total += term;
         terms[k++] = {total, p.packed()};
@@ -469,11 +491,11 @@ std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table&
     double sum = 0.0;
     std::uint32_t k = 1;
     for (; k < list[0]; ++k) {
-        const piece_weight& p = pw[list[k]];
+        const piece_weight& p = automaton::entry(pw, list[k]);
         sum += p.weight * mant[t - p.length];
         if (sum > threshold) break;
     }
-    return pw[list[k]].packed();
+    return automaton::entry(pw, list[k]).packed();
 }
 
 /// Backward sampling over one chunk filtered by `prefix_filter`: from t = n, the last piece
@@ -685,15 +707,11 @@ private:
     // Chunks this long or longer do not fit the scan's 32-bit bounds; they are scanned alone.
     static constexpr std::size_t huge_chunk = std::size_t{1} << 31;
 
-    // Appends a chunk's sampled ids to a vector in text order: one resize per chunk, not one
-    // push_back per piece.
+    // Appends a chunk's sampled ids to a vector in text order.
     struct id_sink {
         std::vector<Id>& out;
         void operator()(std::size_t, const std::uint64_t* path, std::size_t count) const {
-            const std::size_t old = out.size();
-            out.resize(old + count);
-            Id* dst = out.data() + old;
-            for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(static_cast<std::uint32_t>(path[count - 1 - i]));
+            detail::append_path_ids(out, path, count);
         }
     };
 

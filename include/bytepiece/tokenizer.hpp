@@ -27,6 +27,23 @@ namespace detail {
 // Declared only: a test defines it to reach the start-by-start Viterbi directly, to check it
 // against the automaton on inputs of its choice.
 struct tokenizer_access;
+
+/// Appends the ids of a chunk's path (pieces as id | length << 32, last piece first) to `out`
+/// in text order: one resize per chunk rather than one push_back per piece.
+template <class Id>
+void append_path_ids(std::vector<Id>& out, const std::uint64_t* path, std::size_t count) {
+    const std::size_t old = out.size();
+    out.resize(old + count);
+    Id* dst = out.data() + old;
+    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(static_cast<std::uint32_t>(path[count - 1 - i]));
+}
+
+/// Whether a piece callback also takes whole paths, as f.append_path(path, count).
+template <class F, class = void>
+struct takes_paths : std::false_type {};
+template <class F>
+struct takes_paths<F, std::void_t<decltype(std::declval<F&>().append_path(std::declval<const std::uint64_t*>(),
+                                                                          std::size_t{}))>> : std::true_type {};
 }  // namespace detail
 
 /// How `encode` and `tokenize` treat their input and output.
@@ -111,8 +128,7 @@ public:
     void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const {
         workspace& ws = local_workspace();
         if (options.add_bos) out.push_back(model_type::bos_id);
-        segment(normalize_into(text, options.normalize, ws.normalized), ws,
-                [&](std::size_t, std::size_t, id_type id) { out.push_back(id); });
+        segment(normalize_into(text, options.normalize, ws.normalized), ws, id_appender{out});
         if (options.add_eos) out.push_back(model_type::eos_id);
     }
 
@@ -459,6 +475,15 @@ private:
         return static_cast<id_type>(trie_.value_at(static_cast<std::uint32_t>(b >> 32)));
     }
 
+    // The ids-only piece callback: whole paths from the automaton in one go.
+    struct id_appender {
+        std::vector<id_type>& out;
+        void operator()(std::size_t, std::size_t, id_type id) const { out.push_back(id); }
+        void append_path(const std::uint64_t* path, std::size_t count) const {
+            detail::append_path_ids(out, path, count);
+        }
+    };
+
     struct workspace {
         std::string normalized;
         std::vector<score_type> best;
@@ -613,11 +638,15 @@ private:
                 path[count] = w;
                 e -= static_cast<std::uint32_t>(w >> 32);
             }
-            std::size_t at = window_start + begin;
-            for (std::size_t i = count; i-- > 0;) {
-                const auto len = static_cast<std::size_t>(path[i] >> 32);
-                f(at, len, static_cast<id_type>(static_cast<std::uint32_t>(path[i])));
-                at += len;
+            if constexpr (detail::takes_paths<F>::value) {
+                f.append_path(path, count);
+            } else {
+                std::size_t at = window_start + begin;
+                for (std::size_t i = count; i-- > 0;) {
+                    const auto len = static_cast<std::size_t>(path[i] >> 32);
+                    f(at, len, static_cast<id_type>(static_cast<std::uint32_t>(path[i])));
+                    at += len;
+                }
             }
             chunk_end(c);
         }
@@ -659,25 +688,26 @@ private:
             if (row[0] & automaton::overflow_tag) {
                 // The longest pieces, in a list; their best stands in for slot 0.
                 const std::uint32_t* list = automaton_.overflow(row[0] & ~automaton::overflow_tag);
-                std::uint32_t winner = list[1];
-                c0 = best[e - info[winner].length] + info[winner].score;
+                const auto* winner = &automaton::entry(info, list[1]);
+                c0 = best[e - winner->length] + winner->score;
                 for (std::uint32_t k = 2; k <= list[0]; ++k) {
-                    const auto& in = info[list[k]];
+                    const auto& in = automaton::entry(info, list[k]);
                     const score_type c = best[e - in.length] + in.score;
                     if (c > c0) {
                         c0 = c;
-                        winner = list[k];
+                        winner = &in;
                     }
                 }
-                packed[0] = info[winner].packed();
+                packed[0] = winner->packed();
             } else {
-                const auto& in = info[row[0]];
+                const auto& in = automaton::entry(info, row[0]);
                 c0 = best[e - in.length] + in.score;
                 packed[0] = in.packed();
             }
-            const auto& in1 = info[row[1]];
-            const auto& in2 = info[row[2]];
-            const auto& in3 = info[row[3]];
+            // Rows hold entry offsets: added to `info` as they are, no scaling.
+            const auto& in1 = automaton::entry(info, row[1]);
+            const auto& in2 = automaton::entry(info, row[2]);
+            const auto& in3 = automaton::entry(info, row[3]);
             const score_type c1 = best[e - in1.length] + in1.score;
             const score_type c2 = best[e - in2.length] + in2.score;
             const score_type c3 = previous + in3.score;
