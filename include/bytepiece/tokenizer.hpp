@@ -714,7 +714,28 @@ private:
             packed[1] = in1.packed();
             packed[2] = in2.packed();
             packed[3] = in3.packed();
-            const score_type b = std::max(std::max(c0, c1), std::max(c2, c3));
+            const score_type m01 = std::max(c0, c1);
+            const score_type b = std::max(m01, std::max(c2, c3));
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+            if constexpr (std::is_same_v<score_type, double>) {
+                // The winner in a running max with strict compares, as the reference keeps it,
+                // off the loop's critical path (that is b, a max tree). GCC compiles a select
+                // on a double compare to a branch, which would mispredict, so cmov by hand.
+                std::uint64_t w = packed[0];
+                score_type m = c0;
+                __asm__("ucomisd %[c1], %[m]\n\tcmovb %[p1], %[w]\n\tmaxsd %[c1], %[m]\n\t"
+                        "ucomisd %[c2], %[m]\n\tcmovb %[p2], %[w]\n\tmaxsd %[c2], %[m]\n\t"
+                        "ucomisd %[c3], %[m]\n\tcmovb %[p3], %[w]"
+                        : [m] "+x"(m), [w] "+r"(w)
+                        : [c1] "x"(c1), [c2] "x"(c2), [c3] "x"(c3), [p1] "r"(packed[1]), [p2] "r"(packed[2]),
+                          [p3] "r"(packed[3])
+                        : "cc");
+                best[e] = b;
+                winners[e] = w;
+                previous = b;
+                continue;
+            }
+#endif
             // Bit-pattern equality: the same as == here (no NaN, no zero sums) and cheaper.
             const auto bits_b = bit_pattern(b);
             const unsigned equal = static_cast<unsigned>(bit_pattern(c0) == bits_b) |
