@@ -378,11 +378,12 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
     mant[0] = 1.0;
     expo[0] = 0;
     double previous = 1.0;  // alpha[e - 1] in the frame's scale
+    const std::uint32_t* rows = a.rows();
     for (std::size_t e = 1; e <= n; ++e) {
         const std::uint32_t state = states[e - 1];
-        prefetch(a.row(states[e - 1 + filter_prefetch]));
+        prefetch(rows + std::size_t{states[e - 1 + filter_prefetch]} * automaton::row_width);
         if (e >= fast_from) {
-            const std::uint32_t* row = a.row(state);
+            const std::uint32_t* row = rows + std::size_t{state} * automaton::row_width;
             double c0;
             std::uint64_t k0;
             if (row[0] & automaton::overflow_tag) {

@@ -679,10 +679,11 @@ private:
         static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
         best[0] = 0;
         score_type previous = 0;  // best[e - 1]
+        const std::uint32_t* rows = automaton_.rows();
         for (std::uint32_t e = 1; e <= n; ++e) {
-            const std::uint32_t* row = automaton_.row(states[e - 1]);
+            const std::uint32_t* row = rows + std::size_t{states[e - 1]} * automaton::row_width;
             // Rows are scattered over the table; fetch a few positions ahead.
-            detail::prefetch(automaton_.row(states[e - 1 + prefetch_distance]));
+            detail::prefetch(rows + std::size_t{states[e - 1 + prefetch_distance]} * automaton::row_width);
             std::uint64_t packed[4];
             score_type c0;
             if (row[0] & automaton::overflow_tag) {
@@ -714,19 +715,19 @@ private:
             packed[1] = in1.packed();
             packed[2] = in2.packed();
             packed[3] = in3.packed();
-            const score_type m01 = std::max(c0, c1);
-            const score_type b = std::max(m01, std::max(c2, c3));
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
             if constexpr (std::is_same_v<score_type, double>) {
-                // The winner in a running max with strict compares, as the reference keeps it,
-                // off the loop's critical path (that is b, a max tree). GCC compiles a select
-                // on a double compare to a branch, which would mispredict, so cmov by hand.
+                // A running max with strict compares, as the reference keeps it: the winner
+                // moves only on a greater candidate. GCC compiles a select on a double compare
+                // to a branch, which would mispredict, so cmov by hand. The one-byte candidate
+                // c3 comes last, so the loop-carried path (previous -> c3 -> b) is one add and
+                // one max long.
                 std::uint64_t w = packed[0];
-                score_type m = c0;
-                __asm__("ucomisd %[c1], %[m]\n\tcmovb %[p1], %[w]\n\tmaxsd %[c1], %[m]\n\t"
-                        "ucomisd %[c2], %[m]\n\tcmovb %[p2], %[w]\n\tmaxsd %[c2], %[m]\n\t"
-                        "ucomisd %[c3], %[m]\n\tcmovb %[p3], %[w]"
-                        : [m] "+x"(m), [w] "+r"(w)
+                score_type b = c0;
+                __asm__("ucomisd %[c1], %[b]\n\tcmovb %[p1], %[w]\n\tmaxsd %[c1], %[b]\n\t"
+                        "ucomisd %[c2], %[b]\n\tcmovb %[p2], %[w]\n\tmaxsd %[c2], %[b]\n\t"
+                        "ucomisd %[c3], %[b]\n\tcmovb %[p3], %[w]\n\tmaxsd %[c3], %[b]"
+                        : [b] "+x"(b), [w] "+r"(w)
                         : [c1] "x"(c1), [c2] "x"(c2), [c3] "x"(c3), [p1] "r"(packed[1]), [p2] "r"(packed[2]),
                           [p3] "r"(packed[3])
                         : "cc");
@@ -736,6 +737,7 @@ private:
                 continue;
             }
 #endif
+            const score_type b = std::max(std::max(c0, c1), std::max(c2, c3));
             // Bit-pattern equality: the same as == here (no NaN, no zero sums) and cheaper.
             const auto bits_b = bit_pattern(b);
             const unsigned equal = static_cast<unsigned>(bit_pattern(c0) == bits_b) |

@@ -233,6 +233,9 @@ public:
     const std::uint32_t* row(std::uint32_t state) const noexcept {
         return rows_.data() + static_cast<std::size_t>(state) * row_width;
     }
+    /// All rows, state by state (`row(state)` is `rows() + state * row_width`), for loops that
+    /// keep the table's address in a register.
+    const std::uint32_t* rows() const noexcept { return rows_.data(); }
     /// The overflow list at `offset`: a count, then that many entry offsets, longest piece
     /// first.
     const std::uint32_t* overflow(std::uint32_t offset) const noexcept { return overflow_.data() + offset; }
