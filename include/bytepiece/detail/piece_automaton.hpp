@@ -90,7 +90,7 @@ public:
 
         cells_.resize(n);
         for (std::uint32_t i = 0; i < n; ++i)
-            cells_[i] = trie.base_at(i) | (static_cast<std::uint64_t>(trie.check_at(i)) << 32);
+            cells_[i] = trie.check_at(i) | (static_cast<std::uint64_t>(trie.base_at(i)) << 32);
 
         // Children of every node, found from the cells' parent checks, so that the fallback
         // links can be computed breadth first.
@@ -142,7 +142,7 @@ public:
 
         fallback_.resize(n);
         for (std::uint32_t i = 0; i < n; ++i)
-            fallback_[i] = trie.base_at(fail[i]) | (static_cast<std::uint64_t>(fail[i]) << 32);
+            fallback_[i] = fail[i] | (static_cast<std::uint64_t>(trie.base_at(fail[i])) << 32);
 
         // Rows: the pieces that are suffixes of the state, longest first, right-aligned so
         // that the last slot is the one-byte piece, whose candidate depends on the newest
@@ -174,15 +174,16 @@ public:
     }
 
     /// Runs the automaton over the chunks `[bounds[i], bounds[i + 1])` of `text` and writes
-    /// the state after each byte to `states[position]`. Four chunks are scanned at once in a
-    /// branch-free loop; a chunk's state starts at the root.
+    /// the state after each byte to `states[position]`. Six chunks are scanned at once in a
+    /// branch-free loop (independent chains overlap their cache misses; six measured best);
+    /// a chunk's state starts at the root. Chunks must not be empty.
     void scan(const unsigned char* text, const std::uint32_t* bounds, std::size_t chunks, std::uint32_t* states) const {
-        constexpr int lanes = 4;
+        constexpr int lanes = 6;
         const std::uint64_t* cells = cells_.data();
         const std::uint64_t* fallback = fallback_.data();
-        // A lane's state and its transition base travel together as base | state << 32, the
+        // A lane's state and its transition base travel together as state | base << 32, the
         // layout `fallback_` already has, so a failed step is one load and one select.
-        const std::uint64_t root = static_cast<std::uint32_t>(cells[0]);
+        const std::uint64_t root = root_lane();
         std::uint64_t lane[lanes];
         std::uint32_t pos[lanes], end[lanes];
         std::size_t next_chunk = 0;
@@ -197,7 +198,7 @@ public:
                 bool chunk_done = false;
                 for (int l = 0; l < lanes; ++l) {
                     const std::uint32_t ok = step(cells, fallback, lane[l], text[pos[l]]);
-                    states[pos[l]] = static_cast<std::uint32_t>(lane[l] >> 32);
+                    states[pos[l]] = static_cast<std::uint32_t>(lane[l]);
                     pos[l] += ok;
                     chunk_done |= pos[l] == end[l];
                 }
@@ -218,13 +219,39 @@ public:
                 }
             }
         }
-        for (int l = 0; l < active; ++l) scan_one(text, pos[l], end[l], lane[l], states);
+        // The last chunks (fewer than `lanes`): the lanes still running go on together, the
+        // loop shrinking as they end, so even a window of two chunks overlaps two chains.
+        int live = 0;
+        for (int l = 0; l < active; ++l) {
+            if (pos[l] == end[l]) continue;
+            lane[live] = lane[l];
+            pos[live] = pos[l];
+            end[live] = end[l];
+            ++live;
+        }
+        while (live > 0) {
+            for (int l = 0; l < live; ++l) {
+                const std::uint32_t ok = step(cells, fallback, lane[l], text[pos[l]]);
+                states[pos[l]] = static_cast<std::uint32_t>(lane[l]);
+                pos[l] += ok;
+            }
+            for (int l = 0; l < live;) {
+                if (pos[l] != end[l]) {
+                    ++l;
+                    continue;
+                }
+                --live;
+                lane[l] = lane[live];
+                pos[l] = pos[live];
+                end[l] = end[live];
+            }
+        }
     }
 
     /// Runs the automaton over one chunk of `n` bytes (any length) and writes the state after
     /// each byte to `states[0, n)`: one chain of steps, so slower per byte than `scan`.
     void scan_chunk(const unsigned char* text, std::size_t n, std::uint32_t* states) const {
-        scan_one(text, 0, n, static_cast<std::uint32_t>(cells_[0]), states);
+        scan_one(text, 0, n, root_lane(), states);
     }
 
     /// The pieces that end at a position where the automaton is in `state`, as a row of
@@ -239,7 +266,7 @@ public:
     /// The overflow list at `offset`: a count, then that many entry offsets, longest piece
     /// first.
     const std::uint32_t* overflow(std::uint32_t offset) const noexcept { return overflow_.data() + offset; }
-    /// The trie's cells by node, as base | check << 32.
+    /// The trie's cells by node, as check | base << 32.
     const std::uint64_t* cells() const noexcept { return cells_.data(); }
     /// Score and length by id; `padding()` scores -inf and has length 0.
     const piece_info* info() const noexcept { return info_.data(); }
@@ -262,21 +289,29 @@ private:
         const std::uint64_t* fallback = fallback_.data();
         while (pos < end) {
             const std::uint32_t ok = step(cells, fallback, lane, text[pos]);
-            states[pos] = static_cast<std::uint32_t>(lane >> 32);
+            states[pos] = static_cast<std::uint32_t>(lane);
             pos += ok;
         }
     }
 
-    // One automaton step from `lane` (base | state << 32) on `byte`: to the child on success,
+    // The lane at the root: state 0 and the root's base.
+    std::uint64_t root_lane() const noexcept { return cells_[0] & ~std::uint64_t{0xFFFFFFFFu}; }
+
+    // One automaton step from `lane` (state | base << 32) on `byte`: to the child on success,
     // consuming the byte (returns 1); else to the fallback state, retrying it (returns 0).
-    // Branch-free, because whether a step fails is data-dependent.
+    // Branch-free, because whether a step fails is data-dependent. The state sits in the low
+    // half of the lane and the check in the low half of a cell, so both are used as 32-bit
+    // registers as they are, and the new lane is the child's cell with its check replaced by
+    // the child's index.
     static std::uint32_t step(const std::uint64_t* cells, const std::uint64_t* fallback, std::uint64_t& lane,
                               unsigned char byte) noexcept {
-        const auto state = static_cast<std::uint32_t>(lane >> 32);
-        const std::uint32_t next = static_cast<std::uint32_t>(lane) + byte;
+        const auto state = static_cast<std::uint32_t>(lane);
+        const std::uint64_t next = (lane >> 32) + byte;  // 64-bit: no zero-extension to index
         const std::uint64_t next_cell = cells[next];
         const std::uint64_t fall = fallback[state];
-        std::uint64_t taken = static_cast<std::uint32_t>(next_cell) | (std::uint64_t{next} << 32);
+        // On success the cell's low half (its check) equals state, so adding next - state
+        // swaps it for next without touching the base; on failure `taken` is not used.
+        std::uint64_t taken = next_cell + (next - state);
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
         // GCC turns a select here into a branch that mispredicts on every failed step, and
         // mask arithmetic costs three instructions where cmov is one (measured: the scan
@@ -284,20 +319,20 @@ private:
         std::uint32_t ok = 0;
         __asm__("cmpl %k[check], %k[state]\n\tcmovne %[fall], %[taken]\n\tsete %b[ok]"
                 : [taken] "+r"(taken), [ok] "+q"(ok)
-                : [check] "r"(static_cast<std::uint32_t>(next_cell >> 32)), [state] "r"(state), [fall] "r"(fall)
+                : [check] "r"(static_cast<std::uint32_t>(next_cell)), [state] "r"(state), [fall] "r"(fall)
                 : "cc");
         lane = taken;
         return ok;
 #else
-        const std::uint64_t ok = static_cast<std::uint32_t>(next_cell >> 32) == state;
+        const std::uint64_t ok = static_cast<std::uint32_t>(next_cell) == state;
         const std::uint64_t mask = std::uint64_t{0} - ok;
         lane = (taken & mask) | (fall & ~mask);
         return static_cast<std::uint32_t>(ok);
 #endif
     }
 
-    std::vector<std::uint64_t> cells_;     // by node: base | check << 32
-    std::vector<std::uint64_t> fallback_;  // by node: base(fail) | fail << 32
+    std::vector<std::uint64_t> cells_;     // by node: check | base << 32
+    std::vector<std::uint64_t> fallback_;  // by node: fail | base(fail) << 32
     std::vector<std::uint32_t> rows_;      // by node: row_width piece ids
     std::vector<std::uint32_t> overflow_;
     std::vector<piece_info> info_;  // by id, plus the padding entry
