@@ -364,9 +364,10 @@ double filter_slow_position(const piece_automaton<Score>& a, const weight_table&
 /// be rescaled at once. Positions whose predecessors all lie in the current frame add plain
 /// doubles (the one-byte piece, always the row's last slot, reads alpha[e-1] from a
 /// register) and, with `Record`, write `records[e]`; the rest align exponents term by term.
-template <bool Record, class Score>
+/// `side()` runs once per position, interleaved with the filter (see backward_cursor).
+template <bool Record, class Score, class Side = void (*)()>
 void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
-                   std::size_t n, double* mant, std::int64_t* expo, sample_record* records) {
+                   std::size_t n, double* mant, std::int64_t* expo, sample_record* records, Side&& side = [] {}) {
     using automaton = piece_automaton<Score>;
     static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
     const piece_weight* pw = wt.pieces.data();
@@ -380,6 +381,7 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
     double previous = 1.0;  // alpha[e - 1] in the frame's scale
     const std::uint32_t* rows = a.rows();
     for (std::size_t e = 1; e <= n; ++e) {
+        side();
         const std::uint32_t state = states[e - 1];
         prefetch(rows + std::size_t{states[e - 1 + filter_prefetch]} * automaton::row_width);
         if (e >= fast_from) {
@@ -499,50 +501,56 @@ std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table&
     return automaton::entry(pw, list[k]).packed();
 }
 
-/// Backward sampling over one chunk filtered by `prefix_filter`: from t = n, the last piece
-/// is p among the pieces ending at t with probability w(p) * alpha[t - len] / alpha[t]; then
-/// t moves to its start. One uniform_double(g) per piece, drawn from the chunk's last piece
-/// to its first. Recorded positions (`records` non-null) are drawn from their record, the
-/// others from the rows; both give the same piece for the same draw. Writes the pieces
-/// (id | length << 32) to `path`, last piece first, and returns their count. `terms` holds
-/// max_piece_length + row_width entries.
+/// Backward sampling over one chunk filtered by `prefix_filter`, one piece per `step()`: from
+/// t = n, the last piece is p among the pieces ending at t with probability
+/// w(p) * alpha[t - len] / alpha[t]; then t moves to its start. One uniform_double(g) per
+/// piece, drawn from the chunk's last piece to its first. Recorded positions (`records`
+/// non-null) are drawn from their record, the others from the rows; both give the same piece
+/// for the same draw. The pieces (id | length << 32) go to `path`, last piece first.
+///
+/// Why a cursor: a step is a short chain of dependent loads, so a chunk's sampling is bound
+/// by latency. Stepping it inside the next chunk's filter loop (which is bound by
+/// instruction count) lets the two overlap, with the draws still taken chunk after chunk.
+template <class Score, class URBG>
+struct backward_cursor {
+    const piece_automaton<Score>* automaton;
+    const weight_table* wt;
+    const std::uint32_t* states;
+    const double* mant;
+    const std::int64_t* expo;
+    const sample_record* records;  // null: every position from the rows
+    sample_term* terms;            // max_piece_length + row_width entries
+    std::uint64_t* path;
+    URBG* g;
+    std::size_t t = 0;      // pieces end here; 0 when the chunk is done
+    std::size_t count = 0;  // pieces drawn so far
+
+    bool done() const noexcept { return t == 0; }
+
+    void step() {
+        const double u = uniform_double(*g);
+        std::uint64_t piece;
+        if (records && records[t].total >= 0.0)
+            piece = pick_recorded(*automaton, *wt, records[t], t, mant, u * records[t].total);
+        else
+            piece = sample_step_from_row(*automaton, *wt, states[t - 1], t, mant, expo, u, terms);
+        path[count++] = piece;
+        t -= static_cast<std::size_t>(piece >> 32);
+    }
+
+    void finish() {
+        while (t > 0) step();
+    }
+};
+
+/// Samples a whole filtered chunk at once (see backward_cursor); returns the piece count.
 template <class Score, class URBG>
 std::size_t sample_backward(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
                             std::size_t n, const double* mant, const std::int64_t* expo,
                             const sample_record* records, sample_term* terms, std::uint64_t* path, URBG& g) {
-    std::size_t count = 0;
-    std::size_t t = n;
-    if (records) {
-        // The hot loop: one record read per piece. The generator is worked on in a local copy
-        // where it can be, so that its state stays in registers (path stores could alias it).
-        auto run = [&](auto& gen) {
-            while (t > 0) {
-                const double u = uniform_double(gen);
-                const sample_record& r = records[t];
-                std::uint64_t piece;
-                if (r.total >= 0.0)
-                    piece = pick_recorded(a, wt, r, t, mant, u * r.total);
-                else
-                    piece = sample_step_from_row(a, wt, states[t - 1], t, mant, expo, u, terms);
-                path[count++] = piece;
-                t -= static_cast<std::size_t>(piece >> 32);
-            }
-        };
-        if constexpr (std::is_copy_constructible_v<URBG> && std::is_copy_assignable_v<URBG>) {
-            URBG local = g;
-            run(local);
-            g = local;
-        } else {
-            run(g);
-        }
-        return count;
-    }
-    while (t > 0) {
-        const std::uint64_t piece = sample_step_from_row(a, wt, states[t - 1], t, mant, expo, uniform_double(g), terms);
-        path[count++] = piece;
-        t -= static_cast<std::size_t>(piece >> 32);
-    }
-    return count;
+    backward_cursor<Score, URBG> cursor{&a, &wt, states, mant, expo, records, terms, path, &g, n, 0};
+    cursor.finish();
+    return cursor.count;
 }
 
 }  // namespace detail
@@ -586,11 +594,23 @@ public:
         std::string normalized;
         std::vector<std::uint32_t> bounds;  // chunk starts in the window, then its size
         std::vector<std::uint32_t> states;  // automaton state after each byte of the window
-        std::vector<double> mantissa;       // the chunk's forward filter, alpha = mantissa * 2^exponent
-        std::vector<std::int64_t> exponent;
-        std::vector<detail::sample_record> records;
+        // Two chunks' worth: one chunk is filtered while the one before it is sampled.
+        struct chunk_buffers {
+            std::vector<double> mantissa;  // the forward filter, alpha = mantissa * 2^exponent
+            std::vector<std::int64_t> exponent;
+            std::vector<detail::sample_record> records;
+            std::vector<std::uint64_t> path;  // the pieces, last first: id | length << 32
+
+            void reserve(std::size_t n, bool record) {
+                if (mantissa.size() < n + 1) {
+                    mantissa.resize(n + 1);
+                    exponent.resize(n + 1);
+                }
+                if (record && records.size() < n + 1) records.resize(n + 1);
+                if (path.size() < n) path.resize(n);
+            }
+        } buffers[2];
         std::vector<detail::sample_term> terms;
-        std::vector<std::uint64_t> path;  // the chunk's pieces, last first: id | length << 32
     };
 
     /// Binds a sampler to `tok` and `alpha`. Throws `argument_error` (errc::invalid_argument)
@@ -751,41 +771,93 @@ private:
     }
 
     // One window (ws.bounds: chunk starts, then the size): one scan, then chunk by chunk.
+    // The generator runs in a local copy where it can, so its state stays in registers.
     template <class URBG, class F>
     void sample_window(const char* data, std::size_t offset, URBG& g, workspace& ws, F& f) const {
-        const std::size_t chunks = ws.bounds.size() - 1;
-        reserve_states(ws, ws.bounds.back());
-        tok_->automaton_.scan(reinterpret_cast<const unsigned char*>(data), ws.bounds.data(), chunks, ws.states.data());
-        for (std::size_t c = 0; c < chunks; ++c) {
-            const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
-            sample_scanned(ws.states.data() + begin, end - begin, offset + begin, g, ws, f);
+        if constexpr (std::is_copy_constructible_v<URBG> && std::is_copy_assignable_v<URBG>) {
+            URBG local = g;
+            sample_window_with(data, offset, local, ws, f);
+            g = local;
+        } else {
+            sample_window_with(data, offset, g, ws, f);
         }
     }
 
-    // Filters and samples one scanned chunk of n bytes, reporting pieces from `offset`.
+    template <class URBG, class F>
+    void sample_window_with(const char* data, std::size_t offset, URBG& g, workspace& ws, F& f) const {
+        const std::size_t chunks = ws.bounds.size() - 1;
+        reserve_states(ws, ws.bounds.back());
+        const auto& a = tok_->automaton_;
+        a.scan(reinterpret_cast<const unsigned char*>(data), ws.bounds.data(), chunks, ws.states.data());
+        const detail::weight_table& wt = *weights_;
+        reserve_terms(ws);
+        // Chunk c is filtered while chunk c - 1 (the pending cursor) is sampled a piece per
+        // filter position; c - 1 is finished and reported before c's sampling starts, so the
+        // draws and the output keep their chunk order.
+        detail::backward_cursor<Score, URBG> pending{};
+        bool has_pending = false;
+        std::size_t pending_offset = 0;
+        auto flush = [&] {
+            if (!has_pending) return;
+            pending.finish();
+            f(pending_offset, pending.path, pending.count);
+            has_pending = false;
+        };
+        int b = 0;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
+            const std::size_t n = end - begin;
+            const std::uint32_t* states = ws.states.data() + begin;
+            if (n > detail::record_limit) {
+                flush();
+                sample_scanned(states, n, offset + begin, g, ws, f);
+                continue;
+            }
+            auto& buf = ws.buffers[b];
+            buf.reserve(n, true);
+            if (has_pending) {
+                detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(),
+                                            buf.records.data(), [&] {
+                                                if (!pending.done()) pending.step();
+                                            });
+            } else {
+                detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(),
+                                            buf.records.data());
+            }
+            flush();
+            pending = {&a, &wt, states, buf.mantissa.data(), buf.exponent.data(), buf.records.data(),
+                       ws.terms.data(), buf.path.data(), &g, n, 0};
+            has_pending = true;
+            pending_offset = offset + begin;
+            b ^= 1;
+        }
+        flush();
+    }
+
+    void reserve_terms(workspace& ws) const {
+        const std::size_t width = weights_->max_piece_length + detail::piece_automaton<Score>::row_width;
+        if (ws.terms.size() < width) ws.terms.resize(width);
+    }
+
+    // Filters and samples one scanned chunk of n bytes on its own, reporting pieces from
+    // `offset`; chunks over record_limit are sampled from the rows.
     template <class URBG, class F>
     void sample_scanned(const std::uint32_t* states, std::size_t n, std::size_t offset, URBG& g, workspace& ws,
                         F& f) const {
         const detail::weight_table& wt = *weights_;
-        if (ws.mantissa.size() < n + 1) {
-            ws.mantissa.resize(n + 1);
-            ws.exponent.resize(n + 1);
-        }
-        if (ws.path.size() < n) ws.path.resize(n);
-        const std::size_t width = wt.max_piece_length + detail::piece_automaton<Score>::row_width;
-        if (ws.terms.size() < width) ws.terms.resize(width);
+        const bool record = n <= detail::record_limit;
+        auto& buf = ws.buffers[0];
+        buf.reserve(n, record);
+        reserve_terms(ws);
         const auto& a = tok_->automaton_;
-        detail::sample_record* records = nullptr;
-        if (n <= detail::record_limit) {
-            if (ws.records.size() < n + 1) ws.records.resize(n + 1);
-            records = ws.records.data();
-            detail::prefix_filter<true>(a, wt, states, n, ws.mantissa.data(), ws.exponent.data(), records);
-        } else {
-            detail::prefix_filter<false>(a, wt, states, n, ws.mantissa.data(), ws.exponent.data(), records);
-        }
-        const std::size_t count = detail::sample_backward(a, wt, states, n, ws.mantissa.data(), ws.exponent.data(),
-                                                          records, ws.terms.data(), ws.path.data(), g);
-        f(offset, ws.path.data(), count);
+        detail::sample_record* records = record ? buf.records.data() : nullptr;
+        if (record)
+            detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(), records);
+        else
+            detail::prefix_filter<false>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(), records);
+        const std::size_t count = detail::sample_backward(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(),
+                                                          records, ws.terms.data(), buf.path.data(), g);
+        f(offset, buf.path.data(), count);
     }
 
     const tokenizer_type* tok_;
