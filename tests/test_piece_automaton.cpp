@@ -29,7 +29,9 @@ std::vector<std::uint32_t> pieces_of(const automaton& a, std::uint32_t state) {
         const std::uint32_t offset = row[j];
         if (j == 0 && (offset & automaton::overflow_tag)) {
             const std::uint32_t* list = a.overflow(offset & ~automaton::overflow_tag);
-            for (std::uint32_t k = 1; k <= list[0]; ++k) ids.push_back(automaton::id_of(list[k]));
+            REQUIRE(list[0] % automaton::row_width == 0);
+            for (std::uint32_t k = 1; k <= list[0]; ++k)
+                if (automaton::id_of(list[k]) != a.padding()) ids.push_back(automaton::id_of(list[k]));
             continue;
         }
         if (automaton::id_of(offset) != a.padding()) ids.push_back(automaton::id_of(offset));

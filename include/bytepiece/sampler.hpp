@@ -390,10 +390,13 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
             std::uint64_t k0;
             if (row[0] & automaton::overflow_tag) {
                 const std::uint32_t* list = a.overflow(row[0] & ~automaton::overflow_tag);
+                // Padded to a multiple of four (padding first, weight 0): four at a time.
                 c0 = 0.0;
-                for (std::uint32_t k = 1; k <= list[0]; ++k) {
-                    const piece_weight& p = automaton::entry(pw, list[k]);
-                    c0 += p.weight * mant[e - p.length];
+                for (std::uint32_t k = 1; k <= list[0]; k += 4) {
+                    for (std::uint32_t j = 0; j < 4; ++j) {
+                        const piece_weight& p = automaton::entry(pw, list[k + j]);
+                        c0 += p.weight * mant[e - p.length];
+                    }
                 }
                 k0 = row[0];
             } else {

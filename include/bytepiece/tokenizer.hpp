@@ -652,6 +652,25 @@ private:
         }
     }
 
+    // best, at = c, p if c > best (strictly: the earlier candidate keeps a tie), without a
+    // branch: which candidate wins is data-dependent, and GCC compiles a select on a double
+    // compare to a branch, so on x86-64 the select is a cmov written by hand.
+    template <class P>
+    static void take_if_greater(score_type& best, P*& at, score_type c, P* p) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        if constexpr (std::is_same_v<score_type, double>) {
+            __asm__("ucomisd %[c], %[best]\n\tcmovb %[p], %[at]\n\tmaxsd %[c], %[best]"
+                    : [best] "+x"(best), [at] "+r"(at)
+                    : [c] "x"(c), [p] "r"(p)
+                    : "cc");
+            return;
+        }
+#endif
+        const bool greater = c > best;
+        at = greater ? p : at;
+        best = greater ? c : best;
+    }
+
     static auto bit_pattern(score_type x) noexcept {
         using bits = std::conditional_t<sizeof(score_type) == 8, std::uint64_t, std::uint32_t>;
         static_assert(sizeof(bits) == sizeof(score_type), "scores must be 32 or 64 bits");
@@ -664,10 +683,11 @@ private:
     // best[e] is the max over the pieces ending at e (the state's row, longest first) of
     // best[e - length] + score, the sums formed in the reference's order. The winner is the
     // first candidate equal to that max, i.e. the longest last piece among equal scores: the
-    // reference's tie rule. Measured, this loop is bound by instruction count, so the winner
-    // is picked once from an equality mask instead of being tracked through every compare,
-    // and the one-byte piece (always the row's last slot) adds to best[e - 1] kept in a
-    // register. The only data-dependent branch is the rare overflow row.
+    // reference's tie rule. Measured, this loop is bound by instruction count: on x86-64 with
+    // double scores the winner follows a running max through cmov (see below); elsewhere it
+    // is picked once from an equality mask. The one-byte piece (always the row's last slot)
+    // adds to best[e - 1] kept in a register. The only data-dependent branch is the rare
+    // overflow row.
     void best_last_pieces(const std::uint32_t* states, std::uint32_t n, workspace& ws) const {
         using automaton = detail::piece_automaton<score_type>;
         static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
@@ -689,15 +709,19 @@ private:
             if (row[0] & automaton::overflow_tag) {
                 // The longest pieces, in a list; their best stands in for slot 0.
                 const std::uint32_t* list = automaton_.overflow(row[0] & ~automaton::overflow_tag);
+                // Four at a time (lists are padded to that, padding first); longest first,
+                // so a strictly greater candidate is needed to take over.
                 const auto* winner = &automaton::entry(info, list[1]);
                 c0 = best[e - winner->length] + winner->score;
-                for (std::uint32_t k = 2; k <= list[0]; ++k) {
-                    const auto& in = automaton::entry(info, list[k]);
-                    const score_type c = best[e - in.length] + in.score;
-                    if (c > c0) {
-                        c0 = c;
-                        winner = &in;
+                std::uint32_t k = 2;
+                for (;;) {
+                    for (std::uint32_t j = 0; j < 3; ++j, ++k) {
+                        const auto& in = automaton::entry(info, list[k]);
+                        take_if_greater(c0, winner, best[e - in.length] + in.score, &in);
                     }
+                    if (k > list[0]) break;
+                    const auto& in = automaton::entry(info, list[k++]);
+                    take_if_greater(c0, winner, best[e - in.length] + in.score, &in);
                 }
                 packed[0] = winner->packed();
             } else {

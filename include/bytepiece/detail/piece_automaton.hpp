@@ -164,9 +164,15 @@ public:
             if (count <= row_width) {
                 for (std::size_t j = 0; j < count; ++j) row[row_width - count + j] = list[j];
             } else {
+                // The list is padded at its front to a multiple of four entries, so that
+                // encode handles it four at a time with no loop exit to mispredict (one
+                // group in almost every list). Padding has weight 0 and scores -inf, and it
+                // comes first, so the last entry is always a piece.
                 const std::size_t spill = count - (row_width - 1);
+                const std::size_t padded = (spill + row_width - 1) / row_width * row_width;
                 row[0] = overflow_tag | static_cast<std::uint32_t>(overflow_.size());
-                overflow_.push_back(static_cast<std::uint32_t>(spill));
+                overflow_.push_back(static_cast<std::uint32_t>(padded));
+                overflow_.insert(overflow_.end(), padded - spill, pad_ << entry_shift);
                 overflow_.insert(overflow_.end(), list.begin(), list.begin() + static_cast<std::ptrdiff_t>(spill));
                 for (std::size_t j = 1; j < row_width; ++j) row[j] = list[spill + j - 1];
             }
@@ -263,8 +269,8 @@ public:
     /// All rows, state by state (`row(state)` is `rows() + state * row_width`), for loops that
     /// keep the table's address in a register.
     const std::uint32_t* rows() const noexcept { return rows_.data(); }
-    /// The overflow list at `offset`: a count, then that many entry offsets, longest piece
-    /// first.
+    /// The overflow list at `offset`: a count (a multiple of row_width), then that many entry
+    /// offsets: padding first, then the pieces, longest first.
     const std::uint32_t* overflow(std::uint32_t offset) const noexcept { return overflow_.data() + offset; }
     /// The trie's cells by node, as check | base << 32.
     const std::uint64_t* cells() const noexcept { return cells_.data(); }
