@@ -331,7 +331,8 @@ struct alignas(64) sample_record {
     std::uint64_t piece[4];
 };
 
-/// Longest chunk whose positions are recorded (64 bytes each, so 4 MiB of records at most);
+/// Longest chunk whose positions are recorded (64 bytes each: at most 4 MiB of records per
+/// buffer, and a workspace holds two, see basic_sampler::sample_window_with);
 /// longer chunks are sampled from the rows, with the same results.
 inline constexpr std::size_t record_limit = std::size_t{1} << 16;
 
