@@ -71,7 +71,9 @@ TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton
     std::mt19937 rng(11);
     const tokenizer tok(test_support::make_model(test_support::random_pieces(rng, 300, 6, 'a', 5, 100), 2));
     const automaton a = build(tok);
-    for (std::size_t chunks : {1u, 2u, 3u, 4u, 5u, 9u, 100u}) {
+    // Fewer chunks than lanes, exactly as many, a few more (lanes run dry at different
+    // times), and many.
+    for (std::size_t chunks : {1u, 2u, 3u, 4u, 5u, 6u, 7u, 9u, 12u, 13u, 100u}) {
         std::string text;
         std::vector<std::uint32_t> bounds;
         for (std::size_t c = 0; c < chunks; ++c) {
@@ -85,6 +87,10 @@ TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton
         a.scan(bytes, bounds.data(), chunks, together.data());
         for (std::size_t c = 0; c < chunks; ++c) a.scan(bytes, bounds.data() + c, 1, alone.data());
         CHECK(together == alone);
+        std::vector<std::uint32_t> single(text.size());
+        for (std::size_t c = 0; c < chunks; ++c)
+            a.scan_chunk(bytes + bounds[c], bounds[c + 1] - bounds[c], single.data() + bounds[c]);
+        CHECK(single == alone);
     }
 }
 
