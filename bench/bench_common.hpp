@@ -201,6 +201,28 @@ struct registrar {
     explicit registrar(void (*f)()) { registrations().push_back(f); }
 };
 
+/// The checksums of a row's ids: of the untimed reference run, and of the last timed run.
+struct id_checksums {
+    std::uint64_t got;
+    std::uint64_t want;
+};
+
+/// Runs the timed loop of a row whose output is ids: each iteration clears `ids` and calls
+/// `run(ids)`. The checksum of the last iteration's ids is taken after the loop, so only the
+/// operation is timed; it is compared with `reference`'s by `finish`. Sets the "ids" counter.
+template <class Run>
+id_checksums time_ids(benchmark::State& state, const std::vector<std::uint32_t>& reference, Run&& run) {
+    std::vector<std::uint32_t> ids;
+    ids.reserve(reference.size());
+    for (auto _ : state) {
+        ids.clear();
+        run(ids);
+        benchmark::DoNotOptimize(ids.data());
+    }
+    state.counters["ids"] = static_cast<double>(reference.size());
+    return {checksum(ids.begin(), ids.end()), checksum(reference.begin(), reference.end())};
+}
+
 /// Marks the end of a timed loop: sets bytes processed, records the rate for the ratio
 /// table, and fails the row if the checksum of what was timed differs from the reference.
 inline void finish(benchmark::State& state, std::size_t bytes_per_iteration, std::uint64_t got, std::uint64_t want) {

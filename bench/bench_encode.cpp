@@ -13,20 +13,8 @@ namespace {
 void bm_encode(benchmark::State& state, std::string model_path, std::string corpus_path) {
     const auto& tok = bench::tokenizer(model_path);
     const std::string& text = bench::corpus(corpus_path);
-    const auto reference = tok.encode(text);
-    const std::uint64_t want = bench::checksum(reference.begin(), reference.end());
-    std::vector<std::uint32_t> ids;
-    ids.reserve(reference.size());
-    std::uint64_t got = 0;
-    for (auto _ : state) {
-        ids.clear();
-        tok.encode(text, ids);
-        benchmark::DoNotOptimize(ids.data());
-    }
-    // Checked once, on the ids the last timed iteration produced: the checksum is not timed.
-    got = bench::checksum(ids.begin(), ids.end());
-    state.counters["ids"] = static_cast<double>(reference.size());
-    bench::finish(state, text.size(), got, want);
+    const auto sums = bench::time_ids(state, tok.encode(text), [&](std::vector<std::uint32_t>& ids) { tok.encode(text, ids); });
+    bench::finish(state, text.size(), sums.got, sums.want);
 }
 
 // The corpus one chunk at a time: `encode` per chunk, or all chunks to `encode_texts`.
@@ -34,24 +22,16 @@ void bm_encode_chunks(benchmark::State& state, std::string model_path, std::stri
     const auto& tok = bench::tokenizer(model_path);
     const std::string& text = bench::corpus(corpus_path);
     const auto& chunks = bench::chunks(corpus_path);
-    const auto reference = tok.encode(text);  // chunk by chunk gives the same ids
-    const std::uint64_t want = bench::checksum(reference.begin(), reference.end());
-    std::vector<std::uint32_t> ids;
-    ids.reserve(reference.size());
-    std::uint64_t got = 0;
-    for (auto _ : state) {
-        ids.clear();
+    // Chunk by chunk gives the same ids as the whole text.
+    const auto sums = bench::time_ids(state, tok.encode(text), [&](std::vector<std::uint32_t>& ids) {
         if (batched) {
             tok.encode_texts(chunks.data(), chunks.size(), tok.options(),
                              [&](std::size_t, const std::uint32_t* p, std::size_t n) { ids.insert(ids.end(), p, p + n); });
         } else {
             for (auto c : chunks) tok.encode(c, ids);
         }
-        benchmark::DoNotOptimize(ids.data());
-    }
-    got = bench::checksum(ids.begin(), ids.end());
-    state.counters["ids"] = static_cast<double>(reference.size());
-    bench::finish(state, text.size(), got, want);
+    });
+    bench::finish(state, text.size(), sums.got, sums.want);
 }
 
 #if BYTEPIECE_HAVE_SENTENCEPIECE

@@ -18,27 +18,17 @@ void bm_sample(benchmark::State& state, std::string model_path, std::string corp
     const std::string& text = bench::corpus(corpus_path);
     const auto sampler = tok.sampler(alpha);  // the per-piece weights, once
     // The same seed every iteration, so the timed ids can be checked against a reference.
-    const auto reference = sampler.sample(text, seed);
-    const std::uint64_t want = bench::checksum(reference.begin(), reference.end());
-    std::vector<std::uint32_t> ids;
-    ids.reserve(reference.size());
-    std::uint64_t got = 0;
-    for (auto _ : state) {
-        ids.clear();
+    const auto sums = bench::time_ids(state, sampler.sample(text, seed), [&](std::vector<std::uint32_t>& ids) {
         bytepiece::splitmix64 g(seed);
         sampler.sample(text, g, ids);
-        benchmark::DoNotOptimize(ids.data());
-    }
-    // Checked once, on the ids the last timed iteration produced: the checksum is not timed.
-    got = bench::checksum(ids.begin(), ids.end());
-    state.counters["ids"] = static_cast<double>(reference.size());
+    });
     const auto rates = bench::results::get().rates();
     const auto encode = rates.find("encode/" + bench::stem(model_path) + "/" + bench::stem(corpus_path) + "/bytepiece");
     if (encode != rates.end() && encode->second > 0)
         state.counters["vs_encode"] = benchmark::Counter(
             static_cast<double>(state.iterations()) * static_cast<double>(text.size()) / encode->second,
             benchmark::Counter::kIsRate);
-    bench::finish(state, text.size(), got, want);
+    bench::finish(state, text.size(), sums.got, sums.want);
 }
 
 #if BYTEPIECE_HAVE_SENTENCEPIECE
