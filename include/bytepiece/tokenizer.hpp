@@ -38,11 +38,21 @@ void append_path_ids(std::vector<Id>& out, const std::uint64_t* path, std::size_
     for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(static_cast<std::uint32_t>(path[count - 1 - i]));
 }
 
-/// Whether a piece callback also takes whole paths, as f.append_path(path, count).
+/// `append_path_ids` for a path of the automaton's entry offsets (id << shift), last first.
+template <class Id>
+void append_entry_ids(std::vector<Id>& out, const std::uint32_t* path, std::size_t count, unsigned shift) {
+    const std::size_t old = out.size();
+    out.resize(old + count);
+    Id* dst = out.data() + old;
+    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(path[count - 1 - i] >> shift);
+}
+
+/// Whether a piece callback also takes whole paths of entry offsets, as
+/// f.append_path(path, count).
 template <class F, class = void>
 struct takes_paths : std::false_type {};
 template <class F>
-struct takes_paths<F, std::void_t<decltype(std::declval<F&>().append_path(std::declval<const std::uint64_t*>(),
+struct takes_paths<F, std::void_t<decltype(std::declval<F&>().append_path(std::declval<const std::uint32_t*>(),
                                                                           std::size_t{}))>> : std::true_type {};
 }  // namespace detail
 
@@ -479,8 +489,8 @@ private:
     struct id_appender {
         std::vector<id_type>& out;
         void operator()(std::size_t, std::size_t, id_type id) const { out.push_back(id); }
-        void append_path(const std::uint64_t* path, std::size_t count) const {
-            detail::append_path_ids(out, path, count);
+        void append_path(const std::uint32_t* path, std::size_t count) const {
+            detail::append_entry_ids(out, path, count, detail::piece_automaton<score_type>::entry_shift);
         }
     };
 
@@ -492,8 +502,8 @@ private:
         // The automaton path (see `segment`).
         std::vector<std::uint32_t> bounds;   // chunk starts in the window, then its end
         std::vector<std::uint32_t> states;   // automaton state after each byte of the window
-        std::vector<std::uint64_t> winners;  // best last piece ending at each byte: id | length << 32
-        std::vector<std::uint64_t> ids;      // one chunk's path as winners, last piece first
+        std::vector<std::uint32_t> winners;  // best last piece ending at each byte, as an entry offset
+        std::vector<std::uint32_t> ids;      // one chunk's path as winners, last piece first
     };
 
     // One scratch area per thread: no allocation per call once it has grown to the longest
@@ -570,6 +580,8 @@ private:
     // text: a walk costs up to the longest matching piece per position, the automaton does not.
     static constexpr std::size_t walk_below_chunks = 4;
     static constexpr std::size_t walk_max_bytes = 4096;
+    // Chunks whose paths are walked back together (see segment_window).
+    static constexpr std::size_t backtrack_lanes = 4;
     // Chunks this long or longer do not fit the automaton path's 32-bit offsets.
     static constexpr std::size_t huge_chunk = std::size_t{1} << 31;
 
@@ -626,29 +638,64 @@ private:
                   ws.states.begin() + static_cast<std::ptrdiff_t>(size + prefetch_distance), 0u);
         const auto* bytes = reinterpret_cast<const unsigned char*>(data);
         automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
-        for (std::size_t c = 0; c < chunks; ++c) {
-            const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
-            best_last_pieces(ws.states.data() + begin, end - begin, ws);
-            // Back from the end of the chunk to its start, then out in text order.
-            if (ws.ids.size() < std::size_t{end - begin}) ws.ids.resize(end - begin);
-            std::uint64_t* path = ws.ids.data();
-            std::size_t count = 0;
-            for (std::uint32_t e = end - begin; e > 0; ++count) {
-                const std::uint64_t w = ws.winners[e];
-                path[count] = w;
-                e -= static_cast<std::uint32_t>(w >> 32);
+        if (ws.winners.size() < std::size_t{size} + 1) ws.winners.resize(std::size_t{size} + 1);
+        if (ws.ids.size() < size) ws.ids.resize(size);
+        using automaton = detail::piece_automaton<score_type>;
+        const auto* info = automaton_.info();
+        const std::uint32_t* bounds = ws.bounds.data();
+        std::uint32_t* winners = ws.winners.data();
+        std::uint32_t* paths = ws.ids.data();
+        for (std::size_t first = 0; first < chunks; first += backtrack_lanes) {
+            const std::size_t last = std::min(chunks, first + backtrack_lanes);
+            for (std::size_t c = first; c < last; ++c)
+                best_last_pieces(ws.states.data() + bounds[c], bounds[c + 1] - bounds[c], ws, winners + bounds[c]);
+            // Back from the end of each chunk to its start. A step is two dependent loads
+            // (the winner, then its length), so the chunks of a group walk back together,
+            // their chains overlapping. Chunk c's path (last piece first) goes to
+            // paths[bounds[c], ...): it has at most as many pieces as bytes.
+            std::uint32_t at[backtrack_lanes], stop[backtrack_lanes], out[backtrack_lanes];
+            std::size_t lane_chunk[backtrack_lanes];
+            std::size_t count[backtrack_lanes];
+            std::size_t live = 0;
+            for (std::size_t c = first; c < last; ++c, ++live) {
+                at[live] = bounds[c + 1];
+                stop[live] = out[live] = bounds[c];
+                lane_chunk[live] = c - first;
             }
-            if constexpr (detail::takes_paths<F>::value) {
-                f.append_path(path, count);
-            } else {
-                std::size_t at = window_start + begin;
-                for (std::size_t i = count; i-- > 0;) {
-                    const auto len = static_cast<std::size_t>(path[i] >> 32);
-                    f(at, len, static_cast<id_type>(static_cast<std::uint32_t>(path[i])));
-                    at += len;
+            while (live > 0) {
+                for (std::size_t l = 0; l < live; ++l) {
+                    const std::uint32_t w = winners[at[l]];
+                    paths[out[l]++] = w;
+                    at[l] -= static_cast<std::uint32_t>(automaton::entry(info, w).length());
+                }
+                for (std::size_t l = 0; l < live;) {
+                    if (at[l] != stop[l]) {
+                        ++l;
+                        continue;
+                    }
+                    count[lane_chunk[l]] = out[l] - stop[l];
+                    --live;
+                    at[l] = at[live];
+                    stop[l] = stop[live];
+                    out[l] = out[live];
+                    lane_chunk[l] = lane_chunk[live];
                 }
             }
-            chunk_end(c);
+            for (std::size_t c = first; c < last; ++c) {
+                const std::uint32_t* path = paths + bounds[c];
+                const std::size_t pieces = count[c - first];
+                if constexpr (detail::takes_paths<F>::value) {
+                    f.append_path(path, pieces);
+                } else {
+                    std::size_t pos = window_start + bounds[c];
+                    for (std::size_t i = pieces; i-- > 0;) {
+                        const std::size_t len = automaton::entry(info, path[i]).length();
+                        f(pos, len, static_cast<id_type>(automaton::id_of(path[i])));
+                        pos += len;
+                    }
+                }
+                chunk_end(c);
+            }
         }
     }
 
@@ -683,62 +730,63 @@ private:
     // best[e] is the max over the pieces ending at e (the state's row, longest first) of
     // best[e - length] + score, the sums formed in the reference's order. The winner is the
     // first candidate equal to that max, i.e. the longest last piece among equal scores: the
-    // reference's tie rule. Measured, this loop is bound by instruction count: on x86-64 with
-    // double scores the winner follows a running max through cmov (see below); elsewhere it
-    // is picked once from an equality mask. The one-byte piece (always the row's last slot)
-    // adds to best[e - 1] kept in a register. The only data-dependent branch is the rare
-    // overflow row.
-    void best_last_pieces(const std::uint32_t* states, std::uint32_t n, workspace& ws) const {
+    // reference's tie rule. winners[e] is its entry offset. Measured, this loop is bound by
+    // instruction count, so: best[e - length] is read through the entry's byte step from a
+    // pointer to best[e]; on x86-64 with double scores the winner follows a running max
+    // through cmov on entry addresses (see below); elsewhere it is picked once from an
+    // equality mask. The one-byte piece (always the row's last slot) adds to best[e - 1] kept
+    // in a register. The only data-dependent branch is the rare overflow row.
+    void best_last_pieces(const std::uint32_t* states, std::uint32_t n, workspace& ws, std::uint32_t* winners) const {
         using automaton = detail::piece_automaton<score_type>;
+        using info_type = typename automaton::piece_info;
         static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
         if (ws.best.size() < std::size_t{n} + 1) ws.best.resize(std::size_t{n} + 1);
-        if (ws.winners.size() < std::size_t{n} + 1) ws.winners.resize(std::size_t{n} + 1);
-        score_type* best = ws.best.data();
-        std::uint64_t* winners = ws.winners.data();
+        score_type* at = ws.best.data();  // best[e]
+        std::uint32_t* winner_at = winners;
         const auto* info = automaton_.info();
+        const auto offset_of = [info](const info_type* p) {
+            return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
+        };
         static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
-        best[0] = 0;
+        *at = 0;
         score_type previous = 0;  // best[e - 1]
         const std::uint32_t* rows = automaton_.rows();
-        for (std::uint32_t e = 1; e <= n; ++e) {
-            const std::uint32_t* row = rows + std::size_t{states[e - 1]} * automaton::row_width;
+        for (const std::uint32_t* const states_end = states + n; states != states_end; ++states) {
+            ++at;
+            ++winner_at;
+            const std::uint32_t* row = rows + std::size_t{states[0]} * automaton::row_width;
             // Rows are scattered over the table; fetch a few positions ahead.
-            detail::prefetch(rows + std::size_t{states[e - 1 + prefetch_distance]} * automaton::row_width);
-            std::uint64_t packed[4];
+            detail::prefetch(rows + std::size_t{states[prefetch_distance]} * automaton::row_width);
+            const info_type* p0;
             score_type c0;
             if (row[0] & automaton::overflow_tag) {
                 // The longest pieces, in a list; their best stands in for slot 0.
                 const std::uint32_t* list = automaton_.overflow(row[0] & ~automaton::overflow_tag);
                 // Four at a time (lists are padded to that, padding first); longest first,
                 // so a strictly greater candidate is needed to take over.
-                const auto* winner = &automaton::entry(info, list[1]);
-                c0 = best[e - winner->length] + winner->score;
+                p0 = &automaton::entry(info, list[1]);
+                c0 = p0->before(at) + p0->score;
                 std::uint32_t k = 2;
                 for (;;) {
                     for (std::uint32_t j = 0; j < 3; ++j, ++k) {
                         const auto& in = automaton::entry(info, list[k]);
-                        take_if_greater(c0, winner, best[e - in.length] + in.score, &in);
+                        take_if_greater(c0, p0, in.before(at) + in.score, &in);
                     }
                     if (k > list[0]) break;
                     const auto& in = automaton::entry(info, list[k++]);
-                    take_if_greater(c0, winner, best[e - in.length] + in.score, &in);
+                    take_if_greater(c0, p0, in.before(at) + in.score, &in);
                 }
-                packed[0] = winner->packed();
             } else {
-                const auto& in = automaton::entry(info, row[0]);
-                c0 = best[e - in.length] + in.score;
-                packed[0] = in.packed();
+                p0 = &automaton::entry(info, row[0]);
+                c0 = p0->before(at) + p0->score;
             }
             // Rows hold entry offsets: added to `info` as they are, no scaling.
-            const auto& in1 = automaton::entry(info, row[1]);
-            const auto& in2 = automaton::entry(info, row[2]);
-            const auto& in3 = automaton::entry(info, row[3]);
-            const score_type c1 = best[e - in1.length] + in1.score;
-            const score_type c2 = best[e - in2.length] + in2.score;
-            const score_type c3 = previous + in3.score;
-            packed[1] = in1.packed();
-            packed[2] = in2.packed();
-            packed[3] = in3.packed();
+            const info_type* p1 = &automaton::entry(info, row[1]);
+            const info_type* p2 = &automaton::entry(info, row[2]);
+            const info_type* p3 = &automaton::entry(info, row[3]);
+            const score_type c1 = p1->before(at) + p1->score;
+            const score_type c2 = p2->before(at) + p2->score;
+            const score_type c3 = previous + p3->score;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
             if constexpr (std::is_same_v<score_type, double>) {
                 // A running max with strict compares, as the reference keeps it: the winner
@@ -746,17 +794,16 @@ private:
                 // to a branch, which would mispredict, so cmov by hand. The one-byte candidate
                 // c3 comes last, so the loop-carried path (previous -> c3 -> b) is one add and
                 // one max long.
-                std::uint64_t w = packed[0];
+                const info_type* w = p0;
                 score_type b = c0;
                 __asm__("ucomisd %[c1], %[b]\n\tcmovb %[p1], %[w]\n\tmaxsd %[c1], %[b]\n\t"
                         "ucomisd %[c2], %[b]\n\tcmovb %[p2], %[w]\n\tmaxsd %[c2], %[b]\n\t"
                         "ucomisd %[c3], %[b]\n\tcmovb %[p3], %[w]\n\tmaxsd %[c3], %[b]"
                         : [b] "+x"(b), [w] "+r"(w)
-                        : [c1] "x"(c1), [c2] "x"(c2), [c3] "x"(c3), [p1] "r"(packed[1]), [p2] "r"(packed[2]),
-                          [p3] "r"(packed[3])
+                        : [c1] "x"(c1), [c2] "x"(c2), [c3] "x"(c3), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3)
                         : "cc");
-                best[e] = b;
-                winners[e] = w;
+                *at = b;
+                *winner_at = offset_of(w);
                 previous = b;
                 continue;
             }
@@ -767,8 +814,9 @@ private:
             const unsigned equal = static_cast<unsigned>(bit_pattern(c0) == bits_b) |
                                    (static_cast<unsigned>(bit_pattern(c1) == bits_b) << 1) |
                                    (static_cast<unsigned>(bit_pattern(c2) == bits_b) << 2);
-            best[e] = b;
-            winners[e] = packed[first_set[equal]];
+            const info_type* candidates[4] = {p0, p1, p2, p3};
+            *at = b;
+            *winner_at = offset_of(candidates[first_set[equal]]);
             previous = b;
         }
     }

@@ -60,12 +60,20 @@ public:
     /// The id an entry offset names.
     static constexpr std::uint32_t id_of(std::uint32_t offset) noexcept { return offset >> entry_shift; }
 
+    /// A piece as the Viterbi pass reads it. The id is not stored: it is the entry's offset
+    /// shifted right by `entry_shift`.
     struct alignas(16) piece_info {
         Score score;
-        std::uint32_t id;
-        std::uint32_t length;  // 0 for the padding entry, which scores -inf
-        /// id | length << 32: what the Viterbi pass stores per position, read in one load.
-        std::uint64_t packed() const noexcept { return id | (std::uint64_t{length} << 32); }
+        /// -length * sizeof(Score), the byte step from best[e] back to best[e - length]: the
+        /// pass adds it to a pointer as it is, with no subtraction or scaling. 0 for the
+        /// padding entry, which scores -inf.
+        std::int64_t back;
+        /// Length of the piece in bytes.
+        std::size_t length() const noexcept { return static_cast<std::size_t>(-back) / sizeof(Score); }
+        /// The best-so-far value `length` positions before `at` (a pointer to best[e]).
+        const Score& before(const Score* at) const noexcept {
+            return *reinterpret_cast<const Score*>(reinterpret_cast<const char*>(at) + back);
+        }
     };
 
     piece_automaton() = default;
@@ -84,9 +92,9 @@ public:
             const std::uint64_t length = length_of(id);
             if (length > std::numeric_limits<std::uint32_t>::max())
                 BYTEPIECE_THROW(argument_error(errc::invalid_argument, "piece_automaton: a piece of 4 GiB or more"));
-            info_[id] = {score_of(id), static_cast<std::uint32_t>(id), static_cast<std::uint32_t>(length)};
+            info_[id] = {score_of(id), -static_cast<std::int64_t>(length * sizeof(Score))};
         }
-        info_[pad_] = {-std::numeric_limits<Score>::infinity(), pad_, 0};
+        info_[pad_] = {-std::numeric_limits<Score>::infinity(), 0};
 
         cells_.resize(n);
         for (std::uint32_t i = 0; i < n; ++i)
@@ -274,7 +282,8 @@ public:
     const std::uint32_t* overflow(std::uint32_t offset) const noexcept { return overflow_.data() + offset; }
     /// The trie's cells by node, as check | base << 32.
     const std::uint64_t* cells() const noexcept { return cells_.data(); }
-    /// Score and length by id; `padding()` scores -inf and has length 0.
+    /// Score and length by id; `padding()` scores -inf and has length 0. Rows and overflow
+    /// lists index it by entry offset (see `entry`).
     const piece_info* info() const noexcept { return info_.data(); }
     std::uint32_t padding() const noexcept { return pad_; }
 
