@@ -78,6 +78,33 @@ TEST_CASE("encode agrees with brute force on random text", "[tokenizer][property
     });
 }
 
+TEST_CASE("a window of any number of chunks, walked back in groups, matches brute force", "[tokenizer][property]") {
+    // One text of k lines is one window of k chunks on the automaton path, whose chunks are
+    // walked back four at a time: k = 4..13 covers full groups and every remainder, through
+    // both the ids-only output (encode) and the per-piece one (tokenize).
+    std::mt19937 rng(7);
+    auto extra = test_support::random_pieces(rng, 200, 5, 'a', 3, 40);
+    extra.push_back({"c\n", 30});
+    const tokenizer tok(test_support::make_model(extra, 3));
+    for (std::size_t k = 4; k <= 13; ++k) {
+        std::string text;
+        std::vector<std::string> expected;
+        for (std::size_t c = 0; c < k; ++c) {
+            std::string line(1 + rng() % 40, 'a');
+            for (auto& ch : line) ch = static_cast<char>('a' + rng() % 3);
+            line += '\n';
+            const auto pieces = brute_force(tok, line);
+            expected.insert(expected.end(), pieces.begin(), pieces.end());
+            text += line;
+        }
+        INFO("chunks: " << k);
+        CHECK(tok.tokenize(text) == expected);
+        std::vector<std::string> from_ids;
+        for (const auto id : tok.encode(text)) from_ids.emplace_back(tok.id_to_piece(id));
+        CHECK(from_ids == expected);
+    }
+}
+
 TEST_CASE("chunks are segmented independently and concatenated", "[tokenizer]") {
     const tokenizer tok(test_support::make_model({{"a\n", 100}, {"\nb", 1000}}));
     // "\nb" must not be used across the chunk boundary after "a\n".
