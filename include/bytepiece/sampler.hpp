@@ -736,7 +736,7 @@ private:
     struct id_sink {
         std::vector<Id>& out;
         void operator()(std::size_t, const std::uint64_t* path, std::size_t count) const {
-            detail::append_path_ids(out, path, count);
+            detail::append_path_ids(out, path, count, [](std::uint64_t piece) { return static_cast<std::uint32_t>(piece); });
         }
     };
 
@@ -819,15 +819,11 @@ private:
             }
             auto& buf = ws.buffers[b];
             buf.reserve(n, true);
-            if (has_pending) {
-                detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(),
-                                            buf.records.data(), [&] {
-                                                if (!pending.done()) pending.step();
-                                            });
-            } else {
-                detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(),
-                                            buf.records.data());
-            }
+            // With nothing pending the cursor is default-constructed, hence done.
+            detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(), buf.records.data(),
+                                        [&] {
+                                            if (!pending.done()) pending.step();
+                                        });
             flush();
             pending = {&a, &wt, states, buf.mantissa.data(), buf.exponent.data(), buf.records.data(),
                        ws.terms.data(), buf.path.data(), &g, n, 0};

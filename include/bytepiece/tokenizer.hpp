@@ -28,23 +28,15 @@ namespace detail {
 // against the automaton on inputs of its choice.
 struct tokenizer_access;
 
-/// Appends the ids of a chunk's path (pieces as id | length << 32, last piece first) to `out`
-/// in text order: one resize per chunk rather than one push_back per piece.
-template <class Id>
-void append_path_ids(std::vector<Id>& out, const std::uint64_t* path, std::size_t count) {
+/// Appends the ids of a chunk's path (last piece first) to `out` in text order, `id_of`
+/// turning each path element into its id: one resize per chunk rather than one push_back per
+/// piece. Encode's paths hold entry offsets, the sampler's id | length << 32.
+template <class Id, class P, class IdOf>
+void append_path_ids(std::vector<Id>& out, const P* path, std::size_t count, IdOf id_of) {
     const std::size_t old = out.size();
     out.resize(old + count);
     Id* dst = out.data() + old;
-    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(static_cast<std::uint32_t>(path[count - 1 - i]));
-}
-
-/// `append_path_ids` for a path of the automaton's entry offsets (id << shift), last first.
-template <class Id>
-void append_entry_ids(std::vector<Id>& out, const std::uint32_t* path, std::size_t count, unsigned shift) {
-    const std::size_t old = out.size();
-    out.resize(old + count);
-    Id* dst = out.data() + old;
-    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(path[count - 1 - i] >> shift);
+    for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(id_of(path[count - 1 - i]));
 }
 
 /// Whether a piece callback also takes whole paths of entry offsets, as
@@ -490,7 +482,9 @@ private:
         std::vector<id_type>& out;
         void operator()(std::size_t, std::size_t, id_type id) const { out.push_back(id); }
         void append_path(const std::uint32_t* path, std::size_t count) const {
-            detail::append_entry_ids(out, path, count, detail::piece_automaton<score_type>::entry_shift);
+            detail::append_path_ids(out, path, count, [](std::uint32_t offset) {
+                return detail::piece_automaton<score_type>::id_of(offset);
+            });
         }
     };
 
@@ -502,8 +496,8 @@ private:
         // The automaton path (see `segment`).
         std::vector<std::uint32_t> bounds;   // chunk starts in the window, then its end
         std::vector<std::uint32_t> states;   // automaton state after each byte of the window
-        std::vector<std::uint32_t> winners;  // best last piece ending at each byte, as an entry offset
-        std::vector<std::uint32_t> ids;      // one chunk's path as winners, last piece first
+        std::vector<std::uint32_t> winners;  // best last piece ending at each byte of the window (entry offset)
+        std::vector<std::uint32_t> paths;    // each chunk's winners path, last piece first, from its start
     };
 
     // One scratch area per thread: no allocation per call once it has grown to the longest
@@ -639,12 +633,12 @@ private:
         const auto* bytes = reinterpret_cast<const unsigned char*>(data);
         automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
         if (ws.winners.size() < std::size_t{size} + 1) ws.winners.resize(std::size_t{size} + 1);
-        if (ws.ids.size() < size) ws.ids.resize(size);
+        if (ws.paths.size() < size) ws.paths.resize(size);
         using automaton = detail::piece_automaton<score_type>;
         const auto* info = automaton_.info();
         const std::uint32_t* bounds = ws.bounds.data();
         std::uint32_t* winners = ws.winners.data();
-        std::uint32_t* paths = ws.ids.data();
+        std::uint32_t* paths = ws.paths.data();
         for (std::size_t first = 0; first < chunks; first += backtrack_lanes) {
             const std::size_t last = std::min(chunks, first + backtrack_lanes);
             for (std::size_t c = first; c < last; ++c)
