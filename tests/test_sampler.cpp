@@ -411,6 +411,31 @@ TEST_CASE("a very large alpha gives the Viterbi segmentation", "[sampler]") {
     }
 }
 
+TEST_CASE("weight entries name each piece by id and byte step, and packed words round-trip", "[sampler]") {
+    const auto& tok = small_tokenizer();
+    const auto& m = tok.model();
+    const auto wt = bytepiece::detail::make_weight_table(m, 0.1);
+    REQUIRE(wt->pieces.size() == m.vocab_size() + 1);
+    std::vector<double> values(m.max_piece_length() + 1);
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<double>(i) + 0.5;
+    const double* last = values.data() + m.max_piece_length();
+    for (std::uint32_t id = bytepiece::model::first_piece_id; id < m.vocab_size(); ++id) {
+        const auto& p = wt->pieces[id];
+        const std::size_t len = m.piece(id).size();
+        CHECK(p.id == id);
+        CHECK(p.length() == len);
+        CHECK(p.before(last) == last[-static_cast<std::ptrdiff_t>(len)]);
+        CHECK(bytepiece::detail::packed_id(p.packed()) == id);
+        CHECK(bytepiece::detail::packed_length(p.packed()) == len);
+    }
+    // The padding entry: weight 0, length 1, so the filter reads a value that is always set.
+    const auto& pad = wt->pieces.back();
+    CHECK(pad.weight == 0.0);
+    CHECK(pad.length() == 1);
+    // An overflow row's stand-in in a record has step 0.
+    CHECK(bytepiece::detail::packed_length(std::uint64_t{0x80000010u}) == 0);
+}
+
 TEST_CASE("portable_exp agrees with std::exp to a few ulp", "[sampler][exp]") {
     std::mt19937_64 r(3);
     std::uniform_real_distribution<double> d(-745.0, 700.0);

@@ -119,23 +119,42 @@ inline double scale_by_power_of_two(double x, std::int64_t d) noexcept {
 }
 
 /// What the filter reads per piece, together: the weight (in fast mode the weight itself,
-/// otherwise its mantissa), then the id and the length, laid out so that id | length << 32
-/// (what the records hold) is one 8-byte load. The entry after the last id stands for the
-/// automaton's row padding: weight 0 and length 1, so that it adds nothing and reads a value
-/// that is always set.
+/// otherwise its mantissa), then the id and the byte step back, -length * sizeof(double),
+/// laid out so that id | step << 32 (what the records and paths hold) is one 8-byte load.
+/// The step is what the filter adds to its pointer to alpha[e] to reach alpha[e - length],
+/// with no subtraction or scaling (the loop is bound by instruction count). The entry after
+/// the last id stands for the automaton's row padding: weight 0 and length 1, so that it
+/// adds nothing and reads a value that is always set.
 struct piece_weight {
     double weight;
     std::uint32_t id;
-    std::uint32_t length;
+    std::int32_t back;
 
+    /// Length of the piece in bytes.
+    std::size_t length() const noexcept {
+        return static_cast<std::size_t>(-static_cast<std::int64_t>(back)) / sizeof(double);
+    }
+    /// The value `length` positions before `at`.
+    const double& before(const double* at) const noexcept {
+        return *reinterpret_cast<const double*>(reinterpret_cast<const char*>(at) + back);
+    }
+    /// id | step << 32, as records and paths hold a piece (see `packed_id`, `packed_length`).
     std::uint64_t packed() const noexcept {
         std::uint64_t v;
         std::memcpy(&v, &id, sizeof v);
         return v;
     }
 };
-static_assert(sizeof(piece_weight) == 16 && offsetof(piece_weight, length) == offsetof(piece_weight, id) + 4,
-              "piece_weight::packed reads id and length as one word");
+static_assert(sizeof(piece_weight) == 16 && offsetof(piece_weight, back) == offsetof(piece_weight, id) + 4,
+              "piece_weight::packed reads id and step as one word");
+
+/// The id of a packed piece (`piece_weight::packed`).
+constexpr std::uint32_t packed_id(std::uint64_t piece) noexcept { return static_cast<std::uint32_t>(piece); }
+/// The length in bytes of a packed piece; 0 for an overflow row's stand-in in a record.
+constexpr std::size_t packed_length(std::uint64_t piece) noexcept {
+    const auto step = static_cast<std::int32_t>(piece >> 32);
+    return static_cast<std::size_t>(-static_cast<std::int64_t>(step)) / sizeof(double);
+}
 
 /// The per-piece weights for one alpha, shared (immutable) by every copy of a sampler.
 struct weight_table {
@@ -174,6 +193,11 @@ std::shared_ptr<const weight_table> make_weight_table(const basic_model<Score, I
     auto wt = std::make_shared<weight_table>();
     wt->alpha = alpha;
     wt->max_piece_length = std::max<std::size_t>(m.max_piece_length(), 1);
+    // Pieces are named by a 32-bit byte step of -length * 8 (see piece_weight).
+    if (wt->max_piece_length > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()) / sizeof(double))
+        BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                       "sampler: the model has a piece of " + std::to_string(wt->max_piece_length) +
+                                           " bytes; sampling supports pieces up to 268,435,455 bytes"));
     const std::size_t first = basic_model<Score, Id>::first_piece_id;
     double best_rate = -std::numeric_limits<double>::infinity();
     for (std::size_t id = first; id < m.vocab_size(); ++id) {
@@ -189,12 +213,12 @@ std::shared_ptr<const weight_table> make_weight_table(const basic_model<Score, I
         if (split[id].exponent < -700) wt->fast = false;
     }
     // Ids 0-2 are never in the trie; they keep weight 0.
-    wt->pieces.assign(m.vocab_size() + 1, piece_weight{0.0, 0, 1});
+    wt->pieces.assign(m.vocab_size() + 1, piece_weight{0.0, 0, -static_cast<std::int32_t>(sizeof(double))});
     if (!wt->fast) wt->exponents.assign(m.vocab_size() + 1, 0);
     for (std::size_t id = 0; id <= m.vocab_size(); ++id) wt->pieces[id].id = static_cast<std::uint32_t>(id);
     for (std::size_t id = first; id < m.vocab_size(); ++id) {
         piece_weight& p = wt->pieces[id];
-        p.length = static_cast<std::uint32_t>(m.piece(static_cast<Id>(id)).size());
+        p.back = -static_cast<std::int32_t>(m.piece(static_cast<Id>(id)).size() * sizeof(double));
         if (wt->fast) {
             p.weight = std::scalbn(split[id].mantissa, static_cast<int>(split[id].exponent));
         } else {
@@ -322,9 +346,9 @@ void for_each_row_piece(const piece_automaton<Score>& a, std::uint32_t state, F&
 /// What sampling needs at one position, written by the filter so that a sampling step is one
 /// record read instead of a row walk: the running sums of the row's terms (in the order the
 /// filter adds them, so they are bit-identical to the row walk's), their total, and each
-/// slot's piece as id | length << 32. An overflow row's slot 0 stands for its whole list:
-/// its running sum is the list's total and its piece has length 0 and the list's tagged
-/// offset as id. A total of -1 marks a position that was not recorded.
+/// slot's piece as id | step << 32 (see piece_weight). An overflow row's slot 0 stands for
+/// its whole list: its running sum is the list's total and its piece has step 0 and the
+/// list's tagged offset as id. A total of -1 marks a position that was not recorded.
 struct alignas(64) sample_record {
     double cumulative[3];
     double total;
@@ -351,7 +375,7 @@ double filter_slow_position(const piece_automaton<Score>& a, const weight_table&
     aligned_sum sum;
     for_each_row_piece(a, state, [&](std::uint32_t offset) {
         const piece_weight& p = automaton::entry(pw, offset);
-        if (p.weight != 0.0) sum.add(p.weight * mant[e - p.length], expo[e - p.length] + wt.exponent(p.id));
+        if (p.weight != 0.0) sum.add(p.weight * mant[e - p.length()], expo[e - p.length()] + wt.exponent(p.id));
     });
     if (store_aligned(sum.mantissa, sum.exponent, e, mant, expo, frame.exponent) && wt.fast)
         frame.fast_from = e + wt.max_piece_length;
@@ -386,6 +410,7 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
         const std::uint32_t state = states[e - 1];
         prefetch(rows + std::size_t{states[e - 1 + filter_prefetch]} * automaton::row_width);
         if (e >= fast_from) {
+            const double* const at = mant + e;  // alpha[e], read back from through the steps
             const std::uint32_t* row = rows + std::size_t{state} * automaton::row_width;
             double c0;
             std::uint64_t k0;
@@ -396,21 +421,21 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
                 for (std::uint32_t k = 1; k <= list[0]; k += 4) {
                     for (std::uint32_t j = 0; j < 4; ++j) {
                         const piece_weight& p = automaton::entry(pw, list[k + j]);
-                        c0 += p.weight * mant[e - p.length];
+                        c0 += p.weight * p.before(at);
                     }
                 }
                 k0 = row[0];
             } else {
                 const piece_weight& p = automaton::entry(pw, row[0]);
-                c0 = p.weight * mant[e - p.length];
+                c0 = p.weight * p.before(at);
                 k0 = p.packed();
             }
             // Rows hold entry offsets: added to `pw` as they are, no scaling.
             const piece_weight& p1 = automaton::entry(pw, row[1]);
             const piece_weight& p2 = automaton::entry(pw, row[2]);
             const piece_weight& p3 = automaton::entry(pw, row[3]);
-            const double c1 = c0 + p1.weight * mant[e - p1.length];
-            const double c2 = c1 + p2.weight * mant[e - p2.length];
+            const double c1 = c0 + p1.weight * p1.before(at);
+            const double c2 = c1 + p2.weight * p2.before(at);
             const double total = c2 + p3.weight * previous;
             if constexpr (Record) {
                 sample_record& r = records[e];
@@ -438,7 +463,7 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
 }
 
 /// One candidate of a sampling step from the rows: the running sum of the weights up to it,
-/// and the piece as id | length << 32.
+/// and the piece as id | step << 32 (see piece_weight).
 struct sample_term {
     double cumulative;
     std::uint64_t piece;
@@ -460,14 +485,14 @@ std::uint64_t sample_step_from_row(const piece_automaton<Score>& a, const weight
     std::int64_t base = std::numeric_limits<std::int64_t>::min();
     for_each_row_piece(a, state, [&](std::uint32_t offset) {
         const piece_weight& p = automaton::entry(pw, offset);
-        if (p.weight != 0.0) base = std::max(base, expo[t - p.length] + wt.exponent(p.id));
+        if (p.weight != 0.0) base = std::max(base, expo[t - p.length()] + wt.exponent(p.id));
     });
     std::size_t k = 0;
     double total = 0.0;
     for_each_row_piece(a, state, [&](std::uint32_t offset) {
         const piece_weight& p = automaton::entry(pw, offset);
-        double term = p.weight * mant[t - p.length];
-        const std::int64_t d = expo[t - p.length] + wt.exponent(p.id) - base;
+        double term = p.weight * mant[t - p.length()];
+        const std::int64_t d = expo[t - p.length()] + wt.exponent(p.id) - base;
         if (d != 0) term = scale_by_power_of_two(term, d);
         total += term;
         terms[k++] = {total, p.packed()};
@@ -481,28 +506,39 @@ std::uint64_t sample_step_from_row(const piece_automaton<Score>& a, const weight
     return terms[pick].piece;
 }
 
-/// The piece a recorded position yields for threshold `threshold` (u times the record's
-/// total): three compares pick the slot; slot 0 of an overflow row is resolved in its list,
-/// whose running sums are added in the filter's order.
+/// The piece that slot 0 of an overflow row stands for, for threshold `threshold`: its list
+/// is walked with running sums added in the filter's order. Out of line: the rare case.
 template <class Score>
-std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table& wt, const sample_record& r,
-                            std::size_t t, const double* mant, double threshold) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((noinline))
+#endif
+std::uint64_t pick_from_overflow(const piece_automaton<Score>& a, const weight_table& wt, std::uint32_t tagged,
+                                 std::size_t t, const double* mant, double threshold) noexcept {
     using automaton = piece_automaton<Score>;
-    const std::size_t pick = static_cast<std::size_t>(r.cumulative[0] <= threshold) +
-                             static_cast<std::size_t>(r.cumulative[1] <= threshold) +
-                             static_cast<std::size_t>(r.cumulative[2] <= threshold);
-    const std::uint64_t piece = r.piece[pick];
-    if ((piece >> 32) != 0) return piece;
     const piece_weight* pw = wt.pieces.data();
-    const std::uint32_t* list = a.overflow(static_cast<std::uint32_t>(piece) & ~automaton::overflow_tag);
+    const std::uint32_t* list = a.overflow(tagged & ~automaton::overflow_tag);
     double sum = 0.0;
     std::uint32_t k = 1;
     for (; k < list[0]; ++k) {
         const piece_weight& p = automaton::entry(pw, list[k]);
-        sum += p.weight * mant[t - p.length];
+        sum += p.weight * mant[t - p.length()];
         if (sum > threshold) break;
     }
     return automaton::entry(pw, list[k]).packed();
+}
+
+/// The piece a recorded position yields for threshold `threshold` (u times the record's
+/// total), as id | step << 32: three compares pick the slot; slot 0 of an overflow row is
+/// resolved in its list.
+template <class Score>
+std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table& wt, const sample_record& r,
+                            std::size_t t, const double* mant, double threshold) noexcept {
+    const std::size_t pick = static_cast<std::size_t>(r.cumulative[0] <= threshold) +
+                             static_cast<std::size_t>(r.cumulative[1] <= threshold) +
+                             static_cast<std::size_t>(r.cumulative[2] <= threshold);
+    const std::uint64_t piece = r.piece[pick];
+    if ((piece >> 32) != 0) return piece;  // not an overflow stand-in
+    return pick_from_overflow(a, wt, packed_id(piece), t, mant, threshold);
 }
 
 /// Backward sampling over one chunk filtered by `prefix_filter`, one piece per `step()`: from
@@ -510,7 +546,7 @@ std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table&
 /// w(p) * alpha[t - len] / alpha[t]; then t moves to its start. One uniform_double(g) per
 /// piece, drawn from the chunk's last piece to its first. Recorded positions (`records`
 /// non-null) are drawn from their record, the others from the rows; both give the same piece
-/// for the same draw. The pieces (id | length << 32) go to `path`, last piece first.
+/// for the same draw. The pieces (id | step << 32, see piece_weight) go to `path`, last piece first.
 ///
 /// Why a cursor: a step is a short chain of dependent loads, so a chunk's sampling is bound
 /// by latency. Stepping it inside the next chunk's filter loop (which is bound by
@@ -539,7 +575,7 @@ struct backward_cursor {
         else
             piece = sample_step_from_row(*automaton, *wt, states[t - 1], t, mant, expo, u, terms);
         path[count++] = piece;
-        t -= static_cast<std::size_t>(piece >> 32);
+        t -= packed_length(piece);
     }
 
     void finish() {
@@ -603,7 +639,7 @@ public:
             std::vector<double> mantissa;  // the forward filter, alpha = mantissa * 2^exponent
             std::vector<std::int64_t> exponent;
             std::vector<detail::sample_record> records;
-            std::vector<std::uint64_t> path;  // the pieces, last first: id | length << 32
+            std::vector<std::uint64_t> path;  // the pieces, last first: id | step << 32 (see piece_weight)
 
             void reserve(std::size_t n, bool record) {
                 if (mantissa.size() < n + 1) {
@@ -683,7 +719,7 @@ public:
         const std::string_view normalized = tok_->normalized_view(text, ws.normalized);
         sample_text(normalized, g, ws, [&](std::size_t start, const std::uint64_t* path, std::size_t count) {
             for (std::size_t i = count; i-- > 0;) {
-                const auto len = static_cast<std::size_t>(path[i] >> 32);
+                const std::size_t len = detail::packed_length(path[i]);
                 pieces.emplace_back(normalized.substr(start, len));
                 start += len;
             }
@@ -736,12 +772,12 @@ private:
     struct id_sink {
         std::vector<Id>& out;
         void operator()(std::size_t, const std::uint64_t* path, std::size_t count) const {
-            detail::append_path_ids(out, path, count, [](std::uint64_t piece) { return static_cast<std::uint32_t>(piece); });
+            detail::append_path_ids(out, path, count, [](std::uint64_t piece) { return detail::packed_id(piece); });
         }
     };
 
     // Samples every chunk of `text` (or `text` as one chunk) and reports each chunk as
-    // f(start, path, count): its pieces as id | length << 32, last piece first, and the
+    // f(start, path, count): its pieces as id | step << 32 (see piece_weight), last first, and the
     // chunk's start counted from the beginning of `text`. Chunks are
     // scanned by the automaton a window at a time, then each is filtered and sampled.
     template <class URBG, class F>

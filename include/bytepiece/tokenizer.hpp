@@ -30,7 +30,7 @@ struct tokenizer_access;
 
 /// Appends the ids of a chunk's path (last piece first) to `out` in text order, `id_of`
 /// turning each path element into its id: one resize per chunk rather than one push_back per
-/// piece. Encode's paths hold entry offsets, the sampler's id | length << 32.
+/// piece. Encode's paths hold entry offsets, the sampler's id | step << 32.
 template <class Id, class P, class IdOf>
 void append_path_ids(std::vector<Id>& out, const P* path, std::size_t count, IdOf id_of) {
     const std::size_t old = out.size();
