@@ -91,6 +91,40 @@ TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton
         for (std::size_t c = 0; c < chunks; ++c)
             a.scan_chunk(bytes + bounds[c], bounds[c + 1] - bounds[c], single.data() + bounds[c]);
         CHECK(single == alone);
+        std::vector<std::uint32_t> portable(text.size());
+        a.scan_portable(bytes, bounds.data(), chunks, portable.data());
+        CHECK(portable == together);
+    }
+}
+
+TEST_CASE("the scan's main loop (assembly on x86-64) equals the portable loop on any bytes", "[automaton]") {
+    std::mt19937 rng(13);
+    const tokenizer tok(test_support::make_model(test_support::random_pieces(rng, 300, 6, 'a', 5, 100), 2));
+    const automaton a = build(tok);
+    // Many short chunks (lanes refilled every few steps, 1-byte chunks included) and long
+    // ones, over every byte value, so that steps fall back to the root as well as along
+    // suffix chains.
+    for (int round = 0; round < 40; ++round) {
+        std::string text;
+        std::vector<std::uint32_t> bounds;
+        const std::size_t chunks = 1 + rng() % 300;
+        const std::size_t max_len = round % 2 ? 8 : 400;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            bounds.push_back(static_cast<std::uint32_t>(text.size()));
+            const std::size_t len = 1 + rng() % max_len;
+            for (std::size_t i = 0; i < len; ++i)
+                text += static_cast<char>(rng() % 3 ? 'a' + rng() % 6 : rng() % 256);
+        }
+        bounds.push_back(static_cast<std::uint32_t>(text.size()));
+        const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+        std::vector<std::uint32_t> fast(text.size()), portable(text.size()), single(text.size());
+        a.scan(bytes, bounds.data(), chunks, fast.data());
+        a.scan_portable(bytes, bounds.data(), chunks, portable.data());
+        for (std::size_t c = 0; c < chunks; ++c)
+            a.scan_chunk(bytes + bounds[c], bounds[c + 1] - bounds[c], single.data() + bounds[c]);
+        INFO(chunks << " chunks, " << text.size() << " bytes");
+        REQUIRE(fast == portable);
+        REQUIRE(fast == single);
     }
 }
 

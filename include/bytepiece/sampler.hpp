@@ -408,10 +408,10 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
     for (std::size_t e = 1; e <= n; ++e) {
         side();
         const std::uint32_t state = states[e - 1];
-        prefetch(rows + std::size_t{states[e - 1 + filter_prefetch]} * automaton::row_width);
+        prefetch(rows + std::size_t{states[e - 1 + filter_prefetch]} * automaton::row_stride);
         if (e >= fast_from) {
             const double* const at = mant + e;  // alpha[e], read back from through the steps
-            const std::uint32_t* row = rows + std::size_t{state} * automaton::row_width;
+            const std::uint32_t* row = rows + std::size_t{state} * automaton::row_stride;
             double c0;
             std::uint64_t k0;
             if (row[0] & automaton::overflow_tag) {

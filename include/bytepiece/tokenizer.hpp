@@ -748,9 +748,9 @@ private:
         for (const std::uint32_t* const states_end = states + n; states != states_end; ++states) {
             ++at;
             ++winner_at;
-            const std::uint32_t* row = rows + std::size_t{states[0]} * automaton::row_width;
+            const std::uint32_t* row = rows + std::size_t{states[0]} * automaton::row_stride;
             // Rows are scattered over the table; fetch a few positions ahead.
-            detail::prefetch(rows + std::size_t{states[prefetch_distance]} * automaton::row_width);
+            detail::prefetch(rows + std::size_t{states[prefetch_distance]} * automaton::row_stride);
             const info_type* p0;
             score_type c0;
             if (row[0] & automaton::overflow_tag) {
