@@ -118,6 +118,11 @@ inline double scale_by_power_of_two(double x, std::int64_t d) noexcept {
     return std::scalbn(x, static_cast<int>(d));
 }
 
+/// The length in bytes that a byte step back (-length * sizeof(double)) stands for.
+constexpr std::size_t step_length(std::int32_t back) noexcept {
+    return static_cast<std::size_t>(-static_cast<std::int64_t>(back)) / sizeof(double);
+}
+
 /// What the filter reads per piece, together: the weight (in fast mode the weight itself,
 /// otherwise its mantissa), then the id and the byte step back, -length * sizeof(double),
 /// laid out so that id | step << 32 (what the records and paths hold) is one 8-byte load.
@@ -131,9 +136,7 @@ struct piece_weight {
     std::int32_t back;
 
     /// Length of the piece in bytes.
-    std::size_t length() const noexcept {
-        return static_cast<std::size_t>(-static_cast<std::int64_t>(back)) / sizeof(double);
-    }
+    std::size_t length() const noexcept { return step_length(back); }
     /// The value `length` positions before `at`.
     const double& before(const double* at) const noexcept {
         return *reinterpret_cast<const double*>(reinterpret_cast<const char*>(at) + back);
@@ -152,8 +155,7 @@ static_assert(sizeof(piece_weight) == 16 && offsetof(piece_weight, back) == offs
 constexpr std::uint32_t packed_id(std::uint64_t piece) noexcept { return static_cast<std::uint32_t>(piece); }
 /// The length in bytes of a packed piece; 0 for an overflow row's stand-in in a record.
 constexpr std::size_t packed_length(std::uint64_t piece) noexcept {
-    const auto step = static_cast<std::int32_t>(piece >> 32);
-    return static_cast<std::size_t>(-static_cast<std::int64_t>(step)) / sizeof(double);
+    return step_length(static_cast<std::int32_t>(piece >> 32));
 }
 
 /// The per-piece weights for one alpha, shared (immutable) by every copy of a sampler.
@@ -537,7 +539,7 @@ std::uint64_t pick_recorded(const piece_automaton<Score>& a, const weight_table&
                              static_cast<std::size_t>(r.cumulative[1] <= threshold) +
                              static_cast<std::size_t>(r.cumulative[2] <= threshold);
     const std::uint64_t piece = r.piece[pick];
-    if ((piece >> 32) != 0) return piece;  // not an overflow stand-in
+    if (packed_length(piece) != 0) return piece;  // not an overflow stand-in
     return pick_from_overflow(a, wt, packed_id(piece), t, mant, threshold);
 }
 

@@ -294,18 +294,18 @@ private:
         // A lane's state and its transition base travel together as state | base << 32, the
         // layout of a node's fallback word, so a failed step is one load and one select.
         const std::uint64_t root = root_lane();
-        std::uint64_t* lane = ls.lane;
-        std::uint32_t* pos = ls.pos;
-        std::uint32_t* end = ls.end;
+        // Local arrays, not ls's: stores to `states` could alias those, and the loop would
+        // reload every position after every store.
+        std::uint64_t lane[lanes];
+        std::uint32_t pos[lanes], end[lanes];
         std::size_t next_chunk = 0;
-        int& active = ls.active;
+        int active = 0;
         for (; active < lanes && next_chunk < chunks; ++active, ++next_chunk) {
             lane[active] = root;
             pos[active] = bounds[next_chunk];
             end[active] = bounds[next_chunk + 1];
         }
-        if (active < lanes) return;
-        for (;;) {
+        for (bool exhausted = active < lanes; !exhausted;) {
             bool chunk_done = false;
             for (int l = 0; l < lanes; ++l) {
                 const std::uint32_t ok = step(cells, lane[l], text[pos[l]]);
@@ -314,7 +314,6 @@ private:
                 chunk_done |= pos[l] == end[l];
             }
             if (!chunk_done) continue;
-            bool exhausted = false;
             for (int l = 0; l < lanes; ++l) {
                 if (pos[l] != end[l]) continue;
                 if (next_chunk == chunks) {
@@ -326,8 +325,13 @@ private:
                 end[l] = bounds[next_chunk + 1];
                 ++next_chunk;
             }
-            if (exhausted) return;
         }
+        for (int l = 0; l < active; ++l) {
+            ls.lane[l] = lane[l];
+            ls.pos[l] = pos[l];
+            ls.end[l] = end[l];
+        }
+        ls.active = active;
     }
 
 #if BYTEPIECE_SCAN_ASM
@@ -349,22 +353,18 @@ private:
         std::uintptr_t p[lanes], end[lanes];  // text positions as addresses
         const auto base = reinterpret_cast<std::uintptr_t>(text);
         std::size_t next_chunk = 0;
+        // Lane l on the next chunk.
+        const auto restart = [&](int l) {
+            lane[l] = root;
+            p[l] = base + bounds[next_chunk];
+            end[l] = base + bounds[next_chunk + 1];
+            ++next_chunk;
+        };
         int active = 0;
-        for (; active < lanes && next_chunk < chunks; ++active, ++next_chunk) {
-            lane[active] = root;
-            p[active] = base + bounds[next_chunk];
-            end[active] = base + bounds[next_chunk + 1];
-        }
+        for (; active < lanes && next_chunk < chunks; ++active) restart(active);
         if (active == lanes) {
             const std::uint64_t* cells = cells_.data();
             const std::uintptr_t rel = reinterpret_cast<std::uintptr_t>(states) - 4 * base;
-            // Lane l on the next chunk.
-            const auto restart = [&](int l) {
-                lane[l] = root;
-                p[l] = base + bounds[next_chunk];
-                end[l] = base + bounds[next_chunk + 1];
-                ++next_chunk;
-            };
             // Lanes 2-5 keep their text pointer in spill[0..3]; spill[4..9] are the six ends.
             // One memory operand for all of them, its words addressed as offset+operand.
             std::uintptr_t spill[10];
