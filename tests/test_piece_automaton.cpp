@@ -97,6 +97,42 @@ TEST_CASE("scanning many chunks at once equals scanning each alone", "[automaton
     }
 }
 
+TEST_CASE("fewer chunks than lanes are split, scanned and repaired to the states of one chain", "[automaton]") {
+    std::mt19937 rng(17);
+    // Runs of one letter as pieces up to 40 bytes long: in a long run the true state is 40
+    // deep, so a part started at the root meets it only 40 bytes on, past the next split
+    // point (parts are as short as 16 bytes), and the repair must carry on through it.
+    auto extra = test_support::random_pieces(rng, 300, 8, 'a', 4, 100);
+    for (std::size_t k = 2; k <= 40; ++k) extra.emplace_back(std::string(k, 'x'), 1000);
+    const tokenizer tok(test_support::make_model(extra, 2));
+    const automaton a = build(tok);
+    std::size_t split_chunks = 0;
+    for (int round = 0; round < 300; ++round) {
+        std::string text;
+        std::vector<std::uint32_t> bounds;
+        const std::size_t chunks = 1 + rng() % 5;
+        for (std::size_t c = 0; c < chunks; ++c) {
+            bounds.push_back(static_cast<std::uint32_t>(text.size()));
+            const std::size_t len = 1 + rng() % (round % 3 == 0 ? 40 : 600);
+            while (text.size() < bounds.back() + len) {
+                if (rng() % 4 == 0) text.append(1 + rng() % 90, 'x');
+                else text += static_cast<char>(rng() % 5 ? 'a' + rng() % 4 : rng() % 256);
+            }
+            text.resize(bounds.back() + len);
+            split_chunks += len >= 32;
+        }
+        bounds.push_back(static_cast<std::uint32_t>(text.size()));
+        const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+        std::vector<std::uint32_t> fast(text.size()), single(text.size());
+        a.scan(bytes, bounds.data(), chunks, fast.data());
+        for (std::size_t c = 0; c < chunks; ++c)
+            a.scan_chunk(bytes + bounds[c], bounds[c + 1] - bounds[c], single.data() + bounds[c]);
+        INFO(chunks << " chunks, " << text.size() << " bytes, round " << round);
+        REQUIRE(fast == single);
+    }
+    CHECK(split_chunks > 100);
+}
+
 TEST_CASE("the scan's main loop (assembly on x86-64) equals the portable loop on any bytes", "[automaton]") {
     std::mt19937 rng(13);
     const tokenizer tok(test_support::make_model(test_support::random_pieces(rng, 300, 6, 'a', 5, 100), 2));

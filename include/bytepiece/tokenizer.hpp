@@ -522,9 +522,9 @@ private:
                                              " is outside the vocabulary [0, " + std::to_string(model_.vocab_size()) + ")"));
     }
 
-    // Viterbi over byte positions, start by start: the path for short windows of fewer than
-    // four chunks (see segment_window) and for chunks too long for the automaton's 32-bit
-    // offsets (2 GiB and more). Edges are relaxed start by start, so the
+    // Viterbi over byte positions, start by start: the path for windows of a few words (see
+    // segment_window) and for chunks too long for the automaton's 32-bit offsets (2 GiB and
+    // more). Edges are relaxed start by start, so the
     // edges into an end position arrive longest piece first; replacing only on a strictly
     // greater score then keeps, among equal scores, the segmentation whose last piece is
     // longest, which is the reference's tie rule. Sums are formed as best[start] + score, in
@@ -570,10 +570,13 @@ private:
     static constexpr std::size_t window_bytes = std::size_t{1} << 16;
     static constexpr std::uint32_t prefetch_distance = 16;
     // Windows with fewer chunks than this, and at most walk_max_bytes long, use the
-    // start-by-start walk (see segment_window). The byte bound keeps encoding O(n) on long
-    // text: a walk costs up to the longest matching piece per position, the automaton does not.
+    // start-by-start walk (see segment_window): for a few words the scan's setup costs more
+    // than the walk. Longer, a scan split over its lanes (see piece_automaton::scan) is
+    // faster: a line encoded by itself gained 8-27% over the walk (A/B on lines of mixed.txt,
+    // en.txt, zh.txt), 24-65% on 48-128-byte texts. The byte bound also keeps encoding O(n):
+    // a walk costs up to the longest matching piece per position, the automaton does not.
     static constexpr std::size_t walk_below_chunks = 4;
-    static constexpr std::size_t walk_max_bytes = 4096;
+    static constexpr std::size_t walk_max_bytes = 24;
     // Chunks whose paths are walked back together (see segment_window).
     static constexpr std::size_t backtrack_lanes = 4;
     // Chunks this long or longer do not fit the automaton path's 32-bit offsets.
@@ -595,8 +598,8 @@ private:
     // Finds the best segmentation of every chunk of `text` and reports its pieces in text
     // order as f(start, length, id), start counted from the beginning of `text`. Chunks are
     // gathered into windows; each window is scanned by the automaton (several chunks at
-    // once), then each chunk gets its Viterbi pass. A short window of fewer than four chunks,
-    // or a chunk too long for 32-bit offsets, takes the start-by-start path instead.
+    // once), then each chunk gets its Viterbi pass. A window of a few words, or a chunk too
+    // long for 32-bit offsets, takes the start-by-start path instead.
     template <class F>
     void segment(std::string_view text, workspace& ws, F&& f) const {
         detail::for_each_window(
@@ -616,8 +619,7 @@ private:
         const std::size_t chunks = ws.bounds.size() - 1;
         const std::size_t size = ws.bounds.back();
         if (chunks < walk_below_chunks && size <= walk_max_bytes) {
-            // Too few chunks for the scan's lanes: one chain of dependent steps would be bound
-            // by its latency, while start-by-start walks overlap one another.
+            // A few words: start-by-start walks beat the scan's setup.
             for (std::size_t c = 0; c < chunks; ++c) {
                 const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
                 const std::size_t n = viterbi(std::string_view(data + begin, end - begin), ws);

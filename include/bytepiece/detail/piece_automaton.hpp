@@ -225,14 +225,19 @@ public:
     /// branch-free loop (independent chains overlap their cache misses; six measured best);
     /// a chunk's state starts at the root. Chunks must not be empty. On x86-64 with GCC or
     /// Clang the main loop is hand-written assembly (see scan_asm).
+    ///
+    /// Fewer chunks than lanes (a line encoded by itself, the last chunks of a text) would
+    /// leave lanes idle and one chain of dependent loads setting the pace, so long chunks are
+    /// then split: every part but a chunk's first starts at the root, as if it were a chunk of
+    /// its own, and afterwards each split point is repaired by running the true state on from
+    /// it until it meets the state its part recorded (the automaton is deterministic, so from
+    /// there on that part's states are right), usually within a few bytes.
     void scan(const unsigned char* text, const std::uint32_t* bounds, std::size_t chunks, std::uint32_t* states) const {
-        lane_set lanes;
-#if BYTEPIECE_SCAN_ASM
-        scan_asm(text, bounds, chunks, states, lanes);
-#else
-        scan_lanes(text, bounds, chunks, states, lanes);
-#endif
-        scan_tail(text, states, lanes);
+        if (chunks < lane_set::capacity) {
+            scan_split(text, bounds, chunks, states);
+            return;
+        }
+        scan_lanes_then_tail(text, bounds, chunks, states);
     }
 
     /// `scan` with the portable main loop on every platform: what the tests compare the
@@ -284,6 +289,63 @@ private:
         std::uint32_t pos[capacity], end[capacity];
         int active = 0;
     };
+
+    void scan_lanes_then_tail(const unsigned char* text, const std::uint32_t* bounds, std::size_t chunks,
+                              std::uint32_t* states) const {
+        lane_set lanes;
+#if BYTEPIECE_SCAN_ASM
+        scan_asm(text, bounds, chunks, states, lanes);
+#else
+        scan_lanes(text, bounds, chunks, states, lanes);
+#endif
+        scan_tail(text, states, lanes);
+    }
+
+    // Parts shorter than this are not split further: repairing a split point costs a few
+    // bytes of one chain.
+    static constexpr std::uint32_t min_part = 16;
+
+    // `scan` for fewer chunks than lanes: the longest part is halved until there are as many
+    // parts as lanes or none is long enough, the parts are scanned as chunks, then every split
+    // point inside a chunk is repaired in text order (a repair that runs past the next split
+    // point leaves it right, and that point's repair then stops at once).
+    void scan_split(const unsigned char* text, const std::uint32_t* bounds, std::size_t chunks,
+                    std::uint32_t* states) const {
+        constexpr std::size_t lanes = lane_set::capacity;
+        std::uint32_t parts[lanes + 1];  // part starts, then the end
+        bool split[lanes] = {};          // whether part i starts inside a chunk
+        std::size_t count = chunks;
+        for (std::size_t i = 0; i <= chunks; ++i) parts[i] = bounds[i];
+        while (count < lanes) {
+            std::size_t longest = 0;
+            for (std::size_t i = 1; i < count; ++i)
+                if (parts[i + 1] - parts[i] > parts[longest + 1] - parts[longest]) longest = i;
+            const std::uint32_t size = parts[longest + 1] - parts[longest];
+            if (size < 2 * min_part) break;
+            for (std::size_t i = count + 1; i > longest + 1; --i) parts[i] = parts[i - 1];
+            for (std::size_t i = count; i > longest + 1; --i) split[i] = split[i - 1];
+            parts[longest + 1] = parts[longest] + size / 2;
+            split[longest + 1] = true;
+            ++count;
+        }
+        scan_lanes_then_tail(text, parts, count, states);
+        const std::uint64_t* cells = cells_.data();
+        for (std::size_t i = 1; i < count; ++i) {
+            if (!split[i]) continue;
+            // The chunk's end: the next part that starts a chunk, or the last end.
+            std::size_t next = i + 1;
+            while (next < count && split[next]) ++next;
+            const std::uint32_t end = parts[next];
+            std::uint32_t pos = parts[i];
+            const std::uint32_t before = states[pos - 1];  // right: earlier points are repaired
+            std::uint64_t lane = before | (cells[before] & ~std::uint64_t{0xFFFFFFFFu});
+            while (pos < end) {
+                if (!step(cells, lane, text[pos])) continue;
+                if (static_cast<std::uint32_t>(lane) == states[pos]) break;  // met: the rest is right
+                states[pos++] = static_cast<std::uint32_t>(lane);
+            }
+        }
+    }
 
     // The portable main loop over six lanes; returns when a lane's chunk ends and no chunk is
     // left to start, leaving the lanes in `ls` for scan_tail.
@@ -458,6 +520,12 @@ private:
             ++live;
         }
         while (live > 0) {
+            if (live == 1) {
+                // The last chain alone (and a lone chunk, such as a line encoded by itself):
+                // the plain loop, not the lane bookkeeping around a single step.
+                scan_one(text, pos[0], end[0], lane[0], states);
+                return;
+            }
             for (int l = 0; l < live; ++l) {
                 const std::uint32_t ok = step(cells, lane[l], text[pos[l]]);
                 states[pos[l]] = static_cast<std::uint32_t>(lane[l]);
