@@ -233,6 +233,7 @@ public:
     /// it until it meets the state its part recorded (the automaton is deterministic, so from
     /// there on that part's states are right), usually within a few bytes.
     void scan(const unsigned char* text, const std::uint32_t* bounds, std::size_t chunks, std::uint32_t* states) const {
+        if (chunks == 0) return;
         if (chunks < lane_set::capacity) {
             scan_split(text, bounds, chunks, states);
             return;
