@@ -226,7 +226,7 @@ public:
     /// a chunk's state starts at the root. Chunks must not be empty. On x86-64 with GCC or
     /// Clang the main loop is hand-written assembly (see scan_asm).
     ///
-    /// Fewer chunks than lanes (a line encoded by itself, the last chunks of a text) would
+    /// Fewer chunks than lanes (a line encoded by itself, a short text) would
     /// leave lanes idle and one chain of dependent loads setting the pace, so long chunks are
     /// then split: every part but a chunk's first starts at the root, as if it were a chunk of
     /// its own, and afterwards each split point is repaired by running the true state on from
