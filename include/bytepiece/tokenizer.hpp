@@ -572,7 +572,7 @@ private:
     // Windows with fewer chunks than this, and at most walk_max_bytes long, use the
     // start-by-start walk (see segment_window): for a few words the scan's setup costs more
     // than the walk. Longer, a scan split over its lanes (see piece_automaton::scan) is
-    // faster: a line encoded by itself gained 8-27% over the walk (A/B on lines of mixed.txt,
+    // faster: a line encoded by itself gained 9-34% over the walk (A/B on lines of mixed.txt,
     // en.txt, zh.txt), 24-65% on 48-128-byte texts. The byte bound also keeps encoding O(n):
     // a walk costs up to the longest matching piece per position, the automaton does not.
     static constexpr std::size_t walk_below_chunks = 4;
