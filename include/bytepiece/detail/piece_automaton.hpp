@@ -338,8 +338,7 @@ private:
             while (next < count && split[next]) ++next;
             const std::uint32_t end = parts[next];
             std::uint32_t pos = parts[i];
-            const std::uint32_t before = states[pos - 1];  // right: earlier points are repaired
-            std::uint64_t lane = before | (cells[before] & ~std::uint64_t{0xFFFFFFFFu});
+            std::uint64_t lane = lane_of(states[pos - 1]);  // right: earlier points are repaired
             while (pos < end) {
                 if (!step(cells, lane, text[pos])) continue;
                 if (static_cast<std::uint32_t>(lane) == states[pos]) break;  // met: the rest is right
@@ -557,8 +556,12 @@ private:
         }
     }
 
-    // The lane at the root: state 0 and the root's base.
-    std::uint64_t root_lane() const noexcept { return cells_[0] & ~std::uint64_t{0xFFFFFFFFu}; }
+    // The lane of `state`: the state and its transition base, the high half of its cell.
+    std::uint64_t lane_of(std::uint32_t state) const noexcept {
+        return state | (cells_[state] & ~std::uint64_t{0xFFFFFFFFu});
+    }
+    // The lane at the root.
+    std::uint64_t root_lane() const noexcept { return lane_of(0); }
 
     // One automaton step from `lane` (state | base << 32) on `byte`: to the child on success,
     // consuming the byte (returns 1); else to the fallback state, retrying it (returns 0).
