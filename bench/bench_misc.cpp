@@ -6,9 +6,11 @@
 //                                  part of encode before Viterbi; "encode_share_<model>" is its
 //                                  time over encode's when that row ran earlier in this run
 //   load/<model>                   model file to ready tokenizer (bytes = the model file's)
+//   load_binary/<model>            the same from the binary model it converts to
 // Resident memory of a loaded model is measured by bytepiece_memory_probe (memory_probe.cpp),
 // in fresh processes, because RSS inside this long-lived process says little.
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -128,17 +130,25 @@ std::uint64_t probe_checksum(std::size_t vocab, Encode&& encode) {
     return h;
 }
 
-void bm_load(benchmark::State& state, std::string model_path) {
-    const std::size_t bytes = bytepiece::detail::read_file(model_path).size();
+// load/<model>: the JSON model file; load_binary/<model>: the binary model that the JSON
+// one converts to (written to the temporary folder first, removed after).
+void bm_load(benchmark::State& state, std::string model_path, bool binary) {
     const auto& cached = bench::tokenizer(model_path);
+    std::string path = model_path;
+    if (binary) {
+        path = (std::filesystem::temp_directory_path() / ("bytepiece_bench_" + bench::stem(model_path) + ".bpm")).string();
+        cached.save_binary(path);
+    }
+    const std::size_t bytes = bytepiece::detail::read_file(path).size();
     const std::uint64_t want = probe_checksum(cached.vocab_size(), [&](const std::string& s) { return cached.encode(s); });
     std::uint64_t got = 0;
     for (auto _ : state) {
-        const auto tok = bytepiece::tokenizer::load(model_path);
+        const auto tok = bytepiece::tokenizer::load(path);
         state.PauseTiming();
         got = probe_checksum(tok.vocab_size(), [&](const std::string& s) { return tok.encode(s); });
         state.ResumeTiming();
     }
+    if (binary) std::filesystem::remove(path);
     state.counters["file_MB"] = static_cast<double>(bytes) / 1e6;
     bench::finish(state, bytes, got, want);
 }
@@ -256,7 +266,9 @@ void register_misc() {
     }
     for (const auto& m : bench::model_paths()) {
         if (!bench::file_exists(m)) continue;
-        benchmark::RegisterBenchmark(("load/" + bench::stem(m) + "/bytepiece").c_str(), bm_load, m)
+        benchmark::RegisterBenchmark(("load/" + bench::stem(m) + "/bytepiece").c_str(), bm_load, m, false)
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark(("load_binary/" + bench::stem(m) + "/bytepiece").c_str(), bm_load, m, true)
             ->Unit(benchmark::kMillisecond)->UseRealTime();
 #if BYTEPIECE_HAVE_SENTENCEPIECE
         if (const auto* sp = bench::sentencepiece_for(m)) {

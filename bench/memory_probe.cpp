@@ -8,7 +8,8 @@
 // peak from VmHWM (reset just before the load through /proc/self/clear_refs).
 //
 // usage: bytepiece_memory_probe [BYTEPIECE_MODEL [SENTENCEPIECE_MODEL]]
-//        (default: the shared folder's bytepiece.eu.plus.160k.model and its .sp.model)
+//        (default: the shared folder's bytepiece.eu.plus.160k.model and its .sp.model; the
+//        BytePiece model may be JSON or binary)
 #include <bytepiece/bytepiece.hpp>
 
 #include <malloc.h>
@@ -68,13 +69,17 @@ int child(const std::string& kind, const std::string& path) {
     s.before = rss_mib();
     std::size_t ids = 0;
     if (kind == "bytepiece") {
-        const auto tok = bytepiece::tokenizer::load(path);
-        s.after = rss_mib();
-        ids = tok.encode("Hello, world! The quick brown fox.\n").size();
-        malloc_trim(0);
-        s.trimmed = rss_mib();
-        s.peak = hwm_mib();
-        s.ok = ids > 0;
+        try {
+            const auto tok = bytepiece::tokenizer::load(path);
+            s.after = rss_mib();
+            ids = tok.encode("Hello, world! The quick brown fox.\n").size();
+            malloc_trim(0);
+            s.trimmed = rss_mib();
+            s.peak = hwm_mib();
+            s.ok = ids > 0;
+        } catch (const bytepiece::error& e) {
+            std::fprintf(stderr, "bytepiece_memory_probe: %s\n", e.what());
+        }
 #if BYTEPIECE_HAVE_SENTENCEPIECE
     } else if (kind == "sentencepiece") {
         sentencepiece::SentencePieceProcessor sp;
@@ -126,17 +131,28 @@ void print_row(const char* name, const std::string& path, const sample& s) {
 
 int main(int argc, char** argv) {
     if (argc == 4 && std::string(argv[1]) == "--child") return child(argv[2], argv[3]);
+    if (argc > 1 && (std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h")) {
+        std::printf("usage: bytepiece_memory_probe [BYTEPIECE_MODEL [SENTENCEPIECE_MODEL]]\n"
+                    "  BYTEPIECE_MODEL: JSON or binary (default: the shared folder's bytepiece.eu.plus.160k.model)\n"
+                    "  SENTENCEPIECE_MODEL: default BYTEPIECE_MODEL with .model replaced by .sp.model\n");
+        return 0;
+    }
     std::string shared = BYTEPIECE_SHARED_DIR;
     if (const char* env = std::getenv("BYTEPIECE_SHARED_DIR"); env && *env) shared = env;
     const std::string ours = argc > 1 ? argv[1] : shared + "/models/bytepiece.eu.plus.160k.model";
     std::string theirs = argc > 2 ? argv[2] : ours;
-    if (argc <= 2 && theirs.size() > 6) theirs.insert(theirs.size() - 6, ".sp");
+    const std::string suffix = ".model";
+    if (argc <= 2) {
+        const bool json_name = theirs.size() > suffix.size() && theirs.compare(theirs.size() - suffix.size(), suffix.size(), suffix) == 0;
+        theirs = json_name ? theirs.insert(theirs.size() - suffix.size(), ".sp") : std::string();
+    }
 
     std::printf("resident memory of one loaded model, MiB above a fresh process's baseline\n");
     std::printf("%-14s %12s %14s %12s   %s\n", "", "kept", "before trim", "peak", "model file");
     print_row("bytepiece", ours, measure("bytepiece", ours));
 #if BYTEPIECE_HAVE_SENTENCEPIECE
-    print_row("sentencepiece", theirs, measure("sentencepiece", theirs));
+    if (theirs.empty()) std::printf("sentencepiece  (no model: give its path as the second argument)\n");
+    else print_row("sentencepiece", theirs, measure("sentencepiece", theirs));
 #else
     std::printf("sentencepiece  (not built in: install libsentencepiece-dev)\n");
 #endif

@@ -97,7 +97,7 @@ TEST_CASE("CLI errors are one line with exit status 2", "[cli][errors]") {
 
 TEST_CASE("every subcommand has --help", "[cli]") {
     if (cli().empty()) return;
-    for (const char* cmd : {"encode", "tokenize", "decode"}) {
+    for (const char* cmd : {"encode", "tokenize", "decode", "nbest", "train", "convert"}) {
         const auto r = run(quote(cli()) + " " + cmd + " --help");
         CHECK(r.status == 0);
         CHECK(r.out.find("usage: bytepiece") != std::string::npos);
@@ -105,4 +105,46 @@ TEST_CASE("every subcommand has --help", "[cli]") {
     const auto r = run(quote(cli()) + " --help");
     CHECK(r.status == 0);
     CHECK(r.out.find("encode") != std::string::npos);
+}
+
+TEST_CASE("convert writes a binary model that every command reads, and JSON back", "[cli][binary]") {
+    if (cli().empty()) return;
+    const std::string json = test_support::scratch_path("cli_convert.model");
+    const std::string bin = test_support::scratch_path("cli_convert.bpm");
+    const std::string back = test_support::scratch_path("cli_convert_back.model");
+    test_support::make_model({{"hello", 50}, {" world", 40}, {"\n\n", 30}, {"wor", 7}}).save(json);
+    const std::string input = test_support::scratch_path("cli_convert_input.txt");
+    test_support::write(input, "hello world\n\nhello\tworld \xc3\xa9\n");
+
+    const auto conv = run(quote(cli()) + " convert " + quote(json) + " " + quote(bin) + " 2>&1");
+    REQUIRE(conv.status == 0);
+    CHECK(conv.out.empty());
+    CHECK(bytepiece::detail::binary_format::has_magic(test_support::read(bin)));
+    for (const char* cmd : {"encode", "tokenize", "nbest"}) {
+        const auto from_json = run(quote(cli()) + " " + cmd + " -m " + quote(json) + " " + quote(input));
+        const auto from_bin = run(quote(cli()) + " " + cmd + " -m " + quote(bin) + " " + quote(input));
+        INFO(cmd);
+        CHECK(from_json.status == 0);
+        CHECK(from_bin.status == 0);
+        CHECK(from_bin.out == from_json.out);
+    }
+    REQUIRE(run(quote(cli()) + " convert --to json " + quote(bin) + " " + quote(back)).status == 0);
+    CHECK(test_support::read(back) == test_support::read(json));
+
+    const auto bad_to = run(quote(cli()) + " convert --to yaml " + quote(json) + " " + quote(back) + " 2>&1");
+    CHECK(bad_to.status == 2);
+    CHECK(bad_to.out.find("--to") != std::string::npos);
+    CHECK(run(quote(cli()) + " convert " + quote(json) + " 2>&1").status == 2);
+
+    // A damaged binary model is one line naming the file, and no output file appears.
+    std::string damaged = test_support::read(bin);
+    damaged[damaged.size() / 2] = static_cast<char>(damaged[damaged.size() / 2] ^ 1);
+    test_support::write(bin, damaged);
+    const std::string out = test_support::scratch_path("cli_convert_never.model");
+    std::remove(out.c_str());
+    const auto bad = run(quote(cli()) + " convert --to json " + quote(bin) + " " + quote(out) + " 2>&1");
+    CHECK(bad.status == 2);
+    CHECK(bad.out.find("[bytepiece.model.13]") != std::string::npos);
+    CHECK(bad.out.find("cli_convert.bpm") != std::string::npos);
+    CHECK(!test_support::file_exists(out));
 }

@@ -373,6 +373,25 @@ TEST_CASE("a huge key that is not base64 is rejected with a short message", "[ha
 // Each is replayed by the fuzz_<target>_replay CTest test as well; here it is pinned to the
 // behaviour that was fixed or decided.
 
+TEST_CASE("binary model: a piece's offsets running past the piece bytes are rejected before its bytes are read",
+          "[hardening][binary]") {
+    // fuzz_binary_load: offsets increased and the last one was right, but one in the middle
+    // jumped past the end of the bytes; the reader checked only the order and the last one, and
+    // read the piece (a single byte) from beyond the image.
+    std::string image = test_support::read(std::string(BYTEPIECE_SOURCE_DIR) + "/fuzz/regressions/binary_load/offsets_past_end.bpm");
+    namespace bf = bytepiece::detail::binary_format;
+    REQUIRE(image.size() >= bf::header_bytes);
+    bf::store<std::uint64_t>(&image[8], bf::checksum(image));  // as the fuzz target does
+    try {
+        (void)bytepiece::tokenizer::from_binary(image, "found.bpm");
+        FAIL("loaded");
+    } catch (const model_error& e) {
+        INFO(e.what());
+        CHECK(e.code() == errc::model_binary_invalid);
+        CHECK(std::string(e.what()).find("run past") != std::string::npos);
+    }
+}
+
 // --- Findings for files this test does not own ------------------------------------------------
 
 TEST_CASE("shape errors name the file once", "[hardening][model]") {

@@ -33,6 +33,9 @@ enum class errc : int {
     model_empty = 109,             ///< the model holds no pieces
     model_empty_piece = 110,       ///< a key decodes to the empty string
     model_too_large = 111,         ///< more pieces than the id type can number
+    model_binary_version = 112,    ///< a binary model of a format version this library does not read
+    model_binary_damaged = 113,    ///< a binary model whose size or checksum is not the one written
+    model_binary_invalid = 114,    ///< a binary model whose checksum holds but whose sections disagree
     // io_error: the file system said no.
     io_open = 201,   ///< a file could not be opened
     io_read = 202,   ///< reading failed part way

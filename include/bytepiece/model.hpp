@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bytepiece/detail/base64.hpp"
+#include "bytepiece/detail/binary_model.hpp"
 #include "bytepiece/detail/file.hpp"
 #include "bytepiece/detail/model_json.hpp"
 #include "bytepiece/detail/numpy_log.hpp"
@@ -31,6 +32,7 @@ template <class Score = double, class Id = std::uint32_t>
 class basic_model {
     static_assert(std::is_floating_point_v<Score>, "Score must be a floating-point type");
     static_assert(std::is_integral_v<Id> && std::is_unsigned_v<Id>, "Id must be an unsigned integer type");
+    friend struct detail::binary_model_access;
 
 public:
     using score_type = Score;
@@ -63,13 +65,17 @@ public:
         return from_raw(std::move(raw), "<counts>", require_all_bytes);
     }
 
-    /// Loads a BytePiece JSON model file (`{base64(piece): [id, text, count], ...}`), validating
-    /// everything: throws `io_error` if the file cannot be read and `model_error`, naming the
-    /// file and the offending key or id, if it is not such a model or lacks any single byte.
+    /// Loads a BytePiece JSON model file (`{base64(piece): [id, text, count], ...}`), or a
+    /// binary model written by `basic_tokenizer::save_binary` (told apart by its first bytes),
+    /// validating everything: throws `io_error` if the file cannot be read and `model_error`,
+    /// naming the file and the offending key or id, if it is not such a model or lacks any
+    /// single byte. To get a tokenizer, `basic_tokenizer::load` is faster on a binary model,
+    /// since it keeps the trie stored there.
     ///
     /// Example: `auto m = bytepiece::model::load("bytepiece.eu.plus.40k.model");`
     static basic_model load(const std::string& path) {
         const std::string text = detail::read_file(path);
+        if (detail::binary_format::has_magic(text)) return detail::binary_model_access::read<basic_model>(text, path).first;
         return from_json(text, path);
     }
 

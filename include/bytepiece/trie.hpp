@@ -15,6 +15,10 @@
 
 BYTEPIECE_NAMESPACE_BEGIN
 
+namespace detail {
+struct binary_model_access;  // stores and restores the array (detail/binary_model.hpp)
+}
+
 /// A static double-array trie over byte strings, each key carrying a non-negative 32-bit value.
 ///
 /// It is the one structure every segmentation walks at every byte, so it is laid out for that
@@ -22,6 +26,8 @@ BYTEPIECE_NAMESPACE_BEGIN
 /// no pointers and no hashing. Keys may contain any byte, NUL included. It is built once and is
 /// immutable afterwards, so a const trie is safe to share between threads.
 class double_array_trie {
+    friend struct detail::binary_model_access;
+
 public:
     /// Value stored for "no key ends here".
     static constexpr std::int32_t no_value = -1;

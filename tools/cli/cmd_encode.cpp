@@ -208,7 +208,7 @@ int run_decode(std::vector<std::string>& argv) {
 
 const char* const encode_options_doc =
     "\noptions:\n"
-    "  -m, --model MODEL  BytePiece JSON model file\n"
+    "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
     "  --raw              do not normalize: segment the input bytes as they are\n"
     "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
     "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
@@ -239,7 +239,7 @@ const registrar decode_command("decode", {
                 "input when none) and writes the text they stand for. Ids 0-2 are skipped; bytes that do\n"
                 "not form valid UTF-8 are dropped. An id outside the vocabulary is an error.\n\n"
                 "options:\n"
-                "  -m, --model MODEL  BytePiece JSON model file\n"
+                "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
                 "  -h, --help         this text\n"),
     [](std::vector<std::string>& a) { return run_decode(a); }});
 

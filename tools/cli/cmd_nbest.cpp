@@ -67,7 +67,7 @@ const registrar nbest_command("nbest", {
     "pieces escaped as 'tokenize' does). A chunk with fewer than K segmentations prints them all;\n"
     "an empty line ends each chunk's list. The first line of each list is 'encode''s result.\n\n"
     "options:\n"
-    "  -m, --model MODEL  BytePiece JSON model file\n"
+    "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
     "  -k K               how many segmentations per chunk, 1 to 1000000 (default 5)\n"
     "  --pieces           print escaped pieces instead of ids\n"
     "  --raw              do not normalize: segment the input bytes as they are\n"

@@ -15,21 +15,11 @@
 #include <string_view>
 #include <utility>
 
+#include "bytepiece/detail/hash.hpp"
 #include "bytepiece/version.hpp"
-
-#ifndef XXH_INLINE_ALL
-#define XXH_INLINE_ALL
-#endif
-#include <xxhash.h>
 
 BYTEPIECE_NAMESPACE_BEGIN
 namespace detail {
-
-/// XXH3 of a byte string: the hash every counting table uses.
-inline std::uint64_t hash_bytes(std::string_view bytes) noexcept { return XXH3_64bits(bytes.data(), bytes.size()); }
-
-/// XXH3 of the 8 bytes of a packed key (see `packed_count_table`).
-inline std::uint64_t hash_packed(std::uint64_t key) noexcept { return XXH3_64bits(&key, sizeof key); }
 
 /// Capacity helpers shared by the tables: power-of-two sizes, at most 3/4 full.
 inline std::size_t table_capacity_for(std::size_t entries) noexcept {
