@@ -17,6 +17,10 @@ TEST_CASE("error messages carry a stable id", "[errors]") {
     CHECK(std::string(t.what()).rfind("[bytepiece.train.2]", 0) == 0);
     const bytepiece::argument_error a(bytepiece::errc::invalid_argument, "alpha");
     CHECK(std::string(a.what()).rfind("[bytepiece.argument.1]", 0) == 0);
+    // The binary model's ids, as the README's table lists them.
+    CHECK(std::string(bytepiece::model_error(bytepiece::errc::model_binary_version, "m").what()) == "[bytepiece.model.12] m");
+    CHECK(std::string(bytepiece::model_error(bytepiece::errc::model_binary_damaged, "m").what()) == "[bytepiece.model.13] m");
+    CHECK(std::string(bytepiece::model_error(bytepiece::errc::model_binary_invalid, "m").what()) == "[bytepiece.model.14] m");
 }
 
 TEST_CASE("every library exception is a bytepiece::error and a std::runtime_error", "[errors]") {

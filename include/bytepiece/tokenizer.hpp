@@ -112,9 +112,9 @@ public:
     /// errors. Throws `model_error`.
     ///
     /// Example: `auto tok = bytepiece::tokenizer::from_binary(bytes, "cache.bpm");`
-    static basic_tokenizer from_binary(std::string_view data, const std::string& source = "<memory>",
+    static basic_tokenizer from_binary(std::string_view data, std::string_view source = "<memory>",
                                        encode_options options = {}) {
-        auto [m, trie] = detail::binary_model_access::read<model_type>(data, source);
+        auto [m, trie] = detail::binary_model_access::read<model_type>(data, std::string(source));
         return basic_tokenizer(std::move(m), options, &trie);
     }
 
