@@ -74,9 +74,7 @@ public:
     ///
     /// Example: `auto m = bytepiece::model::load("bytepiece.eu.plus.40k.model");`
     static basic_model load(const std::string& path) {
-        const std::string text = detail::read_file(path);
-        if (detail::binary_format::has_magic(text)) return detail::binary_model_access::read<basic_model>(text, path).first;
-        return from_json(text, path);
+        return detail::binary_model_access::load_file<basic_model>(path).first;
     }
 
     /// Parses a model from JSON text already in memory; `source` names it in error messages.

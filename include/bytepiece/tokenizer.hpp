@@ -81,7 +81,7 @@ public:
     ///
     /// Example: `bytepiece::tokenizer tok(bytepiece::model::load(path));`
     explicit basic_tokenizer(model_type m, encode_options options = {})
-        : basic_tokenizer(std::move(m), options, nullptr) {}
+        : basic_tokenizer(std::move(m), options, std::nullopt) {}
 
     /// Loads a model file and builds a tokenizer from it: a BytePiece JSON model, or a binary
     /// model written by `save_binary` (told apart by its first bytes), which loads several
@@ -90,21 +90,8 @@ public:
     ///
     /// Example: `auto tok = bytepiece::tokenizer::load("bytepiece.eu.plus.40k.model");`
     static basic_tokenizer load(const std::string& path, encode_options options = {}) {
-        // The file's bytes are freed before the trie and automaton are built, so that they do
-        // not add to the load's peak memory.
-        std::optional<model_type> m;
-        std::optional<double_array_trie> trie;
-        {
-            const std::string data = detail::read_file(path);
-            if (detail::binary_format::has_magic(data)) {
-                auto parts = detail::binary_model_access::read<model_type>(data, path);
-                m.emplace(std::move(parts.first));
-                trie.emplace(std::move(parts.second));
-            } else {
-                m.emplace(model_type::from_json(data, path));
-            }
-        }
-        return basic_tokenizer(std::move(*m), options, trie ? &*trie : nullptr);
+        auto [m, trie] = detail::binary_model_access::load_file<model_type>(path);
+        return basic_tokenizer(std::move(m), options, std::move(trie));
     }
 
     /// Builds a tokenizer from a binary model image already in memory (what `to_binary`
@@ -115,7 +102,7 @@ public:
     static basic_tokenizer from_binary(std::string_view data, std::string_view source = "<memory>",
                                        encode_options options = {}) {
         auto [m, trie] = detail::binary_model_access::read<model_type>(data, std::string(source));
-        return basic_tokenizer(std::move(m), options, &trie);
+        return basic_tokenizer(std::move(m), options, std::move(trie));
     }
 
     /// The binary model image of this tokenizer: its model (pieces and counts, so scores come
@@ -852,7 +839,7 @@ private:
 
     // Builds the trie from the model's pieces, or takes `trie` (already checked to hold
     // exactly those pieces) from a binary model, then the automaton encode runs on.
-    basic_tokenizer(model_type m, encode_options options, double_array_trie* trie)
+    basic_tokenizer(model_type m, encode_options options, std::optional<double_array_trie> trie)
         : model_(std::move(m)), options_(options) {
         if (trie) {
             trie_ = std::move(*trie);

@@ -36,11 +36,13 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "bytepiece/detail/file.hpp"
 #include "bytepiece/detail/hash.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/trie.hpp"
@@ -254,6 +256,7 @@ struct binary_model_access {
 
         double_array_trie t;
         t.units_.resize(static_cast<std::size_t>(units));
+        std::size_t valued = 0;
         for (std::size_t i = 0; i < t.units_.size(); ++i) {
             const char* q = p + at.trie + bf::unit_bytes * i;
             auto& u = t.units_[i];
@@ -268,6 +271,7 @@ struct binary_model_access {
                                                            static_cast<std::uint64_t>(u.value) >= vocab))
                 fail(errc::model_binary_invalid, "trie unit " + std::to_string(i) + ": value " + std::to_string(u.value) +
                                                       " is not a piece id");
+            valued += u.value != double_array_trie::no_value;
         }
         if (t.units_[0].check != double_array_trie::root_check)
             fail(errc::model_binary_invalid, "trie unit 0 is not marked as the root");
@@ -275,8 +279,6 @@ struct binary_model_access {
         // Each piece must walk to a node holding its own id. That also rules out repeated
         // pieces (they would walk to one node), and with the count below, values off the walks.
         std::vector<unsigned char> on_walk(t.units_.size(), 0);
-        std::size_t valued = 0;
-        for (const auto& u : t.units_) valued += u.value != double_array_trie::no_value;
         if (valued != n)
             fail(errc::model_binary_invalid, "the trie holds " + std::to_string(valued) + " values for " +
                                                   std::to_string(n) + " pieces");
@@ -303,6 +305,17 @@ struct binary_model_access {
         m.total_ = total;
         m.max_len_ = max_len;
         m.rescore();
+        return {std::move(m), std::move(t)};
+    }
+
+    /// A model file of either format, told apart by the binary magic: the model, and the trie
+    /// when the file holds one. The file's bytes are freed on return, before a caller builds
+    /// anything more, so that they do not add to a load's peak memory.
+    template <class Model>
+    static std::pair<Model, std::optional<double_array_trie>> load_file(const std::string& path) {
+        const std::string data = read_file(path);
+        if (!binary_format::has_magic(data)) return {Model::from_json(data, path), std::nullopt};
+        auto [m, t] = read<Model>(data, path);
         return {std::move(m), std::move(t)};
     }
 
