@@ -167,6 +167,25 @@ private:
     std::map<std::string, double> rates_;
 };
 
+/// "40k" from ".../bytepiece.eu.plus.40k.model": the suffix of counters named per model.
+inline std::string model_short_name(const std::string& model_path) {
+    const std::string s = stem(model_path);
+    return s.substr(s.find_last_of('.') + 1);
+}
+
+/// Sets counter "encode_share_<model>" of a row that did part of encode's work on
+/// `corpus_path`, for every model whose `encode` row ran earlier in this run: the row's time
+/// per byte over encode's, i.e. the fraction of encode that part costs.
+inline void set_encode_shares(benchmark::State& state, double seconds, double bytes, const std::string& corpus_path,
+                              const std::vector<std::string>& models) {
+    const auto rates = results::get().rates();
+    for (const auto& m : models) {
+        const auto encode = rates.find("encode/" + stem(m) + "/" + stem(corpus_path) + "/bytepiece");
+        if (encode == rates.end() || encode->second <= 0 || bytes <= 0) continue;
+        state.counters["encode_share_" + model_short_name(m)] = seconds / bytes * encode->second;
+    }
+}
+
 #if BYTEPIECE_HAVE_SENTENCEPIECE
 /// The SentencePiece model with the same vocabulary as a BytePiece model (`X.model` ->
 /// `X.sp.model`), loaded once; nullptr when there is none.

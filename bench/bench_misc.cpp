@@ -72,11 +72,6 @@ void bm_decode(benchmark::State& state, std::string model_path, std::string corp
     bench::finish(state, reference.size(), got, want);
 }
 
-std::string model_short_name(const std::string& model_path) {
-    const std::string s = bench::stem(model_path);
-    return s.substr(s.find_last_of('.') + 1);  // "bytepiece.eu.plus.40k" -> "40k"
-}
-
 void bm_nfc_chunking(benchmark::State& state, std::string corpus_path) {
     const std::string& text = bench::corpus(corpus_path);
     // What encode does before Viterbi, step for step: the quick check, NFC only when it says
@@ -105,14 +100,8 @@ void bm_nfc_chunking(benchmark::State& state, std::string corpus_path) {
     }
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     state.counters["already_nfc"] = bytepiece::is_nfc_quick(text) ? 1 : 0;
-    // This row's time per byte over encode's (a real-time rate recorded by the reporter).
-    const auto rates = bench::results::get().rates();
     const double bytes = static_cast<double>(state.iterations()) * static_cast<double>(text.size());
-    for (const auto& m : bench::model_paths()) {
-        const auto encode = rates.find("encode/" + bench::stem(m) + "/" + bench::stem(corpus_path) + "/bytepiece");
-        if (encode == rates.end() || encode->second <= 0 || bytes <= 0) continue;
-        state.counters["encode_share_" + model_short_name(m)] = seconds / bytes * encode->second;
-    }
+    bench::set_encode_shares(state, seconds, bytes, corpus_path, bench::model_paths());
     bench::finish(state, text.size(), got, want);
 }
 

@@ -7,7 +7,8 @@ usage: scripts/bench_table.py PATH/TO/bytepiece_bench [BENCHMARK ARGS...]
 
 Every row `<op>/<model>/<corpus>/bytepiece` is paired with `<op>/<model>/<corpus>/sentencepiece`
 (MB/s, MB = 10^6 bytes, and ours/theirs); below the table come the derived figures: batch
-scaling (2 threads over 1) and the share of encode time spent in NFC plus chunking. The
+scaling (2 threads over 1) and the shares of encode time spent in NFC plus chunking and in the
+automaton scan. The
 machine (CPU from /proc/cpuinfo), the compiler (from the binary's .comment section, else
 `c++ --version`), the date and the exact command are named, so a table is never separated
 from what produced it. Only the standard library is used.
@@ -166,6 +167,12 @@ def main():
                 who = "ours" if rest.endswith(OURS) else "SentencePiece" if rest.endswith(THEIRS) else "?"
                 rest = rest.rsplit("/", 1)[0]
                 notes.append("- batch encode, 2 threads over 1, `%s` (%s): %.2fx" % (rest, who, rate2 / one[0]))
+    for name, (scan_rate, _, err) in sorted(rows.items()):
+        parts = name.split("/")
+        if parts[0] == "scan" and len(parts) == 4 and parts[3] == "bytepiece" and not err and scan_rate:
+            enc = rows.get("encode/%s/%s%s" % (parts[1], parts[2], OURS))
+            if enc and enc[0] and not enc[2]:
+                notes.append("- scan (encode's first pass) share of encode time, `%s` on `%s`: %.1f%%" % (parts[1], parts[2], 100.0 * enc[0] / scan_rate))
     for name, (nfc_rate, _, err) in sorted(rows.items()):
         if name.startswith("nfc_chunking/") and name.endswith(OURS) and not err and nfc_rate:
             corpus = name[len("nfc_chunking/"): -len(OURS)]

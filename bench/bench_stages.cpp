@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// Encode's first pass alone, so that the table shows where encode's time goes:
+//   scan/<model>/<corpus>   the piece automaton run over every chunk of the corpus, six chunks
+//                           at a time, writing the state after each byte (what encode does
+//                           before its Viterbi pass); "encode_share_<model>" is its time over
+//                           encode's when that row ran earlier in this run
+// The automaton is built here from the model as the tokenizer builds its own (it is internal
+// to the tokenizer), and the row's states are checked against the portable scan's.
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <bytepiece/detail/piece_automaton.hpp>
+
+#include "bench_common.hpp"
+
+namespace {
+
+using automaton = bytepiece::detail::piece_automaton<double>;
+
+automaton automaton_for(const bytepiece::model& m) {
+    std::vector<std::pair<std::string_view, std::int32_t>> keys;
+    for (std::size_t id = bytepiece::model::first_piece_id; id < m.vocab_size(); ++id)
+        keys.emplace_back(m.piece(static_cast<std::uint32_t>(id)), static_cast<std::int32_t>(id));
+    const auto trie = bytepiece::double_array_trie::build(std::move(keys));
+    const auto is_piece = [](std::size_t id) { return id >= bytepiece::model::first_piece_id; };
+    return automaton(
+        trie, m.vocab_size(),
+        [&](std::size_t id) {
+            return is_piece(id) ? m.score(static_cast<std::uint32_t>(id)) : -std::numeric_limits<double>::infinity();
+        },
+        [&](std::size_t id) -> std::uint64_t {
+            return is_piece(id) ? m.piece(static_cast<std::uint32_t>(id)).size() : 1;
+        });
+}
+
+void bm_scan(benchmark::State& state, std::string model_path, std::string corpus_path) {
+    const automaton a = automaton_for(bench::tokenizer(model_path).model());
+    // The corpora are NFC already (the nfc_chunking row's already_nfc counter says so), so
+    // the text is what encode scans.
+    const std::string& text = bench::corpus(corpus_path);
+    // Encode's windows: 64 KiB of whole chunks, as basic_tokenizer groups them.
+    constexpr std::size_t window_bytes = std::size_t{1} << 16;
+    std::vector<std::uint32_t> bounds, states;
+    // With `check`, an order-sensitive hash of every state; without, only one state per
+    // window is read, so that nothing but the scan is timed (hashing every state cost a
+    // fifth of the scan's time). The scan is deterministic: the checked run after the timed
+    // loop stands for the timed ones.
+    enum class mode { timed, checked, portable };
+    auto run = [&](mode how) {
+        std::uint64_t h = 1469598103934665603ull;
+        bytepiece::detail::for_each_window(
+            text, bounds, window_bytes, std::numeric_limits<std::uint32_t>::max(),
+            [&](const char* window, std::size_t, const std::vector<std::uint32_t>& b) {
+                const auto* bytes = reinterpret_cast<const unsigned char*>(window);
+                if (states.size() < b.back()) states.resize(b.back());
+                if (how == mode::portable) a.scan_portable(bytes, b.data(), b.size() - 1, states.data());
+                else a.scan(bytes, b.data(), b.size() - 1, states.data());
+                if (how == mode::timed) h += states[b.back() - 1];
+                else h = bench::checksum(states.begin(), states.begin() + b.back(), h);
+            },
+            [&](std::string_view, std::size_t) { state.SkipWithError("a chunk of 4 GiB or more"); });
+        return h;
+    };
+    const std::uint64_t want = run(mode::portable);
+    const auto start = std::chrono::steady_clock::now();
+    for (auto _ : state) benchmark::DoNotOptimize(run(mode::timed));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::uint64_t got = run(mode::checked);
+    const double bytes = static_cast<double>(state.iterations()) * static_cast<double>(text.size());
+    bench::set_encode_shares(state, seconds, bytes, corpus_path, {model_path});
+    bench::finish(state, text.size(), got, want);
+}
+
+void register_stages() {
+    bench::for_each_model_and_corpus([](const std::string& m, const std::string& c) {
+        benchmark::RegisterBenchmark(("scan/" + bench::stem(m) + "/" + bench::stem(c) + "/bytepiece").c_str(), bm_scan,
+                                     m, c)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+    });
+}
+
+const bench::registrar stage_rows(register_stages);
+
+}  // namespace
