@@ -8,10 +8,9 @@ usage: scripts/bench_table.py PATH/TO/bytepiece_bench [BENCHMARK ARGS...]
 Every row `<op>/<model>/<corpus>/bytepiece` is paired with `<op>/<model>/<corpus>/sentencepiece`
 (MB/s, MB = 10^6 bytes, and ours/theirs); below the table come the derived figures: batch
 scaling (2 threads over 1) and the shares of encode time spent in NFC plus chunking and in the
-automaton scan. The
-machine (CPU from /proc/cpuinfo), the compiler (from the binary's .comment section, else
-`c++ --version`), the date and the exact command are named, so a table is never separated
-from what produced it. Only the standard library is used.
+automaton scan. The machine (CPU from /proc/cpuinfo), the compiler (from the binary's .comment
+section, else `c++ --version`), the date and the exact command are named, so a table is never
+separated from what produced it. Only the standard library is used.
 """
 
 import datetime
