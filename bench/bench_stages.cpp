@@ -4,42 +4,23 @@
 //                           at a time, writing the state after each byte (what encode does
 //                           before its Viterbi pass); "encode_share_<model>" is its time over
 //                           encode's when that row ran earlier in this run
-// The automaton is built here from the model as the tokenizer builds its own (it is internal
-// to the tokenizer), and the row's states are checked against the portable scan's.
+// The automaton is built here from the model by the functions the tokenizer builds its own
+// with (the tokenizer keeps it private), and the row's states are checked against the
+// portable scan's.
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
-
-#include <bytepiece/detail/piece_automaton.hpp>
 
 #include "bench_common.hpp"
 
 namespace {
 
-using automaton = bytepiece::detail::piece_automaton<double>;
-
-automaton automaton_for(const bytepiece::model& m) {
-    std::vector<std::pair<std::string_view, std::int32_t>> keys;
-    for (std::size_t id = bytepiece::model::first_piece_id; id < m.vocab_size(); ++id)
-        keys.emplace_back(m.piece(static_cast<std::uint32_t>(id)), static_cast<std::int32_t>(id));
-    const auto trie = bytepiece::double_array_trie::build(std::move(keys));
-    const auto is_piece = [](std::size_t id) { return id >= bytepiece::model::first_piece_id; };
-    return automaton(
-        trie, m.vocab_size(),
-        [&](std::size_t id) {
-            return is_piece(id) ? m.score(static_cast<std::uint32_t>(id)) : -std::numeric_limits<double>::infinity();
-        },
-        [&](std::size_t id) -> std::uint64_t {
-            return is_piece(id) ? m.piece(static_cast<std::uint32_t>(id)).size() : 1;
-        });
-}
-
 void bm_scan(benchmark::State& state, std::string model_path, std::string corpus_path) {
-    const automaton a = automaton_for(bench::tokenizer(model_path).model());
+    const auto& m = bench::tokenizer(model_path).model();
+    const auto a = bytepiece::detail::piece_automaton_for<double>(m, bytepiece::detail::piece_trie(m));
     // What encode scans: the corpus after NFC (the shared corpora are NFC already).
     const std::string text = bytepiece::nfc(bench::corpus(corpus_path));
     // Encode's windows: 64 KiB of whole chunks, as basic_tokenizer groups them.

@@ -39,6 +39,33 @@ void append_path_ids(std::vector<Id>& out, const P* path, std::size_t count, IdO
     for (std::size_t i = 0; i < count; ++i) dst[i] = static_cast<Id>(id_of(path[count - 1 - i]));
 }
 
+/// The trie of `m`'s pieces, each mapped to its id: what a tokenizer walks.
+template <class Model>
+double_array_trie piece_trie(const Model& m) {
+    std::vector<std::pair<std::string_view, std::int32_t>> keys;
+    keys.reserve(m.piece_count());
+    for (std::size_t id = Model::first_piece_id; id < m.vocab_size(); ++id)
+        keys.emplace_back(m.piece(static_cast<typename Model::id_type>(id)), static_cast<std::int32_t>(id));
+    return double_array_trie::build(std::move(keys));
+}
+
+/// The automaton encode runs on, over `trie` (the trie of `m`'s pieces). The special ids
+/// below `first_piece_id` are in no row; they get score -inf and length 1 so that every id
+/// has an entry.
+template <class Score, class Model>
+piece_automaton<Score> piece_automaton_for(const Model& m, const double_array_trie& trie) {
+    using id_type = typename Model::id_type;
+    return piece_automaton<Score>(
+        trie, m.vocab_size(),
+        [&](std::size_t id) {
+            return id >= Model::first_piece_id ? static_cast<Score>(m.score(static_cast<id_type>(id)))
+                                               : -std::numeric_limits<Score>::infinity();
+        },
+        [&](std::size_t id) -> std::uint64_t {
+            return id >= Model::first_piece_id ? m.piece(static_cast<id_type>(id)).size() : 1;
+        });
+}
+
 /// Whether a piece callback also takes whole paths of entry offsets, as
 /// f.append_path(path, count).
 template <class F, class = void>
@@ -841,15 +868,7 @@ private:
     // exactly those pieces) from a binary model, then the automaton encode runs on.
     basic_tokenizer(model_type m, encode_options options, std::optional<double_array_trie> trie)
         : model_(std::move(m)), options_(options) {
-        if (trie) {
-            trie_ = std::move(*trie);
-        } else {
-            std::vector<std::pair<std::string_view, std::int32_t>> keys;
-            keys.reserve(model_.piece_count());
-            for (std::size_t id = model_type::first_piece_id; id < model_.vocab_size(); ++id)
-                keys.emplace_back(model_.piece(static_cast<id_type>(id)), static_cast<std::int32_t>(id));
-            trie_ = double_array_trie::build(std::move(keys));
-        }
+        trie_ = trie ? std::move(*trie) : detail::piece_trie(model_);
         for (int b = 0; b < 256; ++b) {
             const char byte = static_cast<char>(b);
             if (trie_.find(std::string_view(&byte, 1)) < 0)
@@ -857,15 +876,7 @@ private:
                                             "tokenizer: the model lacks the single-byte piece " + std::to_string(b) +
                                                 ", so some inputs could not be encoded"));
         }
-        automaton_ = detail::piece_automaton<score_type>(
-            trie_, model_.vocab_size(),
-            [&](std::size_t id) {
-                return id >= model_type::first_piece_id ? model_.score(static_cast<id_type>(id))
-                                                        : -std::numeric_limits<score_type>::infinity();
-            },
-            [&](std::size_t id) -> std::uint64_t {
-                return id >= model_type::first_piece_id ? model_.piece(static_cast<id_type>(id)).size() : 1;
-            });
+        automaton_ = detail::piece_automaton_for<score_type>(model_, trie_);
     }
 
     model_type model_;
