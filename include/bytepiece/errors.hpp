@@ -36,10 +36,13 @@ enum class errc : int {
     model_binary_version = 112,    ///< a binary model of a format version this library does not read
     model_binary_damaged = 113,    ///< a binary model whose size or checksum is not the one written
     model_binary_invalid = 114,    ///< a binary model whose checksum holds but whose sections disagree
+    model_wrong_format = 115,      ///< the file is something else (a SentencePiece model, a zip, ...)
+    model_too_complex = 116,       ///< building the model's tables would need more memory than allowed
     // io_error: the file system said no.
     io_open = 201,   ///< a file could not be opened
     io_read = 202,   ///< reading failed part way
     io_write = 203,  ///< writing or renaming failed
+    io_changed = 204,  ///< a file read twice was not the same the second time
     // decode_error: ids that do not belong to the model.
     decode_bad_id = 301,  ///< an id outside [0, vocab_size)
     // argument_error: a caller passed a value outside the documented domain.
@@ -47,6 +50,7 @@ enum class errc : int {
     // train_error: the trainer cannot produce a model from what it was given.
     train_empty_corpus = 501,   ///< the corpus holds no text
     train_bad_option = 502,     ///< an option outside its documented range
+    train_threads = 503,        ///< worker threads could not be started
 };
 
 /// The category word used in error messages, `model` for 101..199 and so on.
