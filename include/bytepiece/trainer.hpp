@@ -11,8 +11,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
-#include <memory>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -111,8 +111,11 @@ struct vocab_outcome {
 /// o.max_vocab_size = {40000};
 /// o.threads = 4;
 /// bytepiece::trainer t(o);
-/// t.train_files({"corpus.txt"});
+/// t.check_output("my.model");                // a bad output name fails now, not after training
+/// t.train_files({"corpus.txt"});             // or "-" for standard input
 /// t.save("my.model");                        // reference file format
+/// if (t.outcomes().front().reason != bytepiece::shortfall::none)
+///     std::cerr << t.outcomes().front().explanation << "\n";
 /// bytepiece::tokenizer tok(t.models().front());
 /// ```
 class trainer {
