@@ -2,8 +2,9 @@
 // Training on tiny random corpora with random options: the first bytes choose the options
 // (order 1..6, one or two vocabulary sizes in 259..400, min_count 1..3, isolate_digits,
 // ensure_unicode, threads 1..2, max_piece_length 1..16), the rest is split at 0xFF bytes into
-// 1..4 texts. Training either yields models that save and load back to the same JSON and
-// encode their own corpus losslessly, or throws bytepiece::train_error (an empty corpus).
+// 1..4 texts. Training either yields models that save and load back to the same JSON, encode
+// their own corpus losslessly and whose outcomes tell their sizes, or throws
+// bytepiece::train_error (an empty corpus).
 #include "fuzz_common.hpp"
 
 #include <memory>
@@ -53,9 +54,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     FUZZ_CHECK(t->models().size() == o.max_vocab_size.size());
+    FUZZ_CHECK(t->outcomes().size() == t->models().size());
     for (std::size_t i = 0; i < t->models().size(); ++i) {
         const bytepiece::model& m = t->models()[i];
         FUZZ_CHECK(m.vocab_size() <= t->vocab_sizes()[i]);
+        // The outcome tells the model's size, and a reason exactly when it is short.
+        const bytepiece::vocab_outcome& r = t->outcomes()[i];
+        FUZZ_CHECK(r.requested == t->vocab_sizes()[i]);
+        FUZZ_CHECK(r.produced == m.vocab_size());
+        FUZZ_CHECK((r.reason == bytepiece::shortfall::none) == (r.produced == r.requested));
+        FUZZ_CHECK(r.explanation.empty() == (r.reason == bytepiece::shortfall::none));
+        // Short for want of pieces means no cut yet, so no larger size was cut either.
+        if (i > 0 && r.reason == bytepiece::shortfall::few_pieces)
+            FUZZ_CHECK(t->outcomes()[i - 1].reason == bytepiece::shortfall::few_pieces);
         FUZZ_CHECK(m.piece_count() >= 256);
         FUZZ_CHECK(m.max_piece_length() <= o.max_piece_length || m.max_piece_length() == 1);
         const std::string json = m.to_json();

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <functional>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "bytepiece/detail/count_table.hpp"
 #include "bytepiece/detail/file.hpp"
 #include "bytepiece/detail/train_chunker.hpp"
+#include "bytepiece/detail/train_input.hpp"
 #include "bytepiece/detail/train_ngram.hpp"
 #include "bytepiece/detail/train_pipeline.hpp"
 #include "bytepiece/errors.hpp"
@@ -71,6 +73,22 @@ struct trainer_options {
     std::function<void(const train_progress&)> progress;
 };
 
+/// Why a trained model has fewer ids than the size asked for.
+enum class shortfall {
+    none,              ///< it has them all
+    few_pieces,        ///< the corpus gave fewer usable pieces than that (see `min_count`, `max_piece_length`)
+    unused_after_cut,  ///< the cut to a size left pieces no segmentation used any more, and the
+                       ///< reference's pruning removes those (a few ids short; normal)
+};
+
+/// What came out for one requested vocabulary size.
+struct vocab_outcome {
+    std::size_t requested = 0;  ///< the size asked for, ids 0..2 included
+    std::size_t produced = 0;   ///< the model's `vocab_size()`, never more than `requested`
+    shortfall reason = shortfall::none;
+    std::string explanation;    ///< why fewer, one sentence with the numbers; empty if none
+};
+
 /// Learns BytePiece vocabularies from a corpus, exactly as the reference `Trainer` does: two
 /// passes over the text (n-gram counts, then segmentation with the n-gram model), then pruning
 /// of the pieces to each requested size. The corpus is streamed, never held in memory whole;
@@ -93,8 +111,11 @@ struct trainer_options {
 /// o.max_vocab_size = {40000};
 /// o.threads = 4;
 /// bytepiece::trainer t(o);
-/// t.train_files({"corpus.txt"});
+/// t.check_output("my.model");                // a bad output name fails now, not after training
+/// t.train_files({"corpus.txt"});             // or "-" for standard input
 /// t.save("my.model");                        // reference file format
+/// if (t.outcomes().front().reason != bytepiece::shortfall::none)
+///     std::cerr << t.outcomes().front().explanation << "\n";
 /// bytepiece::tokenizer tok(t.models().front());
 /// ```
 class trainer {
@@ -118,59 +139,71 @@ public:
         threads_ = options_.threads ? options_.threads : std::max(1u, std::thread::hardware_concurrency());
     }
 
-    /// Trains on files, each one a text (as if its whole content were passed as one string),
-    /// streamed from disk twice. Throws `io_error` if a file cannot be opened or read (before
-    /// any work for a file that cannot be opened), `train_error` if the files hold no text.
+    /// Trains on files, each one a text (as if its whole content were passed as one string).
+    /// "-" is standard input. Every input is read twice, once per pass: a regular file is read
+    /// again and must then hold the same bytes (same length and XXH3 hash); anything that
+    /// cannot be read twice (standard input, a pipe, a FIFO, `<(zcat corpus.gz)`) is copied
+    /// during the first pass to an unnamed temporary file in $TMPDIR (or /tmp), which needs as
+    /// much disk space as that input and is gone when the second pass is done.
+    ///
+    /// Throws `io_error`: `errc::io_open` if an input does not exist, is a folder or cannot be
+    /// opened (checked for every input before any work; a FIFO is not opened then, so that its
+    /// writer is not cut off), `errc::io_read` or `errc::io_write` if reading it or writing its
+    /// copy fails, `errc::io_changed` if a file changed between the two passes. Throws
+    /// `argument_error` if "-" is given more than once (standard input can be read only once),
+    /// `train_error` (`errc::train_empty_corpus`, naming the files) if they hold no text.
     ///
     /// Example: `t.train_files({"a.txt", "b.txt"});`
     void train_files(const std::vector<std::string>& paths) {
+        if (std::count(paths.begin(), paths.end(), std::string("-")) > 1)
+            BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                           "trainer: standard input ('-') is given more than once; it can be read only once"));
+        std::vector<detail::train_input> inputs;
+        inputs.reserve(paths.size());
         std::uint64_t total = 0;
+        bool total_known = true;
         for (const auto& path : paths) {
-            std::FILE* f = std::fopen(path.c_str(), "rb");
-            if (!f) BYTEPIECE_THROW(io_error(errc::io_open, path + ": cannot open: " + detail::errno_text(errno)));
-            if (std::fseek(f, 0, SEEK_END) == 0) {
-                const long size = std::ftell(f);
-                if (size > 0) total += static_cast<std::uint64_t>(size);
-            }
-            std::fclose(f);
+            inputs.emplace_back(path);
+            const long long size = inputs.back().inspect();
+            if (size < 0) total_known = false;
+            else total += static_cast<std::uint64_t>(size);
         }
-        run([&](auto&& data, auto&& end_text) {
+        run([&](int pass, auto&& data, auto&& end_text) {
             std::vector<char> buf(block_size);
-            for (const auto& path : paths) {
-                std::FILE* f = std::fopen(path.c_str(), "rb");
-                if (!f) BYTEPIECE_THROW(io_error(errc::io_open, path + ": cannot open: " + detail::errno_text(errno)));
-                struct closer {
-                    std::FILE* f;
-                    ~closer() { std::fclose(f); }
-                } guard{f};
-                for (;;) {
-                    const std::size_t n = std::fread(buf.data(), 1, buf.size(), f);
-                    if (n) data(std::string_view(buf.data(), n));
-                    if (n < buf.size()) {
-                        if (std::ferror(f))
-                            BYTEPIECE_THROW(io_error(errc::io_read, path + ": read failed: " + detail::errno_text(errno)));
-                        break;
-                    }
-                }
+            for (auto& input : inputs) {
+                input.read(pass, buf, data);
                 end_text();
             }
-        }, total);
+        }, total_known ? total : 0, [&] { return empty_files_message(paths); });
     }
 
     /// Trains on a range of texts (each convertible to `std::string_view`: `std::string`,
-    /// `const char*`, ...), iterated twice, once per pass. Throws `train_error` if they hold no
-    /// text.
+    /// `const char*`, ...), iterated twice, once per pass, so it must give the same texts the
+    /// second time (a container or view, not a single-pass range). Throws `argument_error`
+    /// (`errc::invalid_argument`) if the second iteration gives other bytes than the first,
+    /// `train_error` if the texts hold no text.
     ///
     /// Example: `std::vector<std::string> texts = {...}; t.train(texts);`
     template <class Range>
     void train(const Range& texts) {
-        run([&](auto&& data, auto&& end_text) {
+        detail::read_digest first;
+        run([&](int pass, auto&& data, auto&& end_text) {
+            detail::streaming_digest digest;
             for (const auto& text : texts) {
                 const std::string_view s(text);
+                // Each length goes into the hash too: "ab" then "" is not "a" then "b".
+                const std::uint64_t length = s.size();
+                digest.update(s);
+                digest.update(std::string_view(reinterpret_cast<const char*>(&length), sizeof length));
                 for (std::size_t i = 0; i < s.size(); i += block_size) data(s.substr(i, block_size));
                 end_text();
             }
-        }, 0);
+            if (pass == 1) first = digest.digest();
+            else if (digest.digest() != first)
+                BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                               "trainer: the texts were not the same the second time they were iterated; "
+                                               "train() goes over its range twice, so it needs one that can be iterated again"));
+        }, 0, [] { return std::string("trainer: the corpus holds no text (the texts are empty)"); });
     }
 
     /// The trained models, one per vocabulary size, largest size first (the order of
@@ -179,6 +212,17 @@ public:
 
     /// The requested vocabulary sizes, largest first.
     const std::vector<std::size_t>& vocab_sizes() const noexcept { return sizes_; }
+
+    /// For each model (in the order of `models()`), the size asked for, the size it got and,
+    /// when it got fewer, why. Empty before training.
+    ///
+    /// Example:
+    /// ```
+    /// for (const auto& o : t.outcomes())
+    ///     if (o.reason == bytepiece::shortfall::few_pieces)
+    ///         std::cerr << o.produced << " of " << o.requested << " ids: " << o.explanation << "\n";
+    /// ```
+    const std::vector<vocab_outcome>& outcomes() const noexcept { return outcomes_; }
 
     /// The files `save(path)` writes: `path` itself for a single size, otherwise
     /// `path.<size>` for each size, largest first (the reference's naming).
@@ -189,14 +233,31 @@ public:
         return out;
     }
 
-    /// Writes each model in BytePiece's JSON format to `output_paths(path)`, each through a
-    /// temporary file and a rename. Throws `io_error` on failure, `train_error` before training.
+    /// Checks, creating nothing, that `save(path)` could write each of `output_paths(path)`
+    /// (the folder exists and takes new files, the name is not a folder); throws `io_error`
+    /// naming the first that could not be written. Call it before training, so that a bad
+    /// output name fails at once rather than after hours of work.
+    ///
+    /// Example: `t.check_output(out); t.train_files(inputs); t.save(out);`
+    void check_output(const std::string& path) const {
+        for (const auto& p : output_paths(path)) detail::check_output_path(p);
+    }
+
+    /// Writes each model in BytePiece's JSON format to `output_paths(path)`. All of them are
+    /// written in full to temporary files first and only then renamed over their targets, one
+    /// after the other, so that a failure leaves none of them (barring a rename that fails
+    /// between two others). Throws `io_error` on failure, `train_error` before training.
     ///
     /// Example: `t.save("out.model");  // or out.model.40000, out.model.20000 for two sizes`
     void save(const std::string& path) const {
         if (models_.empty()) BYTEPIECE_THROW(train_error(errc::train_bad_option, "trainer: save() before training"));
         const auto paths = output_paths(path);
-        for (std::size_t i = 0; i < paths.size(); ++i) models_[i].save(paths[i]);
+        std::vector<std::unique_ptr<detail::output_file>> files;
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            files.push_back(std::make_unique<detail::output_file>(paths[i]));
+            files.back()->write(models_[i].to_json());
+        }
+        for (auto& f : files) f->commit();
     }
 
     /// Smallest accepted vocabulary size: 3 special ids and 256 single bytes.
@@ -236,7 +297,8 @@ private:
     // One pass over the corpus: `source(data, end_text)` hands over raw text; it is normalized,
     // chunked, batched and consumed by `consume(worker, batch)` on the worker threads.
     template <class Source, class Consume>
-    std::uint64_t pass(Source& source, std::uint64_t total, train_phase phase, detail::dispatch mode, Consume&& consume) {
+    std::uint64_t pass(Source& source, int number, std::uint64_t total, train_phase phase, detail::dispatch mode,
+                       Consume&& consume) {
         std::uint64_t consumed = 0;
         report(phase, 0, total);
         detail::run_pipeline(threads_, mode, [&](auto& submit) {
@@ -251,7 +313,7 @@ private:
                     report_partial(phase, consumed, total);
                 }
             };
-            source([&](std::string_view raw) {
+            source(number, [&](std::string_view raw) {
                 consumed += raw.size();
                 chunker.feed(raw, emit);
             }, [&] { chunker.finish(emit); });
@@ -264,9 +326,26 @@ private:
         return consumed;
     }
 
-    template <class Source>
-    void run(Source&& source, std::uint64_t total) {
+    // What an empty corpus of files is told: the files, by name.
+    static std::string empty_files_message(const std::vector<std::string>& paths) {
+        if (paths.empty()) return "trainer: the corpus holds no text (no files were given)";
+        const std::size_t shown = std::min<std::size_t>(paths.size(), 3);
+        std::string names;
+        for (std::size_t i = 0; i < shown; ++i) {
+            if (i) names += ", ";
+            names += paths[i] == "-" ? std::string("standard input") : paths[i];
+        }
+        if (paths.size() > shown) names += " and " + std::to_string(paths.size() - shown) + " more";
+        return names + ": the corpus holds no text (" +
+               (paths.size() == 1 ? std::string("the file is empty") : "all " + std::to_string(paths.size()) + " files are empty") + ")";
+    }
+
+    // `source(pass, data, end_text)` hands over the corpus once for pass 1 and once for pass 2;
+    // `empty_message()` is the error when it holds nothing.
+    template <class Source, class EmptyMessage>
+    void run(Source&& source, std::uint64_t total, EmptyMessage&& empty_message) {
         models_.clear();
+        outcomes_.clear();
         const std::size_t order = options_.order;
         const unsigned shards = threads_;
 
@@ -274,10 +353,11 @@ private:
         std::vector<detail::ngram_shard> counts;
         counts.reserve(shards);
         for (unsigned i = 0; i < shards; ++i) counts.emplace_back(order);
-        const std::uint64_t input = pass(source, total, train_phase::count_ngrams, detail::dispatch::broadcast,
+        const std::uint64_t input = pass(source, 1, total, train_phase::count_ngrams, detail::dispatch::broadcast,
                                          [&](unsigned w, const detail::text_batch& b) {
                                              detail::count_ngrams(b, counts[w], w, shards, order);
                                          });
+        if (input == 0) BYTEPIECE_THROW(train_error(errc::train_empty_corpus, empty_message()));
         report(train_phase::prune_ngrams, 0, 1);
         const detail::ngram_model lm =
             detail::build_ngram_model(counts, order, options_.min_count, options_.ensure_unicode);
@@ -286,7 +366,7 @@ private:
         // Pass 2: segmentation with the n-gram model and piece counts, batches shared out.
         std::vector<detail::count_table> tables(threads_);
         std::vector<detail::segment_workspace> spaces(threads_);
-        pass(source, input, train_phase::count_pieces, detail::dispatch::share,
+        pass(source, 2, input, train_phase::count_pieces, detail::dispatch::share,
              [&](unsigned w, const detail::text_batch& b) {
                  detail::count_table& table = tables[w];
                  b.for_each_chunk([&](std::string_view chunk) {
@@ -303,7 +383,11 @@ private:
         tables[0].for_each([&](std::string_view p, std::uint64_t c) { pieces.emplace_back(std::string(p), c); });
         tables.clear();
 
-        for (auto& kept : prune_pieces(std::move(pieces))) models_.push_back(model::from_counts(std::move(kept), true));
+        std::vector<vocab_outcome> outcomes;
+        std::vector<model> models;
+        for (auto& kept : prune_pieces(std::move(pieces), outcomes)) models.push_back(model::from_counts(std::move(kept), true));
+        models_.swap(models);
+        outcomes_.swap(outcomes);
     }
 
     static bool id_order(const std::pair<std::string, std::uint64_t>& a, const std::pair<std::string, std::uint64_t>& b) {
@@ -365,9 +449,12 @@ private:
         }
     }
 
-    // Spec §5 "Pruning pieces", steps 1 to 4; returns the kept pieces for each size.
-    std::vector<piece_list> prune_pieces(piece_list pieces) const {
+    // Spec §5 "Pruning pieces", steps 1 to 4; returns the kept pieces for each size and says in
+    // `outcomes` why a size got fewer.
+    std::vector<piece_list> prune_pieces(piece_list pieces, std::vector<vocab_outcome>& outcomes) const {
         unsigned round = 0;
+        std::size_t found = 0;  // multi-byte pieces the segmentation produced
+        for (const auto& p : pieces) found += p.first.size() > 1;
         // 1. Every single byte is a piece.
         bool have[256] = {};
         for (const auto& p : pieces)
@@ -383,6 +470,7 @@ private:
                 drop.push_back(std::move(p));
         }
         piece_list().swap(pieces);
+        const std::size_t eligible = keep.size() - 256;  // multi-byte pieces that pass the count and length rules
         std::sort(keep.begin(), keep.end(), id_order);
         {
             const std::vector<std::uint64_t> counts = split(keep, items_of(drop), ++round, "split rare and long pieces");
@@ -391,11 +479,14 @@ private:
         piece_list().swap(drop);
         // 3. Remove pieces no piece encodes to.
         remove_wasted(keep, round);
+        const std::size_t usable = keep.size() - 256;  // of those, the ones still used after splitting
         // 4. Cut down to each size, largest first.
         std::vector<piece_list> out;
+        std::size_t last_cut = 0;  // the last size that cut pieces away, 0 while none did
         for (const std::size_t size : sizes_) {
             const std::size_t limit = size - model::first_piece_id;
             if (keep.size() > limit) {
+                last_cut = size;
                 std::vector<std::size_t> order(keep.size());
                 for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
                 // (length > 1, -count, -length, bytes): single bytes, then frequent, then long.
@@ -421,14 +512,44 @@ private:
                 keep.swap(kept);
             }
             out.push_back(keep);
+            outcomes.push_back(outcome_of(size, keep.size(), last_cut, found, eligible, usable));
         }
         return out;
+    }
+
+    // Why `pieces` pieces came out for `size` ids; see `vocab_outcome`.
+    vocab_outcome outcome_of(std::size_t size, std::size_t pieces, std::size_t last_cut, std::size_t found,
+                             std::size_t eligible, std::size_t usable) const {
+        vocab_outcome o;
+        o.requested = size;
+        o.produced = pieces + model::first_piece_id;
+        if (o.produced >= size) return o;
+        if (last_cut == 0) {
+            o.reason = shortfall::few_pieces;
+            o.explanation = "only " + std::to_string(usable) + " multi-byte pieces were left to choose from: the segmentation found " +
+                            std::to_string(found) + ", " + std::to_string(eligible) + " of them occur at least " +
+                            std::to_string(options_.min_count) + " times (min count) within " +
+                            std::to_string(options_.max_piece_length) + " bytes (max piece length)";
+            if (usable != eligible) o.explanation += ", and " + std::to_string(usable) + " of those are still used after splitting";
+            o.explanation += "; a lower min count or more text gives more";
+        } else {
+            o.reason = shortfall::unused_after_cut;
+            const std::size_t removed = last_cut - model::first_piece_id - pieces;
+            o.explanation = last_cut == size
+                                ? "after the cut to " + std::to_string(size) + " ids, " + std::to_string(removed) +
+                                      (removed == 1 ? " piece that no segmentation used any more was" : " pieces that no segmentation used any more were") +
+                                      " removed, as the reference trainer does"
+                                : "the cut to " + std::to_string(last_cut) + " ids left only " + std::to_string(pieces) +
+                                      " pieces once those no segmentation used any more were removed, as the reference trainer does";
+        }
+        return o;
     }
 
     trainer_options options_;
     std::vector<std::size_t> sizes_;
     unsigned threads_ = 1;
     std::vector<model> models_;
+    std::vector<vocab_outcome> outcomes_;
 };
 
 BYTEPIECE_NAMESPACE_END

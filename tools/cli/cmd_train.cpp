@@ -124,7 +124,8 @@ int run_train(std::vector<std::string>& argv) {
     const bool isolate_digits = args.flag({"--isolate-digits"});
     const bool no_ensure_unicode = args.flag({"--no-ensure-unicode"});
     const bool force_progress = args.flag({"--progress"});
-    const bool no_progress = args.flag({"--no-progress", "-q", "--quiet"});
+    const bool quiet = args.flag({"-q", "--quiet"});
+    const bool no_progress = args.flag({"--no-progress"}) || quiet;
     for (auto& p : args.positional()) inputs.push_back(p);
 
     if (inputs.empty()) throw usage_error("missing -i FILE (the training text)");
@@ -144,21 +145,28 @@ int run_train(std::vector<std::string>& argv) {
     o.isolate_digits = isolate_digits;
     o.ensure_unicode = !no_ensure_unicode;
 
-    // Refuse early what would only fail at the end, after all the work.
-    const std::string dir = output.find('/') == std::string::npos ? "." : output.substr(0, output.rfind('/') + 1);
-    if (access(dir.c_str(), W_OK) != 0) throw failure(output + ": cannot write to the folder " + dir);
-
     const bool show = !no_progress && (force_progress || isatty(2));
     progress_bar bar(isatty(2) != 0);
     if (show) o.progress = [&bar](const bytepiece::train_progress& p) { bar(p); };
 
     bytepiece::trainer t(o);
+    // Refuse before reading any input what would only fail at the end, after all the work.
+    t.check_output(output);
     t.train_files(inputs);
     t.save(output);
     const auto paths = t.output_paths(output);
     if (show)
         for (std::size_t i = 0; i < paths.size(); ++i)
             std::fprintf(stderr, "wrote %s (%zu ids)\n", paths[i].c_str(), t.models()[i].vocab_size());
+    // A smaller model than asked for is said even without progress: nothing else shows it.
+    if (!quiet)
+        for (std::size_t i = 0; i < paths.size(); ++i) {
+            const bytepiece::vocab_outcome& r = t.outcomes()[i];
+            if (r.reason == bytepiece::shortfall::none) continue;
+            std::fprintf(stderr, "bytepiece train: %s: %s has %zu ids, not the %zu asked for: %s\n",
+                         r.reason == bytepiece::shortfall::few_pieces ? "warning" : "note", paths[i].c_str(), r.produced,
+                         r.requested, r.explanation.c_str());
+        }
     return 0;
 }
 
@@ -167,11 +175,20 @@ const registrar train_command("train", {
     std::string(
         "usage: bytepiece train -i FILE [-i FILE...] -o MODEL --vocab-size N [--vocab-size M...] [options]\n\n"
         "Trains a BytePiece model exactly as the reference Trainer does and writes it in BytePiece's\n"
-        "JSON format. Each FILE is one text (streamed, never loaded whole). With several sizes, one\n"
-        "model is written per size, to MODEL.N (the reference's naming).\n\n"
+        "JSON format. Each FILE is one text (streamed, never loaded whole); '-' is standard input.\n"
+        "With several sizes, one model is written per size, to MODEL.N (the reference's naming).\n\n"
+        "Training reads its input twice. A regular file is read again and must not change in between\n"
+        "(same length and hash, or the training fails). Standard input, a pipe, a FIFO or <(zcat ...)\n"
+        "cannot be read twice: it is copied to an unnamed temporary file in $TMPDIR (or /tmp) during\n"
+        "the first pass, which takes as much disk space as that input until the second pass is done.\n\n"
+        "A model can come out smaller than the size asked for: a line on stderr then says so and why\n"
+        "(a 'warning' when the corpus has too few pieces that pass --min-count and --max-piece-length,\n"
+        "a 'note' when the reference's pruning removed a few pieces after the cut).\n\n"
         "options:\n"
-        "  -i, --input FILE        training text (repeatable; plain arguments are inputs too)\n"
-        "  -o, --output MODEL      model file to write (through a temporary file and a rename)\n"
+        "  -i, --input FILE        training text (repeatable; plain arguments are inputs too; '-' is\n"
+        "                          standard input)\n"
+        "  -o, --output MODEL      model file to write (through a temporary file and a rename; with\n"
+        "                          several sizes all files are written before any is renamed)\n"
         "  -v, --vocab-size N      vocabulary size, ids 0-2 included, at least 259 (repeatable)\n"
         "  --order N               n-gram order of the segmentation model, 1-32 (default 6)\n"
         "  --min-count N           least count of kept n-grams and pieces (default 2)\n"
@@ -181,10 +198,13 @@ const registrar train_command("train", {
         "  -t, --threads N         worker threads, 0 = one per CPU (default 1); the model does not\n"
         "                          depend on it\n"
         "  --progress              show progress on stderr even when it is not a terminal\n"
-        "  -q, --no-progress       never show progress\n"
+        "  --no-progress           never show progress\n"
+        "  -q, --quiet             never show progress, nor the line about a smaller model\n"
         "  -h, --help              this text\n\n"
-        "Errors (missing or unreadable file, empty corpus, bad option) are one line on stderr and exit\n"
-        "status 2; no model file is left behind.\n"),
+        "Errors (missing or unreadable file, a file that changed between the passes, empty corpus,\n"
+        "bad option, an output that cannot be written, threads that cannot be started) are one line\n"
+        "on stderr and exit status 2; no model file is left behind. The output is checked before the\n"
+        "input is read.\n"),
     [](std::vector<std::string>& a) { return run_train(a); }});
 
 }  // namespace

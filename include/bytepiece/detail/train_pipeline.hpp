@@ -11,10 +11,12 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "bytepiece/errors.hpp"
 #include "bytepiece/version.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -49,6 +51,22 @@ struct text_batch {
         }
     }
 };
+
+/// Starts `std::thread(f, args...)` at the end of `threads`. The system refuses threads (a
+/// process or memory limit) with `std::system_error`, whose message names nothing; this throws
+/// `train_error` (`errc::train_threads`) saying how many of the `wanted` threads started.
+///
+/// Example: `for (unsigned i = 0; i < n; ++i) start_thread(threads, n, work, i);`
+template <class F, class... Args>
+void start_thread(std::vector<std::thread>& threads, unsigned wanted, F&& f, Args&&... args) {
+    try {
+        threads.emplace_back(std::forward<F>(f), std::forward<Args>(args)...);
+    } catch (const std::system_error& e) {
+        BYTEPIECE_THROW(train_error(errc::train_threads,
+                                    "trainer: cannot start worker thread " + std::to_string(threads.size() + 1) + " of " +
+                                        std::to_string(wanted) + ": " + e.what() + " (use fewer threads)"));
+    }
+}
 
 /// How batches are handed to the workers.
 enum class dispatch {
@@ -122,7 +140,7 @@ void run_pipeline(unsigned workers, dispatch mode, Produce&& produce, Consume&& 
         for (auto& t : threads) t.join();
     };
     try {
-        for (unsigned i = 0; i < workers; ++i) threads.emplace_back(work, i);
+        for (unsigned i = 0; i < workers; ++i) start_thread(threads, workers, work, i);
         auto submit = [&](text_batch& b) {
             std::unique_lock<std::mutex> lock(mu);
             const std::size_t s = produced % ring;
@@ -167,7 +185,7 @@ void parallel_ranges(std::size_t count, unsigned workers, F&& f) {
         }
     };
     try {
-        for (unsigned w = 1; w < workers; ++w) threads.emplace_back(body, w);
+        for (unsigned w = 1; w < workers; ++w) start_thread(threads, workers, body, w);
     } catch (...) {
         for (auto& t : threads) t.join();
         throw;
