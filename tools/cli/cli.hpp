@@ -170,7 +170,7 @@ void for_each_line(input_file& in, const std::function<void(std::string_view, st
                    const std::function<void()>& block_done);
 
 /// Buffered standard output: one fwrite per megabyte instead of per token. A command calls
-/// `finish()` when done, which reports a failed write (a full disk, a closed pipe) as a
+/// `finish()` when done, which reports a failed write (a full disk, say) as a
 /// `failure`; the destructor never throws, since it may run while another error unwinds.
 ///
 /// Example:
