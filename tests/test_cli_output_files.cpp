@@ -150,6 +150,19 @@ TEST_CASE("convert replaces a regular file keeping its permissions and leaving n
     CHECK((test_support::read(dir / "out.bpm") == model.binary));
     CHECK(dir.names() == std::vector<std::string>{"m.json", "out.bpm"});
 
+    // Set-id bits are not carried over: the new file belongs to whoever wrote it.
+    REQUIRE(::chmod((dir / "out.bpm").c_str(), 06755) == 0);
+    CHECK(run(convert(model.json, dir / "out.bpm")).status == 0);
+    CHECK((status_of(dir / "out.bpm").st.st_mode & 07777) == 0755);
+
+    // A name as long as a file system allows: the temporary file's name must fit too.
+    const std::string long_name = std::string(250, 'n') + ".bpm";
+    const auto long_out = run(convert(model.json, dir / long_name));
+    INFO(long_out.out);
+    CHECK(long_out.status == 0);
+    CHECK((test_support::read(dir / long_name) == model.binary));
+    REQUIRE(::unlink((dir / long_name).c_str()) == 0);
+
     // Several writers at once: each has its own temporary file, and the result is whole.
     const auto r = run("for i in 1 2 3 4 5 6; do " + convert(model.json, dir / "out.bpm") + " & done; wait");
     CHECK(r.status == 0);

@@ -178,10 +178,6 @@ public:
                 if (errno == EINTR) continue;
                 fail(errc::io_write, "write failed");
             }
-            if (n == 0) {  // a device that takes nothing would otherwise be retried forever
-                errno = EIO;
-                fail(errc::io_write, "write failed");
-            }
             p += n;
             left -= static_cast<std::size_t>(n);
         }
