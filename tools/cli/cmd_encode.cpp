@@ -276,8 +276,9 @@ const registrar decode_command("decode", {
                 "valid UTF-8 are dropped, as the reference's decode does; --raw writes the pieces' bytes\n"
                 "exactly, so 'encode --raw | decode --raw' gives back the input byte for byte.\n\n"
                 "With --lines, each line of ids gives its text followed by a newline: the inverse of\n"
-                "'encode --lines' (a last input line without a newline comes back with one).\n\n") +
-        streaming_doc +
+                "'encode --lines' (a last input line without a newline comes back with one).\n\n"
+                "Input from a pipe or terminal is answered line by line as it arrives, so the tool can\n"
+                "serve as a co-process.\n") +
         "\noptions:\n"
         "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
         "  --raw              write the pieces' bytes as they are, invalid UTF-8 included\n"
