@@ -150,6 +150,15 @@ TEST_CASE("convert replaces a regular file keeping its permissions and leaving n
     CHECK((test_support::read(dir / "out.bpm") == model.binary));
     CHECK(dir.names() == std::vector<std::string>{"m.json", "out.bpm"});
 
+    // Root replacing someone else's file keeps its owner, as writing into it would.
+    if (::geteuid() == 0) {
+        REQUIRE(::chown((dir / "out.bpm").c_str(), 4321, 8765) == 0);
+        CHECK(run(convert(model.json, dir / "out.bpm")).status == 0);
+        CHECK(status_of(dir / "out.bpm").st.st_uid == 4321);
+        CHECK(status_of(dir / "out.bpm").st.st_gid == 8765);
+        CHECK((status_of(dir / "out.bpm").st.st_mode & 07777) == 0604);
+    }
+
     // Set-id bits are not carried over: the new file belongs to whoever wrote it.
     REQUIRE(::chmod((dir / "out.bpm").c_str(), 06755) == 0);
     CHECK(run(convert(model.json, dir / "out.bpm")).status == 0);

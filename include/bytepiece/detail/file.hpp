@@ -220,10 +220,16 @@ private:
             fd_ = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (fd_ >= 0) {
                 temporary_ = std::move(name);
-                // A file that is replaced keeps its permissions; a new one gets the umask's.
-                // Not set-id bits: the new file belongs to whoever runs this, not to the old owner.
+                // A file that is replaced keeps its permissions, and its owner where the system
+                // allows (root writing a user's file); a new one gets the umask's. Never set-id
+                // bits: the owner may not have been kept.
                 struct stat st {};
-                if (::stat(target_.path.c_str(), &st) == 0) ::fchmod(fd_, st.st_mode & 0777);
+                if (::stat(target_.path.c_str(), &st) == 0) {
+                    if (::fchown(fd_, st.st_uid, st.st_gid) != 0) {
+                        // Not permitted: the new file is the writer's, as any new file would be.
+                    }
+                    ::fchmod(fd_, st.st_mode & 0777);  // after fchown, which may clear bits
+                }
                 return;
             }
             if (errno != EEXIST) fail(errc::io_write, "cannot create a temporary file beside it");
