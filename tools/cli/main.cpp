@@ -47,18 +47,18 @@ input_file::input_file(const std::string& name) : name_(name) {
     struct stat st {};
     if (::fstat(fd_, &st) != 0) {
         const int e = errno;
-        if (fd_ != 0) ::close(fd_);
+        if (name != "-") ::close(fd_);
         throw failure((name == "-" ? std::string("standard input") : name) + ": cannot read: " + std::strerror(e));
     }
     if (S_ISDIR(st.st_mode)) {
-        if (fd_ != 0) ::close(fd_);
+        if (name != "-") ::close(fd_);
         throw failure(name + ": is a folder, not a file");
     }
     interactive_ = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
 }
 
 input_file::~input_file() {
-    if (fd_ > 0) ::close(fd_);
+    if (name_ != "-") ::close(fd_);  // a file opened while stdin was closed may have fd 0
 }
 
 std::size_t input_file::read(char* buf, std::size_t n) {
