@@ -97,7 +97,7 @@ TEST_CASE("CLI errors are one line with exit status 2", "[cli][errors]") {
 
 TEST_CASE("every subcommand has --help", "[cli]") {
     if (cli().empty()) return;
-    for (const char* cmd : {"encode", "tokenize", "decode", "nbest", "train", "convert"}) {
+    for (const char* cmd : {"encode", "tokenize", "decode", "nbest", "train", "convert", "info"}) {
         const auto r = run(quote(cli()) + " " + cmd + " --help");
         CHECK(r.status == 0);
         CHECK(r.out.find("usage: bytepiece") != std::string::npos);

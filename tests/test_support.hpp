@@ -6,9 +6,18 @@
 
 #include <catch2/catch.hpp>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -95,14 +104,193 @@ inline command_result run(const std::string& command) {
     return r;
 }
 
-/// Path of the built `bytepiece` tool, or empty when tools are not built.
+/// Whether `text` is exactly one non-empty line ending in a newline: the CLI's error format.
+inline bool is_one_line(const std::string& text) {
+    return text.size() > 1 && text.find('\n') == text.size() - 1;
+}
+
+/// Path of the built `bytepiece` tool, or empty when tools are not built. The environment
+/// variable BYTEPIECE_TEST_CLI names another build of it to test instead (an older one, to
+/// show that a new test fails there).
 inline std::string cli() {
+    if (const char* other = std::getenv("BYTEPIECE_TEST_CLI"); other && *other) return other;
 #ifdef BYTEPIECE_CLI_PATH
     return BYTEPIECE_CLI_PATH;
 #else
     return "";
 #endif
 }
+
+/// True when the tool is built; otherwise records why the calling test does nothing.
+inline bool require_cli() {
+    if (!cli().empty()) return true;
+    WARN("skipped: the bytepiece tool is not built (BYTEPIECE_BUILD_TOOLS=OFF)");
+    return false;
+}
+
+/// Whether the tests run as root, which mknod and mount need; otherwise records a warning
+/// saying what is skipped.
+inline bool require_root(const std::string& what) {
+    if (::geteuid() == 0) return true;
+    WARN("skipped: " << what << " needs root (mknod or mount)");
+    return false;
+}
+
+/// A fresh empty folder below the build tree, removed with all it holds when destroyed, so
+/// that devices, FIFOs and links a test makes never touch the system's own.
+class scratch_folder {
+public:
+    explicit scratch_folder(const std::string& name) : path_(scratch_path(name + ".d")) {
+        remove_all();
+        REQUIRE(::mkdir(path_.c_str(), 0777) == 0);
+    }
+    ~scratch_folder() { remove_all(); }
+    scratch_folder(const scratch_folder&) = delete;
+    scratch_folder& operator=(const scratch_folder&) = delete;
+
+    const std::string& path() const { return path_; }
+    std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+    /// The names it holds (hidden ones included), sorted.
+    std::vector<std::string> names() const { return list(path_); }
+
+    static std::vector<std::string> list(const std::string& dir) {
+        std::vector<std::string> out;
+        if (DIR* d = ::opendir(dir.c_str())) {
+            while (const dirent* e = ::readdir(d)) {
+                const std::string n = e->d_name;
+                if (n != "." && n != "..") out.push_back(n);
+            }
+            ::closedir(d);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    }
+
+private:
+    void remove_all() {
+        // Unmount first whatever a test mounted here, then delete without following links.
+        const int ignored = std::system(("umount -q " + quote_path(path_) + "/* 2>/dev/null; rm -rf " + quote_path(path_)).c_str());
+        (void)ignored;
+    }
+    static std::string quote_path(const std::string& s) { return "'" + s + "'"; }
+    std::string path_;
+};
+
+/// The `stat` of a path without following a final symlink (`lstat`); `ok` false if absent.
+struct file_status {
+    bool ok = false;
+    struct stat st {};
+};
+inline file_status status_of(const std::string& path) {
+    file_status r;
+    r.ok = ::lstat(path.c_str(), &r.st) == 0;
+    return r;
+}
+
+/// A command run by the shell with pipes to its standard input and output, so that a test can
+/// talk to it line by line as a co-process. Reads give up after a timeout, so a tool that
+/// holds its answers back fails the test instead of hanging it.
+class coprocess {
+public:
+    explicit coprocess(const std::string& command) {
+        int in[2], out[2];
+        REQUIRE(::pipe(in) == 0);
+        REQUIRE(::pipe(out) == 0);
+        // Not inherited by other commands a test starts: one holding the input's write end
+        // would keep the tool from ever seeing its end. (dup2 below clears the flag on 0 and 1.)
+        for (int fd : {in[0], in[1], out[0], out[1]}) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            ::dup2(in[0], 0);
+            ::dup2(out[1], 1);
+            ::close(in[0]);
+            ::close(in[1]);
+            ::close(out[0]);
+            ::close(out[1]);
+            ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+            ::_exit(127);
+        }
+        ::close(in[0]);
+        ::close(out[1]);
+        to_ = in[1];
+        from_ = out[0];
+    }
+    ~coprocess() {
+        close_input();
+        if (from_ >= 0) ::close(from_);
+        if (pid_ > 0) {
+            ::kill(pid_, SIGKILL);
+            ::waitpid(pid_, nullptr, 0);
+        }
+    }
+    coprocess(const coprocess&) = delete;
+    coprocess& operator=(const coprocess&) = delete;
+
+    /// Writes `text` to the command's standard input (the pipe stays open).
+    bool send(const std::string& text) {
+        // A tool that died must fail a check, not kill the test with SIGPIPE; ignored only
+        // here, since an ignored signal would be inherited by every command run later.
+        void (*old)(int) = ::signal(SIGPIPE, SIG_IGN);
+        std::size_t done = 0;
+        while (done < text.size()) {
+            const ::ssize_t n = ::write(to_, text.data() + done, text.size() - done);
+            if (n <= 0) break;
+            done += static_cast<std::size_t>(n);
+        }
+        ::signal(SIGPIPE, old);
+        return done == text.size();
+    }
+
+    /// What the command wrote until `lines` newlines have come, the output ended, or
+    /// `timeout_ms` passed.
+    std::string receive_lines(std::size_t lines, int timeout_ms = 20000) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        std::string got;
+        while (static_cast<std::size_t>(std::count(got.begin(), got.end(), '\n')) < lines) {
+            const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+            if (left <= 0) break;
+            pollfd p{from_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
+            char buf[4096];
+            const ::ssize_t n = ::read(from_, buf, sizeof buf);
+            if (n <= 0) break;
+            got.append(buf, static_cast<std::size_t>(n));
+        }
+        return got;
+    }
+
+    /// Closes the command's standard input: end of input for it.
+    void close_input() {
+        if (to_ >= 0) ::close(to_);
+        to_ = -1;
+    }
+
+    /// Waits for the command to end (killing it after `timeout_ms`) and returns its exit
+    /// status, -1 if it was killed.
+    int wait(int timeout_ms = 20000) {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+        int st = 0;
+        for (;;) {
+            const ::pid_t r = ::waitpid(pid_, &st, WNOHANG);
+            if (r == pid_) break;
+            if (r < 0 || std::chrono::steady_clock::now() > deadline) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, &st, 0);
+                pid_ = -1;
+                return -1;
+            }
+            ::usleep(10000);
+        }
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    }
+
+private:
+    ::pid_t pid_ = -1;
+    int to_ = -1, from_ = -1;
+};
 
 /// Single-quotes a path for the shell (test paths never contain quotes).
 inline std::string quote(const std::string& s) { return "'" + s + "'"; }

@@ -3,6 +3,7 @@
 // parsing, input reading and the one-line error convention (exit status 2).
 #pragma once
 
+#include <cerrno>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -48,6 +49,7 @@ public:
     bool flag(std::initializer_list<std::string_view> names) {
         bool found = false;
         for (std::size_t i = 0; i < args_.size();) {
+            if (args_[i] == "--") break;  // what follows is file names, even "--raw"
             if (matches(args_[i], names)) {
                 found = true;
                 args_.erase(args_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -115,20 +117,78 @@ long long parse_integer(const std::string& text, const std::string& option, long
 /// Parses a finite decimal floating-point number or throws a usage error naming the option.
 double parse_double(const std::string& text, const std::string& option);
 
-/// Reads a file ("-" for standard input) in blocks of `block_size` bytes as they come, calling
-/// `f(block)` for each; throws `failure` naming the file if it cannot be opened or read.
+/// An input file opened for reading in blocks as they arrive: "-" is standard input.
+///
+/// Example:
+///     input_file in("-");
+///     char buf[4096];
+///     while (std::size_t n = in.read(buf, sizeof buf)) use(buf, n);
+class input_file {
+public:
+    /// Opens `name`; throws `failure` naming it when it cannot be opened or is a folder.
+    explicit input_file(const std::string& name);
+    ~input_file();
+    input_file(const input_file&) = delete;
+    input_file& operator=(const input_file&) = delete;
+
+    /// Reads up to `n` bytes, returning as soon as any are there (a pipe gives what has been
+    /// written so far); 0 at the end. Throws `failure` naming the file on a read error.
+    std::size_t read(char* buf, std::size_t n);
+
+    /// Whether the input is a pipe, terminal or socket rather than a regular file: then a
+    /// writer on the other side may wait for each answer before sending more (a co-process),
+    /// so output must leave as soon as each piece of it is complete.
+    bool interactive() const noexcept { return interactive_; }
+
+    const std::string& name() const noexcept { return name_; }
+
+private:
+    std::string name_;
+    int fd_ = -1;
+    bool interactive_ = false;
+};
+
+/// Reads `in` in blocks of at most `block_size` bytes as they arrive, calling `f(block)` for each.
+void for_each_raw_block(input_file& in, std::size_t block_size, const std::function<void(std::string_view)>& f);
+
+/// Opens `name` ("-" for standard input) and reads it as the overload above does.
 void for_each_raw_block(const std::string& name, std::size_t block_size, const std::function<void(std::string_view)>& f);
 
-/// Reads input in blocks that end on a chunk boundary (after a run of `\n`, before other
+/// Reads `in` in blocks that end on a chunk boundary (after a run of `\n`, before other
 /// text), so that a file of any size is processed in bounded memory except for single lines.
-/// `name` is "-" for standard input. Calls `f(block)`; throws `failure` naming the file.
+/// Calls `f(block)` as soon as a block is complete; throws `failure` naming the file.
+void for_each_block(input_file& in, const std::function<void(std::string_view)>& f);
+
+/// Opens `name` ("-" for standard input) and reads it as the overload above does.
 void for_each_block(const std::string& name, const std::function<void(std::string_view)>& f);
 
-/// Buffered stdout writer: one fwrite per megabyte instead of per token.
+/// Reads `in` line by line: `line(text, line_number)` for every line without its `\n` (a
+/// last line without one counts too), and `block_done()` after the lines of each block read,
+/// which is where a co-process gets its answers flushed. Only `\n` ends a line; a line is
+/// held whole in memory.
+void for_each_line(input_file& in, const std::function<void(std::string_view, std::size_t)>& line,
+                   const std::function<void()>& block_done);
+
+/// Buffered standard output: one fwrite per megabyte instead of per token. A command calls
+/// `finish()` when done, which reports a failed write (a full disk, say) as a
+/// `failure`; the destructor never throws, since it may run while another error unwinds.
+///
+/// Example:
+///     output out;
+///     out.put("hello");
+///     out.put('\n');
+///     out.finish();
 class output {
 public:
     output() { buf_.reserve(1 << 20); }
-    ~output() { flush(); }
+    ~output() {
+        // Unwinding from another error: what was produced before it still goes out, and a
+        // failed write is left for main()'s final check of stdout.
+        if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), stdout) != buf_.size()) note_error();
+    }
+    output(const output&) = delete;
+    output& operator=(const output&) = delete;
+
     void put(std::string_view s) {
         buf_ += s;
         if (buf_.size() >= (1 << 20)) flush();
@@ -140,18 +200,29 @@ public:
         do { tmp[n++] = static_cast<char>('0' + v % 10); v /= 10; } while (v);
         while (n) buf_ += tmp[--n];
     }
-    void flush() {
-        if (!buf_.empty() && std::fwrite(buf_.data(), 1, buf_.size(), stdout) != buf_.size())
-            throw failure("cannot write to standard output");
-        buf_.clear();
+    /// Hands everything written so far to the system; throws `failure` if it refuses.
+    void flush();
+    /// `flush()` at the end of a command: afterwards nothing is left to write.
+    void finish() { flush(); }
+
+    /// The system's reason for the first failed write to standard output (an errno value), 0
+    /// when none failed. main() uses it to explain a failure found only at exit.
+    static int& first_error() noexcept {
+        static int e = 0;
+        return e;
     }
 
 private:
+    static void note_error() noexcept {
+        if (first_error() == 0) first_error() = errno != 0 ? errno : EIO;
+    }
     std::string buf_;
 };
 
 /// Writes a piece escaped so that a line of pieces splits back unambiguously at spaces: `\\`,
 /// `\s`, `\n`, `\t`, `\r`, and `\xHH` for bytes that are not valid UTF-8 (cmd_encode.cpp).
-void append_escaped(std::string_view piece, output& out);
+/// With `escape_controls`, the other ASCII control characters (NUL, ..., DEL) are `\xHH` too,
+/// for listings that a terminal or a text tool must show intact.
+void append_escaped(std::string_view piece, output& out, bool escape_controls = false);
 
 }  // namespace bytepiece_cli

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece convert`: a model file to the binary format that loads several times faster, or
 // back to BytePiece's JSON.
+#include <bytepiece/detail/file.hpp>
 #include <bytepiece/tokenizer.hpp>
+
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -14,30 +17,54 @@ namespace {
 int run_convert(std::vector<std::string>& argv) {
     arguments args(argv);
     const std::string to = args.value({"--to"}, "binary");
-    const std::vector<std::string> files = args.positional();
+    std::string model = args.value({"-m", "--model"});
+    std::string out = args.value({"-o", "--output"});
+    std::vector<std::string> files = args.positional();
     if (to != "binary" && to != "json") throw usage_error("--to must be 'binary' or 'json', got '" + to + "'");
-    if (files.size() != 2) throw usage_error("needs two file names, MODEL and OUTPUT; got " + std::to_string(files.size()));
+    // MODEL and OUTPUT may each be given by option or in that order as plain arguments.
+    std::size_t next = 0;
+    if (model.empty() && next < files.size()) model = files[next++];
+    if (out.empty() && next < files.size()) out = files[next++];
+    if (model.empty()) throw usage_error("missing MODEL (convert MODEL OUTPUT, or -m MODEL -o OUTPUT)");
+    if (out.empty()) throw usage_error("missing OUTPUT, where to write the converted model");
+    if (next != files.size()) throw usage_error("one MODEL and one OUTPUT only; '" + files[next] + "' is one too many");
+    // Binary bytes on a terminal are of no use to anyone and can garble it.
+    if (to == "binary") {
+        const int fd = bytepiece::detail::descriptor_named(out);
+        if (fd >= 0 && ::isatty(fd))
+            throw usage_error("will not write a binary model to a terminal; redirect the output or name a file");
+    }
+    // Before the model is read, so that a bad OUTPUT fails at once and with its own name.
+    bytepiece::detail::check_output_path(out);
     if (to == "json") {
         // A model alone: JSON has no place for the trie, and building one would be wasted.
-        bytepiece::model::load(files[0]).save(files[1]);
+        bytepiece::model::load(model).save(out);
     } else {
-        bytepiece::tokenizer::load(files[0]).save_binary(files[1]);
+        bytepiece::tokenizer::load(model).save_binary(out);
     }
     return 0;
 }
 
 const registrar convert_command("convert", {
     "write a model in the binary format (or back to JSON)",
-    "usage: bytepiece convert MODEL OUTPUT [--to binary|json]\n\n"
+    "usage: bytepiece convert [-m] MODEL [-o] OUTPUT [--to binary|json]\n\n"
     "Reads MODEL (BytePiece JSON or binary; the format is told by the file's first bytes) and\n"
-    "writes it to OUTPUT, through a temporary file and a rename. The binary format holds the\n"
-    "pieces, their counts and the built trie, with a version and an XXH3 checksum; every command\n"
-    "that takes -m MODEL reads it, and loads it several times faster than the JSON. Ids and\n"
-    "scores are the same from either file. Converting back to JSON gives the file the reference\n"
-    "would save (a released model comes back byte-identical).\n\n"
+    "writes it to OUTPUT. The binary format holds the pieces, their counts and the built trie,\n"
+    "with a version and an XXH3 checksum; every command that takes -m MODEL reads it, and loads\n"
+    "it several times faster than the JSON. Ids and scores are the same from either file.\n"
+    "Converting back to JSON gives the file the reference would save (a released model comes\n"
+    "back byte-identical).\n\n"
+    "OUTPUT: a regular file (or a new one) is written to a temporary file beside it, created\n"
+    "exclusively under an unpredictable name, flushed to disk and renamed over it, so it is\n"
+    "never seen half written and keeps its permissions; on failure it is left as it was. A\n"
+    "symbolic link is followed: the link stays and its target is replaced that way. A device\n"
+    "or FIFO is written in place. '-' is standard output, and /dev/stdout, /dev/fd/N are\n"
+    "written through the open descriptor (binary output to a terminal is refused).\n\n"
     "options:\n"
-    "  --to FORMAT   'binary' (default) or 'json'\n"
-    "  -h, --help    this text\n",
+    "  -m, --model MODEL   the model to read (or the first plain argument)\n"
+    "  -o, --output FILE   where to write it (or the next plain argument)\n"
+    "  --to FORMAT         'binary' (default) or 'json'\n"
+    "  -h, --help          this text\n",
     [](std::vector<std::string>& a) { return run_convert(a); }});
 
 }  // namespace

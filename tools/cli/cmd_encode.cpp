@@ -6,6 +6,7 @@
 #include <bytepiece/tokenizer.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
@@ -18,7 +19,7 @@
 namespace bytepiece_cli {
 
 // Declared in cli.hpp: `tokenize` and `nbest --pieces` share it.
-void append_escaped(std::string_view piece, output& out) {
+void append_escaped(std::string_view piece, output& out, bool escape_controls) {
     static const char hex[] = "0123456789ABCDEF";
     const auto* p = reinterpret_cast<const unsigned char*>(piece.data());
     const auto* end = p + piece.size();
@@ -33,7 +34,8 @@ void append_escaped(std::string_view piece, output& out) {
             default: break;
         }
         const auto d = bytepiece::detail::utf8::decode(p, end);
-        const std::size_t n = d.cp == bytepiece::detail::utf8::invalid ? 0 : d.length;
+        const bool control = escape_controls && (c < 0x20 || c == 0x7F);
+        const std::size_t n = d.cp == bytepiece::detail::utf8::invalid || control ? 0 : d.length;
         if (n == 0) {
             out.put("\\x");
             out.put(hex[c >> 4]);
@@ -53,38 +55,55 @@ const char* const sampling_doc =
     "  probability proportional to exp(A * its total score): A = 0 is uniform over all\n"
     "  segmentations, large A approaches the deterministic output. The draws come from one\n"
     "  splitmix64 generator seeded with --seed (default 0), used chunk by chunk in input order,\n"
-    "  and are the same on every platform. A negative A means deterministic encoding, as in\n"
-    "  BytePiece.\n";
+    "  and are the same on every platform. A negative A (-0 included) means deterministic\n"
+    "  encoding, as in BytePiece; --seed without --alpha is an error, since it would do nothing.\n";
 
 const char* const escape_doc =
     "Piece escaping (tokenize): pieces are separated by one space; inside a piece\n"
     "  \\\\ is a backslash, \\s a space, \\n a newline, \\t a tab, \\r a carriage return,\n"
     "  and \\xHH a byte that is not part of valid UTF-8. Everything else is written as is.\n";
 
+const char* const lines_doc =
+    "Per-line mode (--lines): each input line, without its newline, is encoded on its own and\n"
+    "  gives exactly one output line (an empty line gives an empty one), like SentencePiece's\n"
+    "  spm_encode. The newline itself is not encoded, so the ids differ from the chunk mode's at\n"
+    "  line ends; 'decode --lines' adds it back. Only \\n ends a line (a \\r before it is text),\n"
+    "  a last line without \\n counts as a line, and each line is held whole in memory.\n";
+
+const char* const streaming_doc =
+    "Input from a pipe or terminal is answered as it arrives: every output line is written as\n"
+    "  soon as it is complete, so the tool can serve as a co-process. In the default mode a\n"
+    "  chunk takes all the newlines after it, so its line is complete only once the next line's\n"
+    "  text begins (or the input ends); with --lines each line is answered when its \\n arrives.\n";
+
 struct common_options {
     std::string model;
     bool raw = false;
+    bool lines = false;
     std::vector<std::string> files;
-    double alpha = -1;       // < 0: deterministic (Viterbi), as in BytePiece
+    double alpha = -1;       // < 0 (or -0): deterministic (Viterbi), as in BytePiece
     std::uint64_t seed = 0;  // of the splitmix64 generator used when alpha >= 0
+    bool sampling() const { return !std::signbit(alpha); }
 };
 
-common_options parse_common(std::vector<std::string>& argv, bool sampling = false) {
+common_options parse_common(std::vector<std::string>& argv, bool sampling) {
     arguments args(argv);
     common_options o;
     o.model = args.value({"-m", "--model"});
     o.raw = args.flag({"--raw"});
+    o.lines = args.flag({"--lines"});
     if (sampling) {
         const std::string alpha = args.value({"--alpha"});
         if (!alpha.empty()) o.alpha = parse_double(alpha, "--alpha");
         if (o.alpha > 1e6) throw usage_error("--alpha must be at most 1e6, got '" + alpha + "'");
         const std::string seed = args.value({"--seed"});
         if (!seed.empty()) {
+            if (alpha.empty()) throw usage_error("--seed needs --alpha A: without sampling there is nothing to seed");
             // Whole numbers up to 2^64 - 1; parse_integer stops at 2^63 - 1.
             char* end = nullptr;
             errno = 0;
             const unsigned long long v = std::strtoull(seed.c_str(), &end, 10);
-            if (seed[0] == '-' || *end != '\0' || errno == ERANGE)
+            if (seed[0] < '0' || seed[0] > '9' || *end != '\0' || errno == ERANGE)
                 throw usage_error("--seed must be a whole number from 0 to 18446744073709551615, got '" + seed + "'");
             o.seed = static_cast<std::uint64_t>(v);
         }
@@ -103,7 +122,7 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
     // One generator for the whole run, consumed chunk by chunk in input order, so the output
     // equals the library's sample() of the concatenated input with splitmix64(seed).
     std::optional<bytepiece::sampler> sampler;
-    if (o.alpha >= 0) sampler.emplace(tok, o.alpha);
+    if (o.sampling()) sampler.emplace(tok, o.alpha);
     bytepiece::splitmix64 rng(o.seed);
     output out;
     auto put_ids = [&](const std::uint32_t* ids, std::size_t n, bool& first) {
@@ -114,13 +133,44 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             else out.put_uint(ids[i]);
         }
     };
+    std::vector<std::uint32_t> ids;
+    std::string normalized;
+    // Sampling draws per chunk, so a chunk (or a line) is the unit either way.
+    auto encode_chunk = [&](std::string_view chunk) {
+        ids.clear();
+        if (sampler) {
+            if (!chunk.empty()) sampler->sample_chunk(chunk, rng, ids);
+        } else {
+            tok.encode(chunk, ids);
+        }
+        bool first = true;
+        put_ids(ids.data(), ids.size(), first);
+        out.put('\n');
+    };
+    if (o.lines) {
+        for (const auto& file : o.files) {
+            input_file in(file);
+            for_each_line(
+                in,
+                [&](std::string_view line, std::size_t) {
+                    // A line holds no \n, so it is one chunk (or none): encode() and the
+                    // sampler give it whole, and NFC cannot bring a \n in.
+                    encode_chunk(sampler ? tok.normalized_view(line, normalized) : line);
+                },
+                [&] {
+                    if (in.interactive()) out.flush();
+                });
+        }
+        out.finish();
+        return 0;
+    }
     if (!sampler) {
         // Deterministic: a stream encoder, so that a line of any length (a whole file without
         // newlines) is encoded in bounded memory, with the same output as encoding it whole.
         bytepiece::stream_encoder enc(tok);
         bool first = true;  // no id written yet on the current output line
-        auto sink = [&](const std::uint32_t* ids, std::size_t n, bool chunk_ends) {
-            put_ids(ids, n, first);
+        auto sink = [&](const std::uint32_t* chunk_ids, std::size_t n, bool chunk_ends) {
+            put_ids(chunk_ids, n, first);
             if (chunk_ends) {
                 out.put('\n');
                 first = true;
@@ -128,10 +178,15 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             out.put(std::string_view());  // put(char) never flushes; a huge line must
         };
         for (const auto& file : o.files) {
-            for_each_raw_block(file, std::size_t{1} << 20, [&](std::string_view block) { enc.feed_chunks(block, sink); });
+            input_file in(file);
+            for_each_raw_block(in, std::size_t{1} << 20, [&](std::string_view block) {
+                enc.feed_chunks(block, sink);
+                if (in.interactive()) out.flush();
+            });
             // Files are separate texts: a last line without newline is a chunk of its own.
             enc.finish_chunks(sink);
         }
+        out.finish();
         // Only adversarial text (best paths that disagree for a whole window) gets here; the
         // output is then still a valid segmentation, but no longer the one-shot one.
         if (enc.forced_cuts() > 0)
@@ -140,32 +195,25 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
                          static_cast<unsigned long long>(enc.forced_cuts()));
         return 0;
     }
-    std::vector<std::uint32_t> ids;
-    std::string normalized;
     for (const auto& file : o.files) {
-        for_each_block(file, [&](std::string_view block) {
-            bytepiece::for_each_chunk(tok.normalized_view(block, normalized), [&](std::string_view chunk) {
-                ids.clear();
-                sampler->sample_chunk(chunk, rng, ids);
-                bool first = true;
-                put_ids(ids.data(), ids.size(), first);
-                out.put('\n');
-            });
+        input_file in(file);
+        for_each_block(in, [&](std::string_view block) {
+            bytepiece::for_each_chunk(tok.normalized_view(block, normalized), encode_chunk);
+            if (in.interactive()) out.flush();
         });
     }
+    out.finish();
     return 0;
 }
 
 int run_decode(std::vector<std::string>& argv) {
-    const common_options o = parse_common(argv);
+    const common_options o = parse_common(argv, false);
     const auto tok = bytepiece::tokenizer::load(o.model);
     output out;
     std::vector<std::uint32_t> ids;
     for (const auto& file : o.files) {
-        std::size_t line_no = 0;
-        std::string pending;  // a line split across blocks
-        auto handle_line = [&](std::string_view line) {
-            ++line_no;
+        input_file in(file);
+        auto handle_line = [&](std::string_view line, std::size_t line_no) {
             ids.clear();
             std::size_t i = 0;
             while (i < line.size()) {
@@ -181,28 +229,16 @@ int run_decode(std::vector<std::string>& argv) {
                                   std::to_string(tok.vocab_size()) + ")");
                 ids.push_back(static_cast<std::uint32_t>(v));
             }
-            out.put(tok.decode(ids));
+            // Each line is decoded on its own: chunks end at a \n, which no UTF-8 character
+            // straddles, so dropping invalid bytes per line drops what the whole would.
+            out.put(o.raw ? tok.decode_bytes(ids.data(), ids.size()) : tok.decode(ids));
+            if (o.lines) out.put('\n');
         };
-        for_each_block(file, [&](std::string_view block) {
-            std::size_t pos = 0;
-            while (pos < block.size()) {
-                const std::size_t nl = block.find('\n', pos);
-                if (nl == std::string_view::npos) {
-                    pending.append(block.substr(pos));
-                    break;
-                }
-                if (!pending.empty()) {
-                    pending.append(block.substr(pos, nl - pos));
-                    handle_line(pending);
-                    pending.clear();
-                } else {
-                    handle_line(block.substr(pos, nl - pos));
-                }
-                pos = nl + 1;
-            }
+        for_each_line(in, handle_line, [&] {
+            if (in.interactive()) out.flush();
         });
-        if (!pending.empty()) handle_line(pending);
     }
+    out.finish();
     return 0;
 }
 
@@ -210,37 +246,44 @@ const char* const encode_options_doc =
     "\noptions:\n"
     "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
     "  --raw              do not normalize: segment the input bytes as they are\n"
+    "  --lines            one output line per input line, the newline not encoded (see above)\n"
     "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
-    "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0)\n"
+    "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0); needs --alpha\n"
     "  -h, --help         this text\n";
 
 const registrar encode_command("encode", {
-    "encode text to ids, one line of ids per chunk",
-    std::string("usage: bytepiece encode -m MODEL [--raw] [--alpha A [--seed S]] [FILE...]\n\n"
+    "encode text to ids, one line of ids per chunk (or per line with --lines)",
+    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
-        sampling_doc +
-        encode_options_doc,
+        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + encode_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
 const registrar tokenize_command("tokenize", {
-    "split text into pieces, one line of escaped pieces per chunk",
-    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--alpha A [--seed S]] [FILE...]\n\n"
+    "split text into pieces, one line of escaped pieces per chunk (or per line with --lines)",
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
-        escape_doc + "\n" + sampling_doc +
-        encode_options_doc,
+        escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + encode_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 
 const registrar decode_command("decode", {
     "turn lines of ids back into text",
-    std::string("usage: bytepiece decode -m MODEL [FILE...]\n\n"
+    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [FILE...]\n\n"
                 "Reads lines of space-separated ids (the output of 'encode') from each FILE (standard\n"
-                "input when none) and writes the text they stand for. Ids 0-2 are skipped; bytes that do\n"
-                "not form valid UTF-8 are dropped. An id outside the vocabulary is an error.\n\n"
-                "options:\n"
-                "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
-                "  -h, --help         this text\n"),
+                "input when none) and writes the text they stand for. Ids 0-2 are skipped; an id outside\n"
+                "the vocabulary is an error naming the file and line. By default bytes that do not form\n"
+                "valid UTF-8 are dropped, as the reference's decode does; --raw writes the pieces' bytes\n"
+                "exactly, so 'encode --raw | decode --raw' gives back the input byte for byte.\n\n"
+                "With --lines, each line of ids gives its text followed by a newline: the inverse of\n"
+                "'encode --lines' (a last input line without a newline comes back with one).\n\n"
+                "Input from a pipe or terminal is answered line by line as it arrives, so the tool can\n"
+                "serve as a co-process.\n") +
+        "\noptions:\n"
+        "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
+        "  --raw              write the pieces' bytes as they are, invalid UTF-8 included\n"
+        "  --lines            end each decoded line with a newline (for 'encode --lines' output)\n"
+        "  -h, --help         this text\n",
     [](std::vector<std::string>& a) { return run_decode(a); }});
 
 }  // namespace

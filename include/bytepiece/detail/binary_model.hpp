@@ -44,6 +44,7 @@
 
 #include "bytepiece/detail/file.hpp"
 #include "bytepiece/detail/hash.hpp"
+#include "bytepiece/detail/model_format.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/trie.hpp"
 #include "bytepiece/version.hpp"
@@ -309,12 +310,18 @@ struct binary_model_access {
     }
 
     /// A model file of either format, told apart by the binary magic: the model, and the trie
-    /// when the file holds one. The file's bytes are freed on return, before a caller builds
+    /// when the file holds one. A file of a known other format (a SentencePiece model, a zip,
+    /// ...) is refused as `errc::model_wrong_format` naming what it is. The file's bytes are freed on return, before a caller builds
     /// anything more, so that they do not add to a load's peak memory.
     template <class Model>
     static std::pair<Model, std::optional<double_array_trie>> load_file(const std::string& path) {
         const std::string data = read_file(path);
-        if (!binary_format::has_magic(data)) return {Model::from_json(data, path), std::nullopt};
+        if (!binary_format::has_magic(data)) {
+            if (const foreign_format f = sniff_foreign_format(data); !f.what.empty())
+                BYTEPIECE_THROW(model_error(errc::model_wrong_format, path + ": this is " + std::string(f.what) +
+                                                                         ", not a BytePiece model; " + std::string(f.hint)));
+            return {Model::from_json(data, path), std::nullopt};
+        }
         auto [m, t] = read<Model>(data, path);
         return {std::move(m), std::move(t)};
     }

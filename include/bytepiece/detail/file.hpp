@@ -95,6 +95,9 @@ inline output_target resolve_output(const std::string& path) {
         std::filesystem::path next = std::filesystem::read_symlink(p, ec);
         if (ec) BYTEPIECE_THROW(io_error(errc::io_write, path + ": cannot read the symbolic link " + p.string() + ": " + ec.message()));
         p = next.is_absolute() ? next : p.parent_path() / next;
+        // A link to /dev/stdout is standard output too: following it on into /proc would
+        // reach the file the shell opened and replace it instead of writing to it.
+        if (const int fd = descriptor_named(p.string()); fd >= 0) return {output_target::kind::descriptor, path, fd};
     }
     return {output_target::kind::replace, p.string(), -1};
 }
@@ -205,7 +208,9 @@ public:
 private:
     void create_temporary() {
         const std::filesystem::path target(target_.path);
-        const std::string stem = (target.parent_path() / ("." + target.filename().string() + ".tmp-")).string();
+        // At most 200 bytes of the name, so that the 16 added stay within a file system's
+        // 255-byte limit: a long name must not fail where writing it directly would not.
+        const std::string stem = (target.parent_path() / ("." + target.filename().string().substr(0, 200) + ".tmp-")).string();
         std::random_device entropy;
         static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
         for (int attempt = 0; attempt < 100; ++attempt) {
@@ -215,9 +220,16 @@ private:
             fd_ = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
             if (fd_ >= 0) {
                 temporary_ = std::move(name);
-                // A file that is replaced keeps its permissions; a new one gets the umask's.
+                // A file that is replaced keeps its permissions, and its owner where the system
+                // allows (root writing a user's file); a new one gets the umask's. Never set-id
+                // bits: the owner may not have been kept.
                 struct stat st {};
-                if (::stat(target_.path.c_str(), &st) == 0) ::fchmod(fd_, st.st_mode & 07777);
+                if (::stat(target_.path.c_str(), &st) == 0) {
+                    if (::fchown(fd_, st.st_uid, st.st_gid) != 0) {
+                        // Not permitted: the new file is the writer's, as any new file would be.
+                    }
+                    ::fchmod(fd_, st.st_mode & 0777);  // after fchown, which may clear bits
+                }
                 return;
             }
             if (errno != EEXIST) fail(errc::io_write, "cannot create a temporary file beside it");
