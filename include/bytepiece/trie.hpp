@@ -13,7 +13,6 @@
 #include "bytepiece/errors.hpp"
 #include "bytepiece/version.hpp"
 
-
 BYTEPIECE_NAMESPACE_BEGIN
 
 namespace detail {
@@ -144,24 +143,34 @@ private:
             grow(1024);
             take(0);
             t_.units_[0].check = root_check;
+            // A node to place: its cell, its keys [lo, hi) and its depth. 32 bits suffice:
+            // the cells are numbered in 32 bits, and a depth needs as many nodes.
             struct task {
-                std::uint32_t node;
-                std::size_t lo, hi, depth;
+                std::uint32_t node, lo, hi, depth;
             };
+            if (keys_.size() > std::numeric_limits<std::uint32_t>::max())
+                BYTEPIECE_THROW(argument_error(errc::invalid_argument, "double_array_trie::build: 2^32 keys or more"));
             // Breadth-first placement keeps the shallow nodes, which every walk touches, packed
             // together at the front of the array and hot in cache; depth-first scatters them.
+            // Placed tasks are dropped from the front of the queue now and then, so that it
+            // holds about one level of the trie, not every node (a 10^6-byte key is 10^6
+            // levels of one node each).
             std::vector<task> queue;
-            if (!keys_.empty()) queue.push_back({0, 0, keys_.size(), 0});
-            std::vector<std::pair<unsigned char, std::size_t>> groups;  // (label, first index)
+            if (!keys_.empty()) queue.push_back({0, 0, static_cast<std::uint32_t>(keys_.size()), 0});
+            std::vector<std::pair<unsigned char, std::uint32_t>> groups;  // (label, first index)
             for (std::size_t qi = 0; qi < queue.size(); ++qi) {
+                if (qi >= 4096 && qi * 2 >= queue.size()) {
+                    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(qi));
+                    qi = 0;
+                }
                 const task tk = queue[qi];
-                std::size_t i = tk.lo;
+                std::uint32_t i = tk.lo;
                 if (keys_[i].first.size() == tk.depth) {
                     t_.units_[tk.node].value = keys_[i].second;
                     ++i;
                 }
                 groups.clear();
-                for (std::size_t j = i; j < tk.hi; ++j) {
+                for (std::uint32_t j = i; j < tk.hi; ++j) {
                     const auto c = static_cast<unsigned char>(keys_[j].first[tk.depth]);
                     if (groups.empty() || groups.back().first != c) groups.emplace_back(c, j);
                 }
@@ -174,8 +183,8 @@ private:
                     t_.units_[child].check = tk.node;
                 }
                 for (std::size_t g = 0; g < groups.size(); ++g) {
-                    const std::size_t glo = groups[g].second;
-                    const std::size_t ghi = g + 1 < groups.size() ? groups[g + 1].second : tk.hi;
+                    const std::uint32_t glo = groups[g].second;
+                    const std::uint32_t ghi = g + 1 < groups.size() ? groups[g + 1].second : tk.hi;
                     queue.push_back({base + groups[g].first, glo, ghi, tk.depth + 1});
                 }
             }
@@ -261,7 +270,7 @@ private:
             last_used_ = std::max(last_used_, i);
         }
 
-        std::uint32_t find_base(const std::vector<std::pair<unsigned char, std::size_t>>& groups) {
+        std::uint32_t find_base(const std::vector<std::pair<unsigned char, std::uint32_t>>& groups) {
             const std::uint32_t first = groups.front().first;
             if (groups.size() == 1 && head_[holes] != none) {  // holes are all at 256 or above
                 ++probes_;
