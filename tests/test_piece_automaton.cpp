@@ -3,6 +3,7 @@
 // multi-chunk scan against a chunk-at-a-time scan, and encode over many windows.
 #include <bytepiece/tokenizer.hpp>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -227,4 +228,68 @@ TEST_CASE("the automaton refuses a trie without every single byte", "[automaton]
         return automaton(trie, 5, [](std::size_t) { return -1.0; }, [](std::size_t id) -> std::uint64_t { return id == 3 ? 2 : 1; });
     };
     CHECK_THROWS_AS(build_it(), bytepiece::argument_error);
+}
+
+namespace {
+
+// The 256 bytes, one piece of `long_length` `a`, and `a` repeated 2 to `short_max` times: a
+// model whose long piece has a piece ending at every one of its bytes past the first
+// `short_max`, each with `short_max` pieces among its suffixes.
+bytepiece::model long_piece_model(std::size_t long_length, std::size_t short_max) {
+    std::vector<std::pair<std::string, std::uint64_t>> pieces{{std::string(long_length, 'a'), 5}};
+    for (std::size_t k = 2; k <= short_max; ++k) pieces.emplace_back(std::string(k, 'a'), 1 + k % 7);
+    return test_support::make_model(pieces, 3);
+}
+
+}  // namespace
+
+TEST_CASE("a long piece whose suffixes are pieces costs memory in proportion to the pieces' bytes", "[automaton]") {
+    // Each of the long piece's 20000 states has the 200 short pieces among its suffixes.
+    // Listed per state that was 4 million entries (16 MB for a model of 40 kB of pieces; a
+    // 3.5 MB model of this kind needed 8 GB); a state that is no piece now shares the list
+    // of its longest suffix that is one.
+    const tokenizer tok(long_piece_model(20000, 200));
+    const automaton a = build(tok);
+    const auto& m = tok.model();
+    std::size_t piece_bytes = 0;
+    for (std::size_t id = 3; id < m.vocab_size(); ++id) piece_bytes += m.piece(static_cast<std::uint32_t>(id)).size();
+    // Per cell: two 8-byte words and a row of four entries; per id: a 16-byte entry; per
+    // piece: an overflow list no longer than the piece plus a count and padding.
+    const std::size_t bound = 32 * tok.trie().size() + 16 * (m.vocab_size() + 1) + 4 * (piece_bytes + 4 * m.vocab_size());
+    INFO(a.memory_bytes() << " bytes held, " << bound << " allowed, " << tok.trie().size() << " cells");
+    CHECK(a.memory_bytes() <= bound);
+
+    // The shared lists are the right ones: every state on the long piece's path lists the
+    // pieces that end there, the pieces of `a` no longer than the text so far.
+    std::vector<std::pair<std::size_t, std::uint32_t>> runs;  // (length, id) of the pieces of `a`, longest first
+    for (std::uint32_t id = 3; id < m.vocab_size(); ++id)
+        if (m.piece(id).find_first_not_of('a') == std::string_view::npos) runs.emplace_back(m.piece(id).size(), id);
+    std::sort(runs.rbegin(), runs.rend());
+    const std::string text(20000, 'a');
+    std::vector<std::uint32_t> states(text.size());
+    a.scan_chunk(reinterpret_cast<const unsigned char*>(text.data()), text.size(), states.data());
+    for (const std::size_t e : {1u, 2u, 199u, 200u, 201u, 4321u, 19999u, 20000u}) {
+        std::vector<std::uint32_t> expected;
+        for (const auto& [length, id] : runs)
+            if (length <= e) expected.push_back(id);
+        INFO("after " << e << " bytes");
+        CHECK(pieces_of(a, states[e - 1]) == expected);
+    }
+}
+
+TEST_CASE("encode agrees with the start-by-start Viterbi on a model with a long piece", "[automaton]") {
+    const tokenizer tok(long_piece_model(1500, 60));
+    std::mt19937 rng(5);
+    for (int t = 0; t < 20; ++t) {
+        // Runs of `a` shorter and longer than the long piece, split by other bytes.
+        std::string text;
+        while (text.size() < 4000) {
+            text.append(rng() % 3 == 0 ? 1400 + rng() % 300 : rng() % 80, 'a');
+            text += static_cast<char>('b' + rng() % 2);
+        }
+        const std::vector<std::string_view> views{text};
+        tok.encode_chunks(views.data(), 1, [&](std::size_t, const std::uint32_t* ids, std::size_t n) {
+            REQUIRE(bytepiece::detail::tokenizer_access::walk(tok, text) == std::vector<std::uint32_t>(ids, ids + n));
+        });
+    }
 }

@@ -37,12 +37,22 @@ public:
         units_[0].check = root_check;
     }
 
+    /// What a build did, for tests and tuning: `nodes` is the number of used cells (so
+    /// `nodes / size()` is the array's density) and `probes` the number of bases tried for
+    /// nodes, which is at most 8 per cell of the array plus one per node.
+    struct build_stats {
+        std::size_t nodes = 0;
+        std::uint64_t probes = 0;
+    };
+
     /// Builds a trie from `(key, value)` pairs. Keys must be distinct and non-empty, values
-    /// non-negative (otherwise `argument_error`); the pairs may come in any order. The cost is O(total key bytes) plus the
-    /// search for free slots, which stays near-linear because free cells are kept in a list.
+    /// non-negative (otherwise `argument_error`); the pairs may come in any order. The cost is
+    /// O(total key bytes) plus the search for free cells, which is linear in the array's size
+    /// (see `build_stats`). When `stats` is given, the build's counts are stored there.
     ///
     /// Example: `auto t = double_array_trie::build({{"ab", 7}, {"abc", 8}});`
-    static double_array_trie build(std::vector<std::pair<std::string_view, std::int32_t>> keys) {
+    static double_array_trie build(std::vector<std::pair<std::string_view, std::int32_t>> keys,
+                                   build_stats* stats = nullptr) {
         std::sort(keys.begin(), keys.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
         for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -53,7 +63,9 @@ public:
                 BYTEPIECE_THROW(argument_error(errc::invalid_argument, "double_array_trie::build: duplicate key"));
         }
         double_array_trie t;
-        builder(t, keys).run();
+        builder b(t, keys);
+        b.run();
+        if (stats) *stats = b.stats();
         return t;
     }
 
@@ -120,30 +132,45 @@ private:
         builder(double_array_trie& t, const std::vector<std::pair<std::string_view, std::int32_t>>& keys)
             : t_(t), keys_(keys) {}
 
+        build_stats stats() const noexcept {
+            std::size_t nodes = 0;
+            for (const unsigned char st : state_) nodes += st == used;
+            return {nodes, probes_};
+        }
+
         void run() {
             t_.units_.clear();
-            used_.clear();
             grow(1024);
             take(0);
             t_.units_[0].check = root_check;
+            // A node to place: its cell, its keys [lo, hi) and its depth. 32 bits suffice:
+            // the cells are numbered in 32 bits, and a depth needs as many nodes.
             struct task {
-                std::uint32_t node;
-                std::size_t lo, hi, depth;
+                std::uint32_t node, lo, hi, depth;
             };
+            if (keys_.size() > std::numeric_limits<std::uint32_t>::max())
+                BYTEPIECE_THROW(argument_error(errc::invalid_argument, "double_array_trie::build: 2^32 keys or more"));
             // Breadth-first placement keeps the shallow nodes, which every walk touches, packed
             // together at the front of the array and hot in cache; depth-first scatters them.
+            // Placed tasks are dropped from the front of the queue now and then, so that it
+            // holds about one level of the trie, not every node (a 10^6-byte key is 10^6
+            // levels of one node each).
             std::vector<task> queue;
-            if (!keys_.empty()) queue.push_back({0, 0, keys_.size(), 0});
-            std::vector<std::pair<unsigned char, std::size_t>> groups;  // (label, first index)
+            if (!keys_.empty()) queue.push_back({0, 0, static_cast<std::uint32_t>(keys_.size()), 0});
+            std::vector<std::pair<unsigned char, std::uint32_t>> groups;  // (label, first index)
             for (std::size_t qi = 0; qi < queue.size(); ++qi) {
+                if (qi >= 4096 && qi * 2 >= queue.size()) {
+                    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(qi));
+                    qi = 0;
+                }
                 const task tk = queue[qi];
-                std::size_t i = tk.lo;
+                std::uint32_t i = tk.lo;
                 if (keys_[i].first.size() == tk.depth) {
                     t_.units_[tk.node].value = keys_[i].second;
                     ++i;
                 }
                 groups.clear();
-                for (std::size_t j = i; j < tk.hi; ++j) {
+                for (std::uint32_t j = i; j < tk.hi; ++j) {
                     const auto c = static_cast<unsigned char>(keys_[j].first[tk.depth]);
                     if (groups.empty() || groups.back().first != c) groups.emplace_back(c, j);
                 }
@@ -156,8 +183,8 @@ private:
                     t_.units_[child].check = tk.node;
                 }
                 for (std::size_t g = 0; g < groups.size(); ++g) {
-                    const std::size_t glo = groups[g].second;
-                    const std::size_t ghi = g + 1 < groups.size() ? groups[g + 1].second : tk.hi;
+                    const std::uint32_t glo = groups[g].second;
+                    const std::uint32_t ghi = g + 1 < groups.size() ? groups[g + 1].second : tk.hi;
                     queue.push_back({base + groups[g].first, glo, ghi, tk.depth + 1});
                 }
             }
@@ -171,62 +198,125 @@ private:
         }
 
     private:
-        // Free cells form a doubly linked list so that placing a node skips occupied cells
-        // instead of rescanning them; without it, building a 160k-piece model is quadratic.
-        void grow(std::size_t new_size) {
-            const std::size_t old = t_.units_.size();
-            t_.units_.resize(new_size);
-            next_.resize(new_size);
-            prev_.resize(new_size);
-            used_.resize(new_size, 0);
-            for (std::size_t i = old; i < new_size; ++i) {
-                next_[i] = i + 1 < new_size ? i + 1 : none;
+        // Placing a node means finding a base where all its children's cells are free. Free
+        // cells are kept in doubly linked lists, so that a search skips occupied cells
+        // instead of rescanning them. A list alone is not enough: a free cell between
+        // siblings placed earlier often fits no later node's pattern of labels, yet every
+        // later search would probe it again, and such holes pile up in proportion to the
+        // trie: a build was quadratic (600k random 6-digit pieces took 12 times as long as
+        // 300k). So a cell on the `open` list, the one searches walk, moves to the `holes`
+        // list after `max_probes` failed probes from it. A node with one child fits any free
+        // cell and takes a hole first, which keeps the array dense; a node with more
+        // children only walks the open list, and a hole can still become one of its
+        // children other than the first. Each probe either places a node or counts against
+        // one cell, so a build probes at most max_probes times per cell plus once per node.
+        // (8 keeps the 160k model's array within 1% of a build that probes without bound.)
+        static constexpr unsigned char max_probes = 8;  // build_stats documents it
+
+        // Grows the array to at least `need` cells, doubling it where that fits.
+        void grow(std::size_t need) {
+            // Bases and checks are 32-bit, and a walk reads up to base + 255.
+            constexpr std::size_t limit = std::numeric_limits<std::uint32_t>::max() - 256u;
+            if (need > limit)
+                BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                               "double_array_trie::build: the keys need more than 2^32 - 257 cells"));
+            const auto old = static_cast<std::uint32_t>(t_.units_.size());
+            const auto size = static_cast<std::uint32_t>(std::max(need, std::min<std::size_t>(2 * std::size_t{old}, limit)));
+            t_.units_.resize(size);
+            next_.resize(size);
+            prev_.resize(size);
+            state_.resize(size, 0);
+            // The new cells join the end of the open list.
+            for (std::uint32_t i = old; i < size; ++i) {
+                next_[i] = i + 1 < size ? i + 1 : none;
                 prev_[i] = i > old ? i - 1 : tail_;
             }
-            if (old < new_size) {
+            if (old < size) {
                 if (tail_ != none) next_[tail_] = old;
-                else head_ = old;
-                tail_ = new_size - 1;
+                else head_[open] = old;
+                tail_ = size - 1;
             }
+        }
+
+        // Takes free cell i off the list it is on.
+        void unlink(std::uint32_t i) {
+            const int list = state_[i] == hole ? holes : open;
+            const std::uint32_t p = prev_[i], n = next_[i];
+            if (p != none) next_[p] = n;
+            else head_[list] = n;
+            if (n != none) prev_[n] = p;
+            else if (list == open) tail_ = p;
+        }
+
+        // Moves open cell i, which failed its last probe, to the holes list (to no list below
+        // 256, where a hole could be below a one-child node's label; at most 256 cells).
+        void close(std::uint32_t i) {
+            unlink(i);
+            if (i < 256) {
+                state_[i] = lost;
+                return;
+            }
+            state_[i] = hole;
+            prev_[i] = none;
+            next_[i] = head_[holes];
+            if (head_[holes] != none) prev_[head_[holes]] = i;
+            head_[holes] = i;
         }
 
         void take(std::size_t i) {
-            if (i >= t_.units_.size()) grow(std::max(i + 1, t_.units_.size() * 2));
-            used_[i] = 1;
+            if (i >= t_.units_.size()) grow(i + 1);
+            if (state_[i] != used && state_[i] != lost) unlink(static_cast<std::uint32_t>(i));
+            state_[i] = used;
             last_used_ = std::max(last_used_, i);
-            const std::size_t p = prev_[i], n = next_[i];
-            if (p != none) next_[p] = n;
-            else head_ = n;
-            if (n != none) prev_[n] = p;
-            else tail_ = p;
         }
 
-        std::uint32_t find_base(const std::vector<std::pair<unsigned char, std::size_t>>& groups) {
-            const std::size_t first = groups.front().first;
-            std::size_t cell = head_;
+        std::uint32_t find_base(const std::vector<std::pair<unsigned char, std::uint32_t>>& groups) {
+            const std::uint32_t first = groups.front().first;
+            if (groups.size() == 1 && head_[holes] != none) {  // holes are all at 256 or above
+                ++probes_;
+                const std::uint32_t base = head_[holes] - first;
+                if (base + 256u > t_.units_.size()) grow(base + 256u);
+                return base;
+            }
+            std::uint32_t cell = head_[open];
             for (;;) {
                 if (cell == none) {
-                    cell = t_.units_.size();
-                    grow(t_.units_.size() * 2);
+                    cell = static_cast<std::uint32_t>(t_.units_.size());
+                    grow(t_.units_.size() + 1);
                 }
-                if (cell > first) {  // base >= 1, so no child can land on the root
-                    const std::size_t base = cell - first;
-                    if (base + 256 > t_.units_.size()) grow(std::max(base + 256, t_.units_.size() * 2));
-                    bool ok = true;
+                ++probes_;
+                bool ok = cell >= first;
+                if (ok) {
+                    const std::uint32_t base = cell - first;
+                    if (base + 256u > t_.units_.size()) grow(base + 256u);
                     for (std::size_t g = 1; g < groups.size(); ++g)
-                        if (used_[base + groups[g].first]) { ok = false; break; }
-                    if (ok) return static_cast<std::uint32_t>(base);
+                        if (state_[base + groups[g].first] == used) {
+                            ok = false;
+                            break;
+                        }
+                    if (ok) return base;
                 }
-                cell = next_[cell];
+                const std::uint32_t after = next_[cell];
+                if (++state_[cell] == max_probes) close(cell);
+                cell = after;
             }
         }
 
-        static constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
+        static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+        static constexpr int open = 0, holes = 1;
+        // state_[i] of a free cell on the open list counts its failed probes (below
+        // max_probes); the other values mark a cell on the holes list, a free cell on no
+        // list, and a used cell.
+        static constexpr unsigned char hole = 253, lost = 254, used = 255;
+        static_assert(max_probes > 0 && max_probes < hole, "a cell's probe count must stay below the marks");
         double_array_trie& t_;
         const std::vector<std::pair<std::string_view, std::int32_t>>& keys_;
-        std::vector<std::size_t> next_, prev_;
-        std::vector<unsigned char> used_;
-        std::size_t head_ = none, tail_ = none, last_used_ = 0;
+        std::vector<std::uint32_t> next_, prev_;
+        std::vector<unsigned char> state_;
+        std::uint32_t head_[2] = {none, none}, tail_ = none;  // tail of the open list
+        std::size_t last_used_ = 0;
+
+        std::uint64_t probes_ = 0;
     };
 
     std::vector<unit> units_;
