@@ -3,10 +3,12 @@
 # in the same run with the same flags: a TU that includes only nlohmann/json.hpp and parses a
 # document. The target is tokenizer/json <= 1.5.
 #
-#   scripts/compile_time.sh [-n RUNS] [-x CXX] [-f "FLAGS"]
+#   scripts/compile_time.sh [-n RUNS] [-x CXX] [-f "FLAGS"] [-b BASE_INCLUDE_DIR]
 #     RUNS   compilations of each TU, interleaved so that load changes hit all alike (default 5)
 #     CXX    compiler (default: $CXX, else g++)
 #     FLAGS  default "-O2 -std=c++17"
+#     BASE_INCLUDE_DIR  another version's include/ folder (e.g. from `git archive OLD include`):
+#            its tokenizer and all TUs are measured in the same run, as tokenizer@base, all@base
 #
 # Prints, for each TU, the median CPU time (user + system) and wall time of `CXX FLAGS -c` and
 # the largest peak resident memory (GNU time's %M), then the ratios to the JSON peer. The ratio
@@ -23,12 +25,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 runs=5
 cxx=${CXX:-g++}
 flags="-O2 -std=c++17"
-while getopts "n:x:f:" opt; do
+base=""
+while getopts "n:x:f:b:" opt; do
   case $opt in
     n) runs=$OPTARG ;;
     x) cxx=$OPTARG ;;
     f) flags=$OPTARG ;;
-    *) echo "usage: $0 [-n RUNS] [-x CXX] [-f FLAGS]" >&2; exit 2 ;;
+    b) base=$(cd "$OPTARG" && pwd) ;;
+    *) echo "usage: $0 [-n RUNS] [-x CXX] [-f FLAGS] [-b BASE_INCLUDE_DIR]" >&2; exit 2 ;;
   esac
 done
 [[ -x /usr/bin/time ]] || { echo "$0: needs GNU time at /usr/bin/time (Debian package time)" >&2; exit 1; }
@@ -66,10 +70,18 @@ sed 's|bytepiece/tokenizer.hpp|bytepiece/bytepiece.hpp|' "$work/tokenizer.cpp" >
 names=(json tokenizer binary all)
 defs=("" "" "" "")
 sources=(json tokenizer binary all)
+includes=("$root/include" "$root/include" "$root/include" "$root/include")
 if grep -q BYTEPIECE_COMPILED "$root/include/bytepiece/tokenizer.hpp" 2>/dev/null; then
   names+=(compiled)
   defs+=("-DBYTEPIECE_COMPILED")
   sources+=(tokenizer)
+  includes+=("$root/include")
+fi
+if [[ -n $base ]]; then
+  names+=(tokenizer@base all@base)
+  defs+=("" "")
+  sources+=(tokenizer all)
+  includes+=("$base" "$base")
 fi
 
 echo "compiler: $($cxx --version | head -1)"
@@ -78,7 +90,7 @@ for ((r = 0; r < runs; ++r)); do
   for i in "${!names[@]}"; do
     # shellcheck disable=SC2086  # flags are words on purpose
     /usr/bin/time -f "%e %U %S %M" -o "$work/${names[$i]}.$r.time" \
-      "$cxx" $flags ${defs[$i]} -I"$root/include" -c "$work/${sources[$i]}.cpp" -o "$work/${names[$i]}.o"
+      "$cxx" $flags ${defs[$i]} -I"${includes[$i]}" -c "$work/${sources[$i]}.cpp" -o "$work/${names[$i]}.o"
   done
 done
 
@@ -92,9 +104,11 @@ for n in names:
         e, u, s, kb = open(f"{work}/{n}.{r}.time").read().split()[-4:]
         cpu.append(float(u) + float(s)); wall.append(float(e)); mem.append(int(kb))
     rows[n] = (statistics.median(cpu), min(cpu), statistics.median(wall), max(mem) / 1024)
-print(f"{'TU':<10} {'cpu s':>7} {'min cpu':>8} {'wall s':>7} {'peak MB':>8} {'cpu/json':>9}")
+print(f"{'TU':<14} {'cpu s':>7} {'min cpu':>8} {'wall s':>7} {'peak MB':>8} {'cpu/json':>9}")
 base = rows["json"][0]
 for n, (cpu, lo, wall, mb) in rows.items():
-    print(f"{n:<10} {cpu:7.2f} {lo:8.2f} {wall:7.2f} {mb:8.0f} {cpu / base:9.2f}")
+    print(f"{n:<14} {cpu:7.2f} {lo:8.2f} {wall:7.2f} {mb:8.0f} {cpu / base:9.2f}")
 print(f"ratio tokenizer/json = {rows['tokenizer'][0] / base:.2f} (median CPU time; target <= 1.5)")
+if "tokenizer@base" in rows:
+    print(f"ratio tokenizer@base/json = {rows['tokenizer@base'][0] / base:.2f}")
 EOF
