@@ -1,5 +1,7 @@
-# Finds what bytepiece's headers need: nlohmann/json and the xxHash header. Shared by the build
-# tree and the installed package config, so both resolve dependencies the same way.
+# Finds bytepiece's dependencies: the xxHash header, which the headers include, and nlohmann/json,
+# which they no longer include (models are read by hand) but which the target still carries for
+# the JSON front ends to come. Shared by the build tree and the installed package config, so
+# both resolve dependencies the same way.
 include(CMakeFindDependencyMacro)
 if(NOT TARGET nlohmann_json::nlohmann_json)
   find_dependency(nlohmann_json 3)

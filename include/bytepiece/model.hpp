@@ -53,17 +53,7 @@ public:
     ///
     /// Example: `auto m = model::from_counts({{"a", 5}, {"b", 3}, ...});`
     static basic_model from_counts(std::vector<std::pair<std::string, std::uint64_t>> pieces,
-                                   bool require_all_bytes = true) {
-        std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) {
-            if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
-            return a.first < b.first;
-        });
-        std::vector<detail::raw_piece> raw;
-        raw.reserve(pieces.size());
-        for (std::size_t i = 0; i < pieces.size(); ++i)
-            raw.push_back({std::move(pieces[i].first), first_piece_id + i, pieces[i].second});
-        return from_raw(std::move(raw), "<counts>", require_all_bytes);
-    }
+                                   bool require_all_bytes = true);
 
     /// Loads a BytePiece JSON model file (`{base64(piece): [id, text, count], ...}`), or a
     /// binary model written by `basic_tokenizer::save_binary` (told apart by its first bytes),
@@ -73,45 +63,27 @@ public:
     /// since it keeps the trie stored there.
     ///
     /// Example: `auto m = bytepiece::model::load("bytepiece.eu.plus.40k.model");`
-    static basic_model load(const std::string& path) {
-        return detail::binary_model_access::load_file<basic_model>(path).first;
-    }
+    static basic_model load(const std::string& path);
 
     /// Parses a model from JSON text already in memory; `source` names it in error messages.
-    static basic_model from_json(std::string_view json, std::string_view source = "<memory>") {
-        return from_raw(detail::parse_model_json(json, source), source, true);
-    }
+    /// Throws `model_error` like `load`.
+    ///
+    /// Example: `auto m = bytepiece::model::from_json(R"({"QQ==": [3, "A", 1], ...})", "inline");`
+    static basic_model from_json(std::string_view json, std::string_view source = "<memory>");
 
     /// Serializes the model exactly as the reference saves it: 4-space indentation, non-ASCII
     /// unescaped, one entry per piece in id order, display text = piece bytes decoded as UTF-8
     /// with invalid bytes dropped, no trailing newline. A released model that is loaded and
     /// saved comes back byte-identical.
-    std::string to_json() const {
-        std::string out;
-        out.reserve(piece_count() * 48 + 2);
-        out += '{';
-        std::string text;
-        for (std::size_t id = first_piece_id; id < vocab_size(); ++id) {
-            const std::string_view p = piece(static_cast<id_type>(id));
-            out += id == first_piece_id ? "\n    \"" : ",\n    \"";
-            detail::base64_encode_append(p, out);
-            out += "\": [\n        ";
-            out += std::to_string(id);
-            out += ",\n        ";
-            text.clear();
-            detail::utf8::append_valid(p, text);
-            detail::append_json_string(text, out);
-            out += ",\n        ";
-            out += std::to_string(counts_[id]);
-            out += "\n    ]";
-        }
-        out += piece_count() ? "\n}" : "}";
-        return out;
-    }
+    ///
+    /// Example: `std::string text = m.to_json();`
+    std::string to_json() const;
 
     /// Writes `to_json()` to `path` through a temporary file and a rename, so that a failed
     /// write never leaves a truncated model behind. Throws `io_error` on failure.
-    void save(const std::string& path) const { detail::write_file_atomic(path, to_json()); }
+    ///
+    /// Example: `m.save("my.model");`
+    void save(const std::string& path) const;
 
     /// Number of ids, the three special ids included.
     std::size_t vocab_size() const noexcept { return counts_.size(); }
@@ -246,7 +218,69 @@ private:
     std::size_t max_len_ = 0;
 };
 
+// The members that load, build and save a model are defined out of the class, so that they are
+// not inline: with BYTEPIECE_COMPILED, the extern template below then keeps every translation
+// unit from compiling them (and all they call) again; src/bytepiece.cpp compiles them once.
+
+template <class Score, class Id>
+basic_model<Score, Id> basic_model<Score, Id>::from_counts(std::vector<std::pair<std::string, std::uint64_t>> pieces,
+                                                           bool require_all_bytes) {
+    std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) {
+        if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
+        return a.first < b.first;
+    });
+    std::vector<detail::raw_piece> raw;
+    raw.reserve(pieces.size());
+    for (std::size_t i = 0; i < pieces.size(); ++i)
+        raw.push_back({std::move(pieces[i].first), first_piece_id + i, pieces[i].second});
+    return from_raw(std::move(raw), "<counts>", require_all_bytes);
+}
+
+template <class Score, class Id>
+basic_model<Score, Id> basic_model<Score, Id>::load(const std::string& path) {
+    return detail::binary_model_access::load_file<basic_model>(path).first;
+}
+
+template <class Score, class Id>
+basic_model<Score, Id> basic_model<Score, Id>::from_json(std::string_view json, std::string_view source) {
+    return from_raw(detail::parse_model_json(json, source), source, true);
+}
+
+template <class Score, class Id>
+std::string basic_model<Score, Id>::to_json() const {
+    std::string out;
+    out.reserve(piece_count() * 48 + 2);
+    out += '{';
+    std::string text;
+    for (std::size_t id = first_piece_id; id < vocab_size(); ++id) {
+        const std::string_view p = piece(static_cast<id_type>(id));
+        out += id == first_piece_id ? "\n    \"" : ",\n    \"";
+        detail::base64_encode_append(p, out);
+        out += "\": [\n        ";
+        out += std::to_string(id);
+        out += ",\n        ";
+        text.clear();
+        detail::utf8::append_valid(p, text);
+        detail::append_json_string(text, out);
+        out += ",\n        ";
+        out += std::to_string(counts_[id]);
+        out += "\n    ]";
+    }
+    out += piece_count() ? "\n}" : "}";
+    return out;
+}
+
+template <class Score, class Id>
+void basic_model<Score, Id>::save(const std::string& path) const {
+    detail::write_file_atomic(path, to_json());
+}
+
 /// The model with double scores and 32-bit ids: what almost everyone wants.
 using model = basic_model<>;
+
+#ifdef BYTEPIECE_COMPILED
+// Compiled once in src/bytepiece.cpp (see there).
+extern template class basic_model<double, std::uint32_t>;
+#endif
 
 BYTEPIECE_NAMESPACE_END

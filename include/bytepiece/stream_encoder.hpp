@@ -292,7 +292,7 @@ private:
             back_.resize(n + 1, 0);
         }
         const double_array_trie& trie = tok_.trie();
-        const auto& model = tok_.model();
+        const auto& pieces = tok_.model();
         const auto* bytes = reinterpret_cast<const unsigned char*>(text_.data());
         for (std::size_t s = next_; s < limit; ++s) {
             const score_type base = best_[s];
@@ -303,7 +303,7 @@ private:
                 node = next;
                 const std::int32_t v = trie.value_at(node);
                 if (v < 0) continue;  // the one-shot loop scores these -inf: never a strict win
-                const score_type candidate = base + model.score(static_cast<id_type>(v));
+                const score_type candidate = base + pieces.score(static_cast<id_type>(v));
                 if (candidate > best_[k + 1]) {
                     best_[k + 1] = candidate;
                     back_[k + 1] = (static_cast<std::uint64_t>(v) << 32) | static_cast<std::uint32_t>(k + 1 - s);

@@ -116,10 +116,7 @@ public:
     /// (naming the file and the key, id or section at fault).
     ///
     /// Example: `auto tok = bytepiece::tokenizer::load("bytepiece.eu.plus.40k.model");`
-    static basic_tokenizer load(const std::string& path, encode_options options = {}) {
-        auto [m, trie] = detail::binary_model_access::load_file<model_type>(path);
-        return basic_tokenizer(std::move(m), options, std::move(trie));
-    }
+    static basic_tokenizer load(const std::string& path, encode_options options = {});
 
     /// Builds a tokenizer from a binary model image already in memory (what `to_binary`
     /// returns), checking its checksum and every structure it holds; `source` names it in
@@ -127,17 +124,14 @@ public:
     ///
     /// Example: `auto tok = bytepiece::tokenizer::from_binary(bytes, "cache.bpm");`
     static basic_tokenizer from_binary(std::string_view data, std::string_view source = "<memory>",
-                                       encode_options options = {}) {
-        auto [m, trie] = detail::binary_model_access::read<model_type>(data, std::string(source));
-        return basic_tokenizer(std::move(m), options, std::move(trie));
-    }
+                                       encode_options options = {});
 
     /// The binary model image of this tokenizer: its model (pieces and counts, so scores come
     /// out bit-identical) and its built trie, with a version and an XXH3 checksum. The layout
     /// is in detail/binary_model.hpp; it does not depend on `Score` or `Id`.
     ///
     /// Example: `std::string image = tok.to_binary();`
-    std::string to_binary() const { return detail::binary_model_access::write(model_, trie_); }
+    std::string to_binary() const;
 
     /// Writes `to_binary()` to `path` (through a temporary file and a rename, like
     /// `basic_model::save`), for `load` to read back. JSON remains the interchange format:
@@ -160,12 +154,7 @@ public:
     void encode(std::string_view text, std::vector<id_type>& out) const { encode(text, out, options_); }
 
     /// Like `encode(text, out)`, with options given for this call instead of the tokenizer's.
-    void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const {
-        workspace& ws = local_workspace();
-        if (options.add_bos) out.push_back(model_type::bos_id);
-        segment(normalize_into(text, options.normalize, ws.normalized), ws, id_appender{out});
-        if (options.add_eos) out.push_back(model_type::eos_id);
-    }
+    void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const;
 
     /// Segments `text` and returns the pieces' bytes (no `<bos>`/`<eos>`); they concatenate to
     /// the normalized text. Useful to see what the model does.
@@ -866,24 +855,59 @@ private:
 
     // Builds the trie from the model's pieces, or takes `trie` (already checked to hold
     // exactly those pieces) from a binary model, then the automaton encode runs on.
-    basic_tokenizer(model_type m, encode_options options, std::optional<double_array_trie> trie)
-        : model_(std::move(m)), options_(options) {
-        trie_ = trie ? std::move(*trie) : detail::piece_trie(model_);
-        for (int b = 0; b < 256; ++b) {
-            const char byte = static_cast<char>(b);
-            if (trie_.find(std::string_view(&byte, 1)) < 0)
-                BYTEPIECE_THROW(model_error(errc::model_missing_byte,
-                                            "tokenizer: the model lacks the single-byte piece " + std::to_string(b) +
-                                                ", so some inputs could not be encoded"));
-        }
-        automaton_ = detail::piece_automaton_for<score_type>(model_, trie_);
-    }
+    basic_tokenizer(model_type m, encode_options options, std::optional<double_array_trie> trie);
 
     model_type model_;
     double_array_trie trie_;
     detail::piece_automaton<score_type> automaton_;  // what encode runs on
     encode_options options_;
 };
+
+// Loading and encoding are defined out of the class, so that they are not inline: with
+// BYTEPIECE_COMPILED, the extern template at the end of this file then keeps every translation
+// unit from compiling them (and the trie, automaton and Viterbi code they reach) again;
+// src/bytepiece.cpp compiles them once.
+
+template <class Score, class Id>
+basic_tokenizer<Score, Id> basic_tokenizer<Score, Id>::load(const std::string& path, encode_options options) {
+    auto [m, trie] = detail::binary_model_access::load_file<model_type>(path);
+    return basic_tokenizer(std::move(m), options, std::move(trie));
+}
+
+template <class Score, class Id>
+basic_tokenizer<Score, Id> basic_tokenizer<Score, Id>::from_binary(std::string_view data, std::string_view source,
+                                                                   encode_options options) {
+    auto [m, trie] = detail::binary_model_access::read<model_type>(data, std::string(source));
+    return basic_tokenizer(std::move(m), options, std::move(trie));
+}
+
+template <class Score, class Id>
+std::string basic_tokenizer<Score, Id>::to_binary() const {
+    return detail::binary_model_access::write(model_, trie_);
+}
+
+template <class Score, class Id>
+void basic_tokenizer<Score, Id>::encode(std::string_view text, std::vector<id_type>& out,
+                                        const encode_options& options) const {
+    workspace& ws = local_workspace();
+    if (options.add_bos) out.push_back(model_type::bos_id);
+    segment(normalize_into(text, options.normalize, ws.normalized), ws, id_appender{out});
+    if (options.add_eos) out.push_back(model_type::eos_id);
+}
+
+template <class Score, class Id>
+basic_tokenizer<Score, Id>::basic_tokenizer(model_type m, encode_options options, std::optional<double_array_trie> trie)
+    : model_(std::move(m)), options_(options) {
+    trie_ = trie ? std::move(*trie) : detail::piece_trie(model_);
+    for (int b = 0; b < 256; ++b) {
+        const char byte = static_cast<char>(b);
+        if (trie_.find(std::string_view(&byte, 1)) < 0)
+            BYTEPIECE_THROW(model_error(errc::model_missing_byte,
+                                        "tokenizer: the model lacks the single-byte piece " + std::to_string(b) +
+                                            ", so some inputs could not be encoded"));
+    }
+    automaton_ = detail::piece_automaton_for<score_type>(model_, trie_);
+}
 
 /// The tokenizer with double scores and 32-bit ids: bit-exact with the reference.
 using tokenizer = basic_tokenizer<>;
@@ -893,3 +917,10 @@ BYTEPIECE_NAMESPACE_END
 // The sampling and lattice members above are defined in these headers.
 #include "bytepiece/sampler.hpp"
 #include "bytepiece/lattice.hpp"
+
+#ifdef BYTEPIECE_COMPILED
+BYTEPIECE_NAMESPACE_BEGIN
+// Compiled once in src/bytepiece.cpp (see there).
+extern template class basic_tokenizer<double, std::uint32_t>;
+BYTEPIECE_NAMESPACE_END
+#endif

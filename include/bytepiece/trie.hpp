@@ -102,8 +102,8 @@ public:
     std::int32_t find(std::string_view key) const noexcept {
         const unit* u = units_.data();
         std::uint32_t node = 0;
-        for (unsigned char c : key) {
-            const std::uint32_t next = u[node].base + c;
+        for (const char ch : key) {
+            const std::uint32_t next = u[node].base + static_cast<unsigned char>(ch);
             if (u[next].check != node) return no_value;
             node = next;
         }

@@ -59,7 +59,7 @@ inline bool base64_decode(std::string_view in, std::string& out) {
         const bool last = i + 4 == in.size();
         int v[4];
         int pad = 0;
-        for (int k = 0; k < 4; ++k) {
+        for (std::size_t k = 0; k < 4; ++k) {
             const char c = in[i + k];
             if (c == '=') {
                 if (!last || k < 2) return false;

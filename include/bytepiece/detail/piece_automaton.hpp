@@ -401,8 +401,8 @@ private:
         const std::uint64_t root = root_lane();
         // Local arrays, not ls's: stores to `states` could alias those, and the loop would
         // reload every position after every store.
-        std::uint64_t lane[lanes];
-        std::uint32_t pos[lanes], end[lanes];
+        std::uint64_t lane[lane_set::capacity];
+        std::uint32_t pos[lane_set::capacity], end[lane_set::capacity];
         std::size_t next_chunk = 0;
         int active = 0;
         for (; active < lanes && next_chunk < chunks; ++active, ++next_chunk) {
@@ -454,8 +454,8 @@ private:
         constexpr int lanes = lane_set::capacity;
         static_assert(lanes == 6, "the assembly below runs six lanes");
         const std::uint64_t root = root_lane();
-        std::uint64_t lane[lanes];
-        std::uintptr_t p[lanes], end[lanes];  // text positions as addresses
+        std::uint64_t lane[lane_set::capacity];
+        std::uintptr_t p[lane_set::capacity], end[lane_set::capacity];  // text positions as addresses
         const auto base = reinterpret_cast<std::uintptr_t>(text);
         std::size_t next_chunk = 0;
         // Lane l on the next chunk.
