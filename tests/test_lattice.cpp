@@ -444,3 +444,19 @@ TEST_CASE("empty texts and bad k", "[lattice][errors]") {
         CHECK(e.code() == bytepiece::errc::invalid_argument);
     }
 }
+
+TEST_CASE("sample_without_replacement with k = SIZE_MAX returns every segmentation", "[lattice][swor]") {
+    const auto& tok = small_tokenizer();
+    for (const std::string text : {"banana", "ab\nba", "中国人"}) {
+        const auto segs = enumerate(tok, text);
+        bytepiece::splitmix64 g(4);
+        const auto all = tok.sample_without_replacement(text, std::numeric_limits<std::size_t>::max(), 0.7, g);
+        REQUIRE(all.size() == segs.size());
+        std::set<ids_t> distinct;
+        for (const auto& s : all) {
+            distinct.insert(s.ids);
+            CHECK(s.inclusion_probability == 1.0);
+        }
+        CHECK(distinct.size() == segs.size());
+    }
+}

@@ -89,10 +89,16 @@ public:
     using tokenizer_type = basic_tokenizer<Score, Id>;
     using id_type = Id;
 
-    /// Builds the lattice of `text` with the sampler's tokenizer and alpha.
+    /// Builds the lattice of `text` with the sampler's tokenizer and alpha. Throws
+    /// `argument_error` for a deterministic sampler (negative alpha): a single segmentation
+    /// has no distribution to analyse.
     ///
     /// Example: `bytepiece::lattice lat(tok.sampler(0.1), "Hello, world!");`
     basic_lattice(sampler_type s, std::string_view text) : s_(std::move(s)) {
+        if (s_.deterministic())
+            BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                           "lattice: alpha must be at least 0, got " + detail::format_double(s_.alpha()) +
+                                               " (a negative alpha means deterministic encoding: use encode or nbest)"));
         std::string storage;
         const std::string_view normalized = s_.tokenizer().normalized_view(text, storage);
         text_.assign(normalized.data(), normalized.size());
@@ -206,8 +212,10 @@ public:
     /// beam search), which is exact, not an approximation. Returns min(k, number of
     /// segmentations) items in decreasing key order, with their log-probabilities and
     /// inclusion probabilities (see `sampled_segmentation`). Cost O(pieces per segmentation *
-    /// k * pieces per position). Throws `argument_error` if k is 0. Random numbers: one
-    /// `standard_gumbel(g)` for the root and one per lattice edge expanded.
+    /// k * pieces per position); memory grows with k and with the number of segmentations
+    /// returned, so a k of SIZE_MAX (all of them) suits short texts only. Throws
+    /// `argument_error` if k is 0. Random numbers: one `standard_gumbel(g)` for the root and
+    /// one per lattice edge expanded.
     ///
     /// Example: `bytepiece::splitmix64 g(3); auto top = lat.sample_without_replacement(4, g);`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
@@ -223,7 +231,9 @@ public:
         };
         constexpr std::size_t none = std::numeric_limits<std::size_t>::max();
         const std::size_t n = text_.size();
-        const std::size_t beam = k + 1;  // one more than asked: its key is the threshold
+        // One more than asked: its key is the threshold. For k = SIZE_MAX no threshold exists
+        // (the beam keeps everything), and k + 1 would wrap to 0.
+        const std::size_t beam = k < std::numeric_limits<std::size_t>::max() ? k + 1 : k;
         std::vector<node> nodes{{0, 0.0, standard_gumbel(g), none, -1}};
         std::vector<std::size_t> frontier{0}, candidates, remap;
         const auto by_key = [&](std::size_t a, std::size_t b) {

@@ -181,17 +181,22 @@ inline std::string format_double(double x) {
     return buf;
 }
 
+/// Rejects what no alpha means: NaN, +infinity and values above 1e6. Any negative alpha
+/// (-infinity too) is accepted: it means deterministic encoding, as in BytePiece.
 inline void check_alpha(double alpha, const char* who) {
-    if (!(alpha >= 0.0) || !(alpha <= 1e6))
+    if (std::isnan(alpha) || alpha > 1e6)
         BYTEPIECE_THROW(argument_error(errc::invalid_argument,
-                                       std::string(who) + ": alpha must be a finite number in [0, 1e6], got " +
-                                           format_double(alpha) +
-                                           " (a negative alpha means deterministic encoding: call encode instead)"));
+                                       std::string(who) + ": alpha must be a number at most 1e6, got " +
+                                           format_double(alpha) + " (a negative alpha means deterministic encoding)"));
 }
 
+/// The weight table of `m` for `alpha` in [0, 1e6] (see check_alpha).
 template <class Score, class Id>
 std::shared_ptr<const weight_table> make_weight_table(const basic_model<Score, Id>& m, double alpha) {
     check_alpha(alpha, "sampler");
+    if (alpha < 0.0)
+        BYTEPIECE_THROW(argument_error(errc::invalid_argument, "sampler: a negative alpha (" + format_double(alpha) +
+                                                                   ") means deterministic encoding and has no weights"));
     auto wt = std::make_shared<weight_table>();
     wt->alpha = alpha;
     wt->max_piece_length = std::max<std::size_t>(m.max_piece_length(), 1);
@@ -609,13 +614,18 @@ BYTEPIECE_NAMESPACE_BEGIN
 /// Viterbi segmentation. The text is normalized and chunked exactly as `encode` does, and each
 /// chunk is drawn independently.
 ///
-/// Building a sampler computes the per-piece weights for its alpha once (O(vocabulary)); keep
-/// it around for repeated sampling. It is cheap to copy (the weights are shared), refers to
-/// the tokenizer (which must outlive it), and a const sampler may be used from many threads at
-/// once as long as each thread uses its own generator. Random numbers: exactly one
-/// `uniform_double(g)` per emitted piece, chunk by chunk in text order and, within a chunk,
-/// from its last piece back to its first, so a given generator state always yields the same
-/// ids (see random.hpp for the bits).
+/// A sampler holds the per-piece weights for its alpha (O(vocabulary) to compute). The
+/// tokenizer keeps the weights of the last four alphas it was asked for, so building a sampler
+/// for a recent alpha is cheap, and `tok.sample(text, alpha, g)` costs about what a bound
+/// sampler does. A sampler is cheap to copy (the weights are shared), refers to the tokenizer
+/// (which must outlive it), and a const sampler may be used from many threads at once as long
+/// as each thread uses its own generator. Random numbers: exactly one `uniform_double(g)` per
+/// emitted piece, chunk by chunk in text order and, within a chunk, from its last piece back
+/// to its first, so a given generator state always yields the same ids (see random.hpp for the
+/// bits).
+///
+/// A negative alpha means deterministic encoding, as in BytePiece and the command line: such a
+/// sampler returns `encode`'s ids (`tokenize`'s pieces) and draws no random numbers.
 template <class Score = double, class Id = std::uint32_t>
 class basic_sampler {
 public:
@@ -655,17 +665,26 @@ public:
         std::vector<detail::sample_term> terms;
     };
 
-    /// Binds a sampler to `tok` and `alpha`. Throws `argument_error` (errc::invalid_argument)
-    /// if alpha is negative, NaN, infinite or above 1e6.
+    /// Binds a sampler to `tok` and `alpha`, taking the weights from the tokenizer's cache or
+    /// computing them (and caching them). Throws `argument_error` (errc::invalid_argument) if
+    /// alpha is NaN, +infinity or above 1e6; a negative alpha means deterministic encoding.
     ///
     /// Example: `bytepiece::sampler s(tok, 0.1);`
-    basic_sampler(const tokenizer_type& tok, double alpha)
-        : tok_(&tok), weights_(detail::make_weight_table(tok.model(), alpha)) {}
+    basic_sampler(const tokenizer_type& tok, double alpha) : tok_(&tok), alpha_(alpha) {
+        detail::check_alpha(alpha, "sampler");
+        if (alpha >= 0.0)
+            weights_ = tok.weight_cache_.get(alpha, [&] { return detail::make_weight_table(tok.model(), alpha); });
+    }
 
-    /// The alpha this sampler draws with.
+    /// The alpha this sampler draws with (negative: deterministic encoding).
     ///
     /// Example: `double a = s.alpha();`
-    double alpha() const noexcept { return weights_->alpha; }
+    double alpha() const noexcept { return alpha_; }
+
+    /// Whether this sampler encodes deterministically (its alpha is negative).
+    ///
+    /// Example: `if (tok.sampler(-1).deterministic()) { ... }`
+    bool deterministic() const noexcept { return !weights_; }
 
     /// The tokenizer this sampler draws from.
     ///
@@ -678,6 +697,7 @@ public:
     /// Example: `s.sample(text, g, ids, ws);`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     void sample(std::string_view text, URBG& g, std::vector<Id>& out, workspace& ws) const {
+        if (deterministic()) return tok_->encode(text, out);
         const encode_options& options = tok_->options();
         if (options.add_bos) out.push_back(tokenizer_type::model_type::bos_id);
         sample_text(tok_->normalized_view(text, ws.normalized), g, ws, id_sink{out});
@@ -710,15 +730,19 @@ public:
         return sample(text, g);
     }
 
-    /// Samples a segmentation of `text` and returns its pieces' bytes (no `<bos>`/`<eos>`),
-    /// like `tokenize`; the pieces concatenate to the normalized text.
+    /// Samples a segmentation of `text` and returns its pieces' bytes, lined up with `sample`
+    /// as `tokenize` is with `encode`: "<bos>"/"<eos>" when the options add them, and pieces
+    /// that concatenate to the normalized text.
     ///
     /// Example: `auto pieces = s.sample_pieces("tokenization", g);  // maybe {"token", "iz", "ation"}`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     std::vector<std::string> sample_pieces(std::string_view text, URBG& g) const {
+        if (deterministic()) return tok_->tokenize(text);
         std::vector<std::string> pieces;
         workspace& ws = local_workspace();
         const std::string_view normalized = tok_->normalized_view(text, ws.normalized);
+        const encode_options& options = tok_->options();
+        if (options.add_bos) pieces.emplace_back(tok_->id_to_piece(tokenizer_type::model_type::bos_id));
         sample_text(normalized, g, ws, [&](std::size_t start, const std::uint64_t* path, std::size_t count) {
             for (std::size_t i = count; i-- > 0;) {
                 const std::size_t len = detail::packed_length(path[i]);
@@ -726,6 +750,7 @@ public:
                 start += len;
             }
         });
+        if (options.add_eos) pieces.emplace_back(tok_->id_to_piece(tokenizer_type::model_type::eos_id));
         return pieces;
     }
 
@@ -744,6 +769,7 @@ public:
     /// Example: `s.sample_chunk("abc\n", g, ids);`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     void sample_chunk(std::string_view bytes, URBG& g, std::vector<Id>& out, workspace& ws) const {
+        if (deterministic()) return tok_->encode_chunk(bytes, out);
         sample_text(bytes, g, ws, id_sink{out}, /*single_chunk=*/true);
     }
 
@@ -899,14 +925,16 @@ private:
     }
 
     const tokenizer_type* tok_;
-    std::shared_ptr<const detail::weight_table> weights_;
+    double alpha_;
+    std::shared_ptr<const detail::weight_table> weights_;  // null for a negative alpha
 };
 
 /// The sampler for `bytepiece::tokenizer`.
 using sampler = basic_sampler<>;
 
 /// Makes a sampler for `tok` and `alpha` (what `tok.sampler(alpha)` returns). Throws
-/// `argument_error` for an alpha outside [0, 1e6] or not a number.
+/// `argument_error` for an alpha that is NaN, +infinity or above 1e6; a negative alpha means
+/// deterministic encoding.
 ///
 /// Example: `auto s = bytepiece::make_sampler(tok, 0.1);`
 template <class Score, class Id>
