@@ -682,6 +682,76 @@ TEST_CASE("recorded positions and row walks draw the same pieces from the same d
     CHECK(pieces > 10000);
 }
 
+namespace {
+
+// What sampling a chunk drew before long chunks were filtered block by block: one forward
+// pass over the whole chunk, then backward sampling from the rows.
+ids_t one_pass_sample(const bytepiece::tokenizer& tok, std::string_view chunk, double alpha, std::uint64_t seed) {
+    const auto& a = bytepiece::detail::tokenizer_access::automaton(tok);
+    const auto wt = bytepiece::detail::make_weight_table(tok.model(), alpha);
+    const std::size_t n = chunk.size();
+    std::vector<std::uint32_t> states(n + bytepiece::detail::filter_prefetch, 0);
+    a.scan_chunk(reinterpret_cast<const unsigned char*>(chunk.data()), n, states.data());
+    std::vector<double> mant(n + 1);
+    std::vector<std::int64_t> expo(n + 1);
+    bytepiece::detail::prefix_filter<false>(a, *wt, states.data(), n, mant.data(), expo.data(), nullptr);
+    std::vector<bytepiece::detail::sample_term> terms(wt->max_piece_length + 4);
+    std::vector<std::uint64_t> path(n);
+    bytepiece::splitmix64 g(seed);
+    const std::size_t count = bytepiece::detail::sample_backward(a, *wt, states.data(), n, mant.data(), expo.data(),
+                                                                 nullptr, terms.data(), path.data(), g);
+    ids_t ids;
+    for (std::size_t i = count; i-- > 0;) ids.push_back(bytepiece::detail::packed_id(path[i]));
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("long chunks sampled block by block draw exactly what one pass over the chunk draws", "[sampler][long]") {
+    std::vector<std::pair<std::string, const bytepiece::tokenizer*>> toks = {{"small", &small_tokenizer()}};
+    std::mt19937 rng(17);
+    auto counts = test_support::random_pieces(rng, 400, 12, 'a', 3, 50);
+    for (int b = 0; b < 256; ++b) counts.emplace_back(std::string(1, static_cast<char>(b)), 1 + rng() % 20);
+    const bytepiece::tokenizer nested(bytepiece::model::from_counts(counts));
+    toks.emplace_back("nested", &nested);
+    // One piece of 9,000 bytes: blocks grow to 8 times that, and each checkpoint keeps 8,999
+    // positions of history.
+    auto with_long = counts;
+    with_long.emplace_back(std::string(9000, 'a'), 3);
+    const bytepiece::tokenizer long_piece(bytepiece::model::from_counts(with_long));
+    toks.emplace_back("9000-byte piece", &long_piece);
+    if (const auto* real = real_tokenizer()) toks.emplace_back("eu.plus.40k", real);
+    std::string abc(250000, 'a');
+    for (char& c : abc)
+        if (rng() % 4 == 0) c = static_cast<char>('a' + rng() % 3);
+    abc.replace(100000, 30000, std::string(30000, 'a'));  // the long piece fits here several times
+    const std::vector<std::string> texts = {long_line(300000), abc};
+    for (const auto& [name, tok] : toks) {
+        // 1000: some weights fall below 2^-700, so every position aligns exponents.
+        for (double alpha : {0.0, 0.1, 1.0, 10.0, 1000.0}) {
+            const auto s = tok->sampler(alpha);
+            for (const auto& text : texts) {
+                for (std::uint64_t seed : {1u, 2u}) {
+                    INFO(name << " alpha " << alpha << " bytes " << text.size() << " seed " << seed);
+                    bytepiece::splitmix64 g(seed);
+                    ids_t got;
+                    s.sample_chunk(text, g, got);
+                    const ids_t want = one_pass_sample(*tok, text, alpha, seed);
+                    REQUIRE(got.size() == want.size());
+                    CHECK(got == want);
+                    // sample_pieces collects the path instead of writing ids: the same pieces.
+                    const auto pieces = s.sample_pieces(text, seed);
+                    const auto ids = s.sample(text, seed);
+                    REQUIRE(pieces.size() == ids.size());
+                    std::size_t same = 0;
+                    for (std::size_t i = 0; i < ids.size(); ++i) same += tok->piece_to_id(pieces[i]) == ids[i];
+                    CHECK(same == ids.size());
+                }
+            }
+        }
+    }
+}
+
 #ifdef BYTEPIECE_CLI_PATH
 namespace {
 
