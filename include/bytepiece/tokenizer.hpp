@@ -28,6 +28,8 @@ namespace detail {
 // Declared only: a test defines it to reach the start-by-start Viterbi directly, to check it
 // against the automaton on inputs of its choice.
 struct tokenizer_access;
+template <class Score, class Id>
+class nbest_search;  // lattice.hpp: walks the automaton's rows
 
 /// Appends the ids of a chunk's path (last piece first) to `out` in text order, `id_of`
 /// turning each path element into its id: one resize per chunk rather than one push_back per
@@ -98,6 +100,8 @@ class basic_tokenizer {
     friend struct detail::tokenizer_access;
     template <class, class>
     friend class basic_sampler;  // samples on the automaton
+    template <class, class>
+    friend class detail::nbest_search;
 
 public:
     using model_type = basic_model<Score, Id>;
@@ -454,6 +458,17 @@ public:
     ///
     /// Example: `for (auto& s : tok.nbest("banana", 5)) std::cout << s.score << "\n";`
     auto nbest(std::string_view text, std::size_t k) const { return nbest_segmentations(*this, text, k); }
+
+    /// `nbest`, but hands each segmentation to `f(scored_segmentation<id_type>& s)` in turn,
+    /// best first, instead of collecting them, and returns how many there were: memory stays
+    /// near one Score per byte plus about 100 bytes per segmentation asked for (see
+    /// `for_each_nbest`).
+    ///
+    /// Example: `tok.nbest(line, 1000, [&](auto& s) { print(s.score, s.ids); });`
+    template <class F>
+    std::size_t nbest(std::string_view text, std::size_t k, F&& f) const {
+        return for_each_nbest(*this, text, k, std::forward<F>(f));
+    }
 
     /// log of the partition function, log of the sum over all segmentations S of `text` of
     /// exp(alpha * score(S)); a sum over chunks. At alpha = 0 it is log(number of segmentations).
