@@ -195,3 +195,43 @@ TEST_CASE("sampling a long chunk takes memory bounded by a block, not by the chu
     // Four times the text, almost the same memory: the checkpoints are all that grows.
     CHECK(peak[1] < peak[0] + (std::size_t{1} << 18));
 }
+
+TEST_CASE("nbest on a long line takes memory bounded by blocks, not by the line", "[memory][nbest]") {
+    const auto& tok = big_tokenizer();
+    std::size_t peak[2] = {0, 0};
+    const std::size_t sizes[2] = {std::size_t{1} << 20, std::size_t{4} << 20};
+    for (int i = 0; i < 2; ++i) {
+        const std::string text = one_line(sizes[i], 9);
+        std::size_t pieces = 0;
+        peak[i] = peak_on_fresh_thread([&] {
+            const auto best = tok.nbest(text, 2);
+            for (const auto& s : best) pieces += s.ids.size();
+        });
+        // What the result itself holds: the two id lists.
+        const std::size_t result = pieces * sizeof(std::uint32_t);
+        INFO(sizes[i] << " bytes: peak " << peak[i] << " bytes above the start, " << result << " of them the result");
+        // Storing every lattice edge took about 145 bytes per byte (580 MiB here at 4 MiB).
+        // Now: blocks of 65,536 positions and the sparse heap memo (a few MiB), the result,
+        // and one path's worth of scratch while each is rebuilt.
+        CHECK(peak[i] < result + result / 2 + (std::size_t{8} << 20));
+    }
+}
+
+TEST_CASE("nbest streamed holds one segmentation at a time, not k", "[memory][nbest]") {
+    const auto& tok = big_tokenizer();
+    const std::string text = one_line(2000, 11);
+    const std::size_t k = 20000;
+    std::size_t count = 0, longest = 0;
+    const std::size_t peak = peak_on_fresh_thread([&] {
+        tok.nbest(text, k, [&](const bytepiece::scored_segmentation<std::uint32_t>& s) {
+            ++count;
+            longest = std::max(longest, s.ids.size());
+        });
+    });
+    REQUIRE(count == k);
+    // k full id lists would take k * longest * 4 bytes (some 50 MB here); the search keeps
+    // about 100 bytes per segmentation asked for.
+    INFO("peak " << peak << " bytes; k lists would take " << k * longest * 4);
+    CHECK(peak < k * 200 + (std::size_t{2} << 20));
+    CHECK(peak * 10 < k * longest * 4);
+}

@@ -600,6 +600,9 @@ private:
                 }
             }
         }
+        // Other paths differ from Viterbi's in a few places: room for this many ids and a few
+        // more spares path_of the doubling of its scratch list.
+        scratch_ids_.reserve(steps + 256);
         if (smallest.size() < want) return std::numeric_limits<double>::infinity();
         const double d = smallest.front();
         return d + d * 0x1p-20;
@@ -783,7 +786,9 @@ private:
     void path_of(std::int64_t si, scored_segmentation<Id>& out) {
         chain_.clear();  // sidetracks, nearest the start first
         for (std::int64_t x = si; x >= 0; x = found_[static_cast<std::size_t>(x)].prev) chain_.push_back(x);
-        out.ids.clear();
+        // Last piece first into scratch, then copied reversed into an exactly sized list.
+        std::vector<Id>& ids = scratch_ids_;
+        ids.clear();
         std::vector<edge>& sides = walk_sides_;
         const auto* info = a_.info();
         std::size_t c = chain_.size();
@@ -797,7 +802,7 @@ private:
             if (p == side_at) {
                 sidetracks(p, sides);
                 const std::uint32_t offset = sides[found_[static_cast<std::size_t>(chain_[c - 1])].idx].entry;
-                out.ids.push_back(static_cast<Id>(automaton::id_of(offset)));
+                ids.push_back(static_cast<Id>(automaton::id_of(offset)));
                 p -= static_cast<std::uint32_t>(automaton::entry(info, offset).length());
                 --c;
                 side_at = next_side();
@@ -810,10 +815,10 @@ private:
                 last = first + block_size_;
             }
             const std::uint64_t w = b->winners[p - 1 - first];
-            out.ids.push_back(static_cast<Id>(automaton::id_of(entry_of(w))));
+            ids.push_back(static_cast<Id>(automaton::id_of(entry_of(w))));
             p -= length_of(w);
         }
-        std::reverse(out.ids.begin(), out.ids.end());
+        out.ids.assign(ids.rbegin(), ids.rend());
         out.score = 0;
         for (const Id id : out.ids) out.score += static_cast<double>(tok_.model().score(id));
     }
@@ -840,6 +845,7 @@ private:
     std::vector<edge> walk_sides_;
     std::vector<found_path> found_;
     std::vector<std::int64_t> chain_;
+    std::vector<Id> scratch_ids_;
 };
 
 // The text nbest works on (normalized as encode does), after checking k and its length.
