@@ -14,7 +14,10 @@
 //     Viterbi pass with a multiply-add in place of an add-compare, and in "pull" form: every
 //     alpha[e] is complete when it is written, so it can be rescaled at once. The filter also
 //     writes, per position, the running sums of the row's terms and the row's pieces (one
-//     64-byte record; chunks over 64 KiB skip this and walk the rows again when sampling).
+//     64-byte record). A chunk over 64 KiB is filtered in blocks of 64K positions, keeping
+//     only where each block starts from, and each block is filtered again, records and all,
+//     when the sampling reaches it (basic_sampler::sample_long): memory stays O(block) and
+//     the values, hence the draws, are the same to the bit.
 //  2. Sample. From t = n, pick the last piece p among those ending at t with probability
 //     w(p) * alpha[t - len] / alpha[t]: one uniform draw u, then the first running sum above
 //     u times the total. Emit p, move to t - len. One random number per piece, drawn from the
@@ -362,9 +365,9 @@ struct alignas(64) sample_record {
     std::uint64_t piece[4];
 };
 
-/// Longest chunk whose positions are recorded (64 bytes each: at most 4 MiB of records per
-/// buffer, and a workspace holds two, see basic_sampler::sample_window_with);
-/// longer chunks are sampled from the rows, with the same results.
+/// Longest chunk filtered and recorded in one go (64 bytes per position: at most 4 MiB of
+/// records per buffer, and a workspace holds two, see basic_sampler::sample_window_with);
+/// longer chunks are filtered in blocks of at least this many positions (sample_long).
 inline constexpr std::size_t record_limit = std::size_t{1} << 16;
 
 /// alpha[e] where some predecessor lies in another frame (or weights carry exponents):
