@@ -444,3 +444,91 @@ TEST_CASE("empty texts and bad k", "[lattice][errors]") {
         CHECK(e.code() == bytepiece::errc::invalid_argument);
     }
 }
+
+TEST_CASE("sample_without_replacement with k = SIZE_MAX returns every segmentation", "[lattice][swor]") {
+    const auto& tok = small_tokenizer();
+    for (const std::string text : {"banana", "ab\nba", "中国人"}) {
+        const auto segs = enumerate(tok, text);
+        bytepiece::splitmix64 g(4);
+        const auto all = tok.sample_without_replacement(text, std::numeric_limits<std::size_t>::max(), 0.7, g);
+        REQUIRE(all.size() == segs.size());
+        std::set<ids_t> distinct;
+        for (const auto& s : all) {
+            distinct.insert(s.ids);
+            CHECK(s.inclusion_probability == 1.0);
+        }
+        CHECK(distinct.size() == segs.size());
+    }
+}
+
+TEST_CASE("nbest over long lines, computed block by block, matches the k-best dynamic program", "[lattice][nbest][long]") {
+    std::vector<std::pair<std::string, const bytepiece::tokenizer*>> models = {{"small", &small_tokenizer()}};
+    if (const auto* real = real_tokenizer()) models.emplace_back("eu.plus.40k", real);
+    // A piece of 9,000 bytes: blocks grow to 72,000 positions, each starting from 8,999
+    // positions of history.
+    std::vector<std::pair<std::string, std::uint64_t>> counts;
+    for (int b = 0; b < 256; ++b) counts.emplace_back(std::string(1, static_cast<char>(b)), b == 'a' ? 50 : 5);
+    counts.emplace_back("aa", 20);
+    counts.emplace_back("ban", 9);
+    counts.emplace_back(std::string(9000, 'a'), 2);
+    const bytepiece::tokenizer long_piece(bytepiece::model::from_counts(counts));
+    models.emplace_back("9000-byte piece", &long_piece);
+    std::string text;
+    const std::string path = std::string(BYTEPIECE_SHARED_DIR) + "/corpus/mixed.txt";
+    if (file_exists(path)) text = bytepiece::detail::read_file(path).substr(0, 150000);
+    while (text.size() < 150000) text += "banana hello 中国人 aaaa abcab ";
+    for (char& c : text)
+        if (c == '\n') c = ' ';
+    text.replace(40000, 20000, std::string(20000, 'a'));  // the long piece fits here, across a block edge
+    bytepiece::encode_options raw;
+    raw.normalize = false;
+    for (const auto& [name, tok] : models) {
+        const bytepiece::tokenizer raw_tok(tok->model(), raw);
+        // Two chunks: one line of 150,000 bytes, then a short one.
+        const std::string t = text + "\nbanana\n";
+        for (std::size_t k : {std::size_t{1}, std::size_t{2}, std::size_t{20}}) {
+            INFO(name << " k " << k);
+            const auto ref = kbest_scores_reference(raw_tok, t, k);
+            const auto got = raw_tok.nbest(t, k);
+            REQUIRE(got.size() == ref.size());
+            CHECK(got.front().ids == raw_tok.encode(t));
+            for (std::size_t r = 0; r < got.size(); ++r) {
+                CHECK(got[r].score == Approx(ref[r]).epsilon(1e-12));
+                CHECK(raw_tok.decode_bytes(got[r].ids) == t);
+                if (r > 0) CHECK(got[r].score <= got[r - 1].score);
+            }
+            std::set<ids_t> distinct;
+            for (const auto& g : got) distinct.insert(g.ids);
+            CHECK(distinct.size() == got.size());
+            // The streaming form gives the same segmentations in the same order.
+            std::size_t i = 0, same = 0;
+            const std::size_t count = raw_tok.nbest(t, k, [&](const bytepiece::scored_segmentation<std::uint32_t>& s) {
+                same += i < got.size() && s.ids == got[i].ids && s.score == got[i].score;
+                ++i;
+            });
+            CHECK(count == got.size());
+            CHECK(same == got.size());
+        }
+    }
+}
+
+TEST_CASE("nbest streams: each segmentation once, best first, and k beyond the lattice stops at its size", "[lattice][nbest]") {
+    const auto& tok = small_tokenizer();
+    for (const std::string text : {"banana", "ab\nba", "中国人 hello", ""}) {
+        const auto segs = enumerate(tok, text);
+        const std::size_t total = text.empty() ? 1 : segs.size();
+        std::vector<bytepiece::scored_segmentation<std::uint32_t>> streamed;
+        const std::size_t count = tok.nbest(text, 1000000, [&](bytepiece::scored_segmentation<std::uint32_t>& s) {
+            streamed.push_back(std::move(s));
+        });
+        CHECK(count == total);
+        REQUIRE(streamed.size() == total);
+        const auto collected = tok.nbest(text, 1000000);
+        REQUIRE(collected.size() == total);
+        for (std::size_t r = 0; r < total; ++r) {
+            CHECK(streamed[r].ids == collected[r].ids);
+            CHECK(streamed[r].score == collected[r].score);
+        }
+    }
+    CHECK_THROWS_AS(tok.nbest("abc", 0, [](const bytepiece::scored_segmentation<std::uint32_t>&) {}), bytepiece::argument_error);
+}

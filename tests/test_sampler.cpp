@@ -379,15 +379,17 @@ TEST_CASE("the tokenizer's options apply to samples as to encode", "[sampler]") 
     CHECK(tok.sample("", 1.0, std::uint64_t{3}) == ids_t{1, 2});
     // Normalization: a decomposed e + combining acute samples as the composed character.
     const auto nfc = tok.sample_pieces("e\xCC\x81", 0.0, std::uint64_t{1});
+    REQUIRE(nfc.size() >= 3);
+    CHECK(nfc.front() == "<bos>");
+    CHECK(nfc.back() == "<eos>");
     std::string joined;
-    for (const auto& p : nfc) joined += p;
+    for (std::size_t i = 1; i + 1 < nfc.size(); ++i) joined += nfc[i];
     CHECK(joined == "\xC3\xA9");
 }
 
 TEST_CASE("bad alphas are rejected with a clear argument_error", "[sampler][errors]") {
     const auto& tok = small_tokenizer();
-    for (double alpha : {-1.0, -1e-300, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(),
-                         -std::numeric_limits<double>::infinity(), 2e6}) {
+    for (double alpha : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity(), 2e6}) {
         try {
             (void)tok.sampler(alpha);
             FAIL("alpha " << alpha << " was accepted");
@@ -395,10 +397,83 @@ TEST_CASE("bad alphas are rejected with a clear argument_error", "[sampler][erro
             CHECK(e.code() == bytepiece::errc::invalid_argument);
             CHECK(std::string(e.what()).find("alpha") != std::string::npos);
         }
+        CHECK_THROWS_AS(tok.sample("a", alpha, std::uint64_t{1}), bytepiece::argument_error);
     }
-    CHECK_THROWS_AS(tok.sample("a", -0.5, std::uint64_t{1}), bytepiece::argument_error);
     CHECK_NOTHROW(tok.sampler(0.0));
     CHECK_NOTHROW(tok.sampler(1e6));
+}
+
+TEST_CASE("a negative alpha means deterministic encoding, as in BytePiece and the command line", "[sampler][api]") {
+    bytepiece::encode_options o;
+    o.add_bos = true;
+    const bytepiece::tokenizer bos_tok(small_model(), o);
+    for (const bytepiece::tokenizer* tok : {&small_tokenizer(), &bos_tok}) {
+        for (double alpha : {-1.0, -1e-300, -0.5, -std::numeric_limits<double>::infinity()}) {
+            INFO("alpha " << alpha);
+            const auto s = tok->sampler(alpha);
+            CHECK(s.deterministic());
+            CHECK(s.alpha() == alpha);
+            for (const std::string text : {"banana", "hello aaa\n中国人 abcab\n", "", "e\xCC\x81"}) {
+                CHECK(tok->sample(text, alpha, std::uint64_t{7}) == tok->encode(text));
+                CHECK(tok->sample_pieces(text, alpha, std::uint64_t{7}) == tok->tokenize(text));
+                // No random numbers are drawn.
+                bytepiece::splitmix64 g(3), untouched(3);
+                CHECK(tok->sample(text, alpha, g) == tok->encode(text));
+                CHECK(s.sample_pieces(text, g) == tok->tokenize(text));
+                ids_t chunk_ids, want;
+                s.sample_chunk(text, g, chunk_ids);
+                tok->encode_chunk(text, want);
+                CHECK(chunk_ids == want);
+                CHECK(g() == untouched());
+            }
+        }
+    }
+    CHECK_FALSE(small_tokenizer().sampler(0.0).deterministic());
+    CHECK_FALSE(small_tokenizer().sampler(-0.0).deterministic());  // -0 is not negative
+    // A distribution is needed for the lattice analytics.
+    CHECK_THROWS_AS(small_tokenizer().lattice("abc", -1.0), bytepiece::argument_error);
+    CHECK_THROWS_AS(small_tokenizer().entropy("abc", -1.0), bytepiece::argument_error);
+}
+
+TEST_CASE("tok.sample equals the bound sampler for alphas in rotation, from many threads", "[sampler][api][threads]") {
+    const auto& tok = small_tokenizer();
+    // More alphas than the tokenizer keeps, so its cache evicts while threads read it.
+    const std::vector<double> alphas = {0.0, 0.1, 0.5, 1.0, 2.0, 10.0, 0.1, 0.3};
+    const std::string text = "banana hello 中国人 aaaa\nabcab nanana\n";
+    std::vector<std::vector<ids_t>> want(alphas.size());
+    for (std::size_t a = 0; a < alphas.size(); ++a) {
+        const bytepiece::sampler bound(tok, alphas[a]);
+        for (std::uint64_t seed = 0; seed < 40; ++seed) want[a].push_back(bound.sample(text, seed));
+    }
+    std::vector<std::size_t> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < mismatches.size(); ++t)
+        threads.emplace_back([&, t] {
+            for (std::size_t round = 0; round < 5; ++round)
+                for (std::size_t a = (t + round) % alphas.size(), i = 0; i < alphas.size(); ++i, a = (a + 1) % alphas.size())
+                    for (std::uint64_t seed = 0; seed < 40; ++seed)
+                        mismatches[t] += tok.sample(text, alphas[a], seed) != want[a][seed];
+        });
+    for (auto& th : threads) th.join();
+    for (const std::size_t m : mismatches) CHECK(m == 0);
+    // A copy and a moved-to tokenizer sample the same.
+    bytepiece::tokenizer copy = tok;
+    CHECK(copy.sample(text, 0.5, std::uint64_t{9}) == want[2][9]);
+    bytepiece::tokenizer moved = std::move(copy);
+    CHECK(moved.sample(text, 0.5, std::uint64_t{9}) == want[2][9]);
+    CHECK(moved.sample(text, 2.0, std::uint64_t{9}) == want[4][9]);
+}
+
+TEST_CASE("sample_pieces lines up with sample when the options add <bos> and <eos>", "[sampler][api]") {
+    bytepiece::encode_options o;
+    o.add_bos = o.add_eos = true;
+    const bytepiece::tokenizer tok(small_model(), o);
+    for (std::uint64_t seed = 0; seed < 30; ++seed) {
+        const auto ids = tok.sample("banana nanana", 0.5, seed);
+        const auto pieces = tok.sample_pieces("banana nanana", 0.5, seed);
+        REQUIRE(pieces.size() == ids.size());
+        for (std::size_t i = 0; i < ids.size(); ++i) CHECK(pieces[i] == tok.id_to_piece(ids[i]));
+    }
 }
 
 TEST_CASE("a very large alpha gives the Viterbi segmentation", "[sampler]") {
@@ -605,6 +680,76 @@ TEST_CASE("recorded positions and row walks draw the same pieces from the same d
     CHECK(frame_moves > 0);
     CHECK(overflow_rows > 0);
     CHECK(pieces > 10000);
+}
+
+namespace {
+
+// What sampling a chunk drew before long chunks were filtered block by block: one forward
+// pass over the whole chunk, then backward sampling from the rows.
+ids_t one_pass_sample(const bytepiece::tokenizer& tok, std::string_view chunk, double alpha, std::uint64_t seed) {
+    const auto& a = bytepiece::detail::tokenizer_access::automaton(tok);
+    const auto wt = bytepiece::detail::make_weight_table(tok.model(), alpha);
+    const std::size_t n = chunk.size();
+    std::vector<std::uint32_t> states(n + bytepiece::detail::filter_prefetch, 0);
+    a.scan_chunk(reinterpret_cast<const unsigned char*>(chunk.data()), n, states.data());
+    std::vector<double> mant(n + 1);
+    std::vector<std::int64_t> expo(n + 1);
+    bytepiece::detail::prefix_filter<false>(a, *wt, states.data(), n, mant.data(), expo.data(), nullptr);
+    std::vector<bytepiece::detail::sample_term> terms(wt->max_piece_length + 4);
+    std::vector<std::uint64_t> path(n);
+    bytepiece::splitmix64 g(seed);
+    const std::size_t count = bytepiece::detail::sample_backward(a, *wt, states.data(), n, mant.data(), expo.data(),
+                                                                 nullptr, terms.data(), path.data(), g);
+    ids_t ids;
+    for (std::size_t i = count; i-- > 0;) ids.push_back(bytepiece::detail::packed_id(path[i]));
+    return ids;
+}
+
+}  // namespace
+
+TEST_CASE("long chunks sampled block by block draw exactly what one pass over the chunk draws", "[sampler][long]") {
+    std::vector<std::pair<std::string, const bytepiece::tokenizer*>> toks = {{"small", &small_tokenizer()}};
+    std::mt19937 rng(17);
+    auto counts = test_support::random_pieces(rng, 400, 12, 'a', 3, 50);
+    for (int b = 0; b < 256; ++b) counts.emplace_back(std::string(1, static_cast<char>(b)), 1 + rng() % 20);
+    const bytepiece::tokenizer nested(bytepiece::model::from_counts(counts));
+    toks.emplace_back("nested", &nested);
+    // One piece of 9,000 bytes: blocks grow to 8 times that, and each checkpoint keeps 8,999
+    // positions of history.
+    auto with_long = counts;
+    with_long.emplace_back(std::string(9000, 'a'), 3);
+    const bytepiece::tokenizer long_piece(bytepiece::model::from_counts(with_long));
+    toks.emplace_back("9000-byte piece", &long_piece);
+    if (const auto* real = real_tokenizer()) toks.emplace_back("eu.plus.40k", real);
+    std::string abc(250000, 'a');
+    for (char& c : abc)
+        if (rng() % 4 == 0) c = static_cast<char>('a' + rng() % 3);
+    abc.replace(100000, 30000, std::string(30000, 'a'));  // the long piece fits here several times
+    const std::vector<std::string> texts = {long_line(300000), abc};
+    for (const auto& [name, tok] : toks) {
+        // 1000: some weights fall below 2^-700, so every position aligns exponents.
+        for (double alpha : {0.0, 0.1, 1.0, 10.0, 1000.0}) {
+            const auto s = tok->sampler(alpha);
+            for (const auto& text : texts) {
+                for (std::uint64_t seed : {1u, 2u}) {
+                    INFO(name << " alpha " << alpha << " bytes " << text.size() << " seed " << seed);
+                    bytepiece::splitmix64 g(seed);
+                    ids_t got;
+                    s.sample_chunk(text, g, got);
+                    const ids_t want = one_pass_sample(*tok, text, alpha, seed);
+                    REQUIRE(got.size() == want.size());
+                    CHECK(got == want);
+                    // sample_pieces collects the path instead of writing ids: the same pieces.
+                    const auto pieces = s.sample_pieces(text, seed);
+                    const auto ids = s.sample(text, seed);
+                    REQUIRE(pieces.size() == ids.size());
+                    std::size_t same = 0;
+                    for (std::size_t i = 0; i < ids.size(); ++i) same += tok->piece_to_id(pieces[i]) == ids[i];
+                    CHECK(same == ids.size());
+                }
+            }
+        }
+    }
 }
 
 #ifdef BYTEPIECE_CLI_PATH

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -265,4 +266,63 @@ TEST_CASE("basic_tokenizer<float, std::uint16_t> encodes through both paths", "[
     tok.encode_texts(views.data(), views.size(), tok.options(), [&](std::size_t, const std::uint16_t* got, std::size_t n) {
         CHECK(std::vector<std::uint16_t>(got, got + n) == ids);
     });
+}
+
+TEST_CASE("tokenize lines up with encode when the options add <bos> and <eos>", "[tokenizer][api]") {
+    const auto extra = std::vector<std::pair<std::string, std::uint64_t>>{{"ab", 50}, {"abc", 10}, {"bc", 40}};
+    for (const bool bos : {false, true}) {
+        for (const bool eos : {false, true}) {
+            bytepiece::encode_options o;
+            o.add_bos = bos;
+            o.add_eos = eos;
+            const tokenizer tok(test_support::make_model(extra), o);
+            for (const std::string text : {"", "abc", "abcab\nbc\n\nc", "e\xcc\x81 ab"}) {
+                INFO("bos " << bos << " eos " << eos << " text \"" << text << "\"");
+                const auto ids = tok.encode(text);
+                const auto pieces = tok.tokenize(text);
+                REQUIRE(pieces.size() == ids.size());
+                for (std::size_t i = 0; i < ids.size(); ++i) {
+                    CHECK(pieces[i] == tok.id_to_piece(ids[i]));
+                    CHECK(tok.piece_to_id(pieces[i]) == ids[i]);
+                }
+                if (bos) CHECK(pieces.front() == "<bos>");
+                if (eos) CHECK(pieces.back() == "<eos>");
+            }
+        }
+    }
+}
+
+TEST_CASE("piece_to_id names ids 0, 1, 2 as id_to_piece does; a model piece keeps its own id", "[tokenizer][api]") {
+    const tokenizer tok(test_support::make_model({{"ab", 5}}));
+    for (std::uint32_t id = 0; id < 3; ++id) {
+        INFO("id " << id);
+        REQUIRE(tok.piece_to_id(tok.id_to_piece(id)).has_value());
+        CHECK(*tok.piece_to_id(tok.id_to_piece(id)) == id);
+    }
+    CHECK(tok.piece_to_id("<bos>") == std::optional<std::uint32_t>(1));
+    CHECK_FALSE(tok.piece_to_id("<unk>").has_value());
+    CHECK_FALSE(tok.piece_to_id("<bos").has_value());
+    // Every id round-trips through its piece.
+    for (std::uint32_t id = 0; id < tok.vocab_size(); ++id) CHECK(tok.piece_to_id(tok.id_to_piece(id)) == id);
+    // A model that has the bytes "<eos>" as a piece: the piece wins, so that text spelling it
+    // still maps to what encode gives.
+    const tokenizer odd(test_support::make_model({{"<eos>", 90}}));
+    const auto own = odd.encode("<eos>");
+    REQUIRE(own.size() == 1);
+    CHECK(own.front() >= 3u);
+    CHECK(odd.piece_to_id("<eos>") == own.front());
+    CHECK(odd.piece_to_id("<pad>") == std::optional<std::uint32_t>(0));
+}
+
+TEST_CASE("decode_bytes takes a vector as decode does", "[tokenizer][api]") {
+    bytepiece::encode_options raw;
+    raw.normalize = false;
+    const tokenizer tok(test_support::make_model({{"ab", 5}}), raw);
+    const std::string bytes = "ab\xff\xfe\x80 z";
+    const std::vector<std::uint32_t> ids = tok.encode(bytes);
+    CHECK(tok.decode_bytes(ids) == bytes);
+    CHECK(tok.decode_bytes(ids) == tok.decode_bytes(ids.data(), ids.size()));
+    CHECK(tok.decode_bytes(std::vector<std::uint32_t>{}).empty());
+    CHECK_THROWS_AS(tok.decode_bytes(std::vector<std::uint32_t>{static_cast<std::uint32_t>(tok.vocab_size())}),
+                    bytepiece::decode_error);
 }

@@ -14,7 +14,10 @@
 //     Viterbi pass with a multiply-add in place of an add-compare, and in "pull" form: every
 //     alpha[e] is complete when it is written, so it can be rescaled at once. The filter also
 //     writes, per position, the running sums of the row's terms and the row's pieces (one
-//     64-byte record; chunks over 64 KiB skip this and walk the rows again when sampling).
+//     64-byte record). A chunk over 64 KiB is filtered in blocks of 64K positions, keeping
+//     only where each block starts from, and each block is filtered again, records and all,
+//     when the sampling reaches it (basic_sampler::sample_long): memory stays O(block) and
+//     the values, hence the draws, are the same to the bit.
 //  2. Sample. From t = n, pick the last piece p among those ending at t with probability
 //     w(p) * alpha[t - len] / alpha[t]: one uniform draw u, then the first running sum above
 //     u times the total. Emit p, move to t - len. One random number per piece, drawn from the
@@ -181,17 +184,22 @@ inline std::string format_double(double x) {
     return buf;
 }
 
+/// Rejects what no alpha means: NaN, +infinity and values above 1e6. Any negative alpha
+/// (-infinity too) is accepted: it means deterministic encoding, as in BytePiece.
 inline void check_alpha(double alpha, const char* who) {
-    if (!(alpha >= 0.0) || !(alpha <= 1e6))
+    if (std::isnan(alpha) || alpha > 1e6)
         BYTEPIECE_THROW(argument_error(errc::invalid_argument,
-                                       std::string(who) + ": alpha must be a finite number in [0, 1e6], got " +
-                                           format_double(alpha) +
-                                           " (a negative alpha means deterministic encoding: call encode instead)"));
+                                       std::string(who) + ": alpha must be a number at most 1e6, got " +
+                                           format_double(alpha) + " (a negative alpha means deterministic encoding)"));
 }
 
+/// The weight table of `m` for `alpha` in [0, 1e6] (see check_alpha).
 template <class Score, class Id>
 std::shared_ptr<const weight_table> make_weight_table(const basic_model<Score, Id>& m, double alpha) {
     check_alpha(alpha, "sampler");
+    if (alpha < 0.0)
+        BYTEPIECE_THROW(argument_error(errc::invalid_argument, "sampler: a negative alpha (" + format_double(alpha) +
+                                                                   ") means deterministic encoding and has no weights"));
     auto wt = std::make_shared<weight_table>();
     wt->alpha = alpha;
     wt->max_piece_length = std::max<std::size_t>(m.max_piece_length(), 1);
@@ -357,9 +365,9 @@ struct alignas(64) sample_record {
     std::uint64_t piece[4];
 };
 
-/// Longest chunk whose positions are recorded (64 bytes each: at most 4 MiB of records per
-/// buffer, and a workspace holds two, see basic_sampler::sample_window_with);
-/// longer chunks are sampled from the rows, with the same results.
+/// Longest chunk filtered and recorded in one go (64 bytes per position: at most 4 MiB of
+/// records per buffer, and a workspace holds two, see basic_sampler::sample_window_with);
+/// longer chunks are filtered in blocks of at least this many positions (sample_long).
 inline constexpr std::size_t record_limit = std::size_t{1} << 16;
 
 /// alpha[e] where some predecessor lies in another frame (or weights carry exponents):
@@ -392,22 +400,28 @@ double filter_slow_position(const piece_automaton<Score>& a, const weight_table&
 /// doubles (the one-byte piece, always the row's last slot, reads alpha[e-1] from a
 /// register) and, with `Record`, write `records[e]`; the rest align exponents term by term.
 /// `side()` runs once per position, interleaved with the filter (see backward_cursor).
+///
+/// The range form: filters positions first + 1 .. last, given alpha at `first` and at the
+/// max_piece_length - 1 positions before it (as `mant`/`expo` hold them) and the frame in
+/// which they were written, which it leaves as it stands at `last`. Positions, `states`
+/// (state after byte e - 1 at index e - 1, readable filter_prefetch entries past `last`) and
+/// `records` share one origin. A long chunk is filtered block by block this way (see
+/// basic_sampler::sample_long), with the same arithmetic, hence the same bits, as in one go.
 template <bool Record, class Score, class Side = void (*)()>
-void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
-                   std::size_t n, double* mant, std::int64_t* expo, sample_record* records, Side&& side = [] {}) {
+void prefix_filter_range(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
+                         std::size_t first, std::size_t last, double* mant, std::int64_t* expo, sample_record* records,
+                         filter_frame& frame, Side&& side = [] {}) {
     using automaton = piece_automaton<Score>;
     static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
     const piece_weight* pw = wt.pieces.data();
     const std::size_t reach = wt.max_piece_length;
     // The frame in two locals, not a struct whose address the slow path takes: stores through
     // mant and expo could alias that, and the loop would reload it every position.
-    std::int64_t exponent = 0;
-    std::size_t fast_from = wt.fast ? 0 : std::numeric_limits<std::size_t>::max();
-    mant[0] = 1.0;
-    expo[0] = 0;
-    double previous = 1.0;  // alpha[e - 1] in the frame's scale
+    std::int64_t exponent = frame.exponent;
+    std::size_t fast_from = frame.fast_from;
+    double previous = mant[first];  // alpha[e - 1] in the frame's scale
     const std::uint32_t* rows = a.rows();
-    for (std::size_t e = 1; e <= n; ++e) {
+    for (std::size_t e = first + 1; e <= last; ++e) {
         side();
         const std::uint32_t state = states[e - 1];
         prefetch(rows + std::size_t{states[e - 1 + filter_prefetch]} * automaton::row_stride);
@@ -457,11 +471,23 @@ void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, cons
             continue;
         }
         if constexpr (Record) records[e].total = -1.0;
-        filter_frame frame{exponent, fast_from};
-        previous = filter_slow_position(a, wt, state, e, mant, expo, frame);
-        exponent = frame.exponent;
-        fast_from = frame.fast_from;
+        filter_frame slow{exponent, fast_from};
+        previous = filter_slow_position(a, wt, state, e, mant, expo, slow);
+        exponent = slow.exponent;
+        fast_from = slow.fast_from;
     }
+    frame.exponent = exponent;
+    frame.fast_from = fast_from;
+}
+
+/// `prefix_filter_range` over a whole chunk of n bytes: alpha[0] = 1, positions 1 .. n.
+template <bool Record, class Score, class Side = void (*)()>
+void prefix_filter(const piece_automaton<Score>& a, const weight_table& wt, const std::uint32_t* states,
+                   std::size_t n, double* mant, std::int64_t* expo, sample_record* records, Side&& side = [] {}) {
+    mant[0] = 1.0;
+    expo[0] = 0;
+    filter_frame frame{0, wt.fast ? 0 : std::numeric_limits<std::size_t>::max()};
+    prefix_filter_range<Record>(a, wt, states, 0, n, mant, expo, records, frame, std::forward<Side>(side));
 }
 
 /// One candidate of a sampling step from the rows: the running sum of the weights up to it,
@@ -609,13 +635,18 @@ BYTEPIECE_NAMESPACE_BEGIN
 /// Viterbi segmentation. The text is normalized and chunked exactly as `encode` does, and each
 /// chunk is drawn independently.
 ///
-/// Building a sampler computes the per-piece weights for its alpha once (O(vocabulary)); keep
-/// it around for repeated sampling. It is cheap to copy (the weights are shared), refers to
-/// the tokenizer (which must outlive it), and a const sampler may be used from many threads at
-/// once as long as each thread uses its own generator. Random numbers: exactly one
-/// `uniform_double(g)` per emitted piece, chunk by chunk in text order and, within a chunk,
-/// from its last piece back to its first, so a given generator state always yields the same
-/// ids (see random.hpp for the bits).
+/// A sampler holds the per-piece weights for its alpha (O(vocabulary) to compute). The
+/// tokenizer keeps the weights of the last four alphas it was asked for, so building a sampler
+/// for a recent alpha is cheap, and `tok.sample(text, alpha, g)` costs about what a bound
+/// sampler does. A sampler is cheap to copy (the weights are shared), refers to the tokenizer
+/// (which must outlive it), and a const sampler may be used from many threads at once as long
+/// as each thread uses its own generator. Random numbers: exactly one `uniform_double(g)` per
+/// emitted piece, chunk by chunk in text order and, within a chunk, from its last piece back
+/// to its first, so a given generator state always yields the same ids (see random.hpp for the
+/// bits).
+///
+/// A negative alpha means deterministic encoding, as in BytePiece and the command line: such a
+/// sampler returns `encode`'s ids (`tokenize`'s pieces) and draws no random numbers.
 template <class Score = double, class Id = std::uint32_t>
 class basic_sampler {
 public:
@@ -653,19 +684,32 @@ public:
             }
         } buffers[2];
         std::vector<detail::sample_term> terms;
+        // Long chunks (see sample_long): per block, where the forward filter resumes.
+        std::vector<double> checkpoint_mantissa;
+        std::vector<std::int64_t> checkpoint_exponent;
+        std::vector<detail::filter_frame> checkpoint_frame;
     };
 
-    /// Binds a sampler to `tok` and `alpha`. Throws `argument_error` (errc::invalid_argument)
-    /// if alpha is negative, NaN, infinite or above 1e6.
+    /// Binds a sampler to `tok` and `alpha`, taking the weights from the tokenizer's cache or
+    /// computing them (and caching them). Throws `argument_error` (errc::invalid_argument) if
+    /// alpha is NaN, +infinity or above 1e6; a negative alpha means deterministic encoding.
     ///
     /// Example: `bytepiece::sampler s(tok, 0.1);`
-    basic_sampler(const tokenizer_type& tok, double alpha)
-        : tok_(&tok), weights_(detail::make_weight_table(tok.model(), alpha)) {}
+    basic_sampler(const tokenizer_type& tok, double alpha) : tok_(&tok), alpha_(alpha) {
+        detail::check_alpha(alpha, "sampler");
+        if (alpha >= 0.0)
+            weights_ = tok.weight_cache_.get(alpha, [&] { return detail::make_weight_table(tok.model(), alpha); });
+    }
 
-    /// The alpha this sampler draws with.
+    /// The alpha this sampler draws with (negative: deterministic encoding).
     ///
     /// Example: `double a = s.alpha();`
-    double alpha() const noexcept { return weights_->alpha; }
+    double alpha() const noexcept { return alpha_; }
+
+    /// Whether this sampler encodes deterministically (its alpha is negative).
+    ///
+    /// Example: `if (tok.sampler(-1).deterministic()) { ... }`
+    bool deterministic() const noexcept { return !weights_; }
 
     /// The tokenizer this sampler draws from.
     ///
@@ -678,6 +722,7 @@ public:
     /// Example: `s.sample(text, g, ids, ws);`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     void sample(std::string_view text, URBG& g, std::vector<Id>& out, workspace& ws) const {
+        if (deterministic()) return tok_->encode(text, out);
         const encode_options& options = tok_->options();
         if (options.add_bos) out.push_back(tokenizer_type::model_type::bos_id);
         sample_text(tok_->normalized_view(text, ws.normalized), g, ws, id_sink{out});
@@ -710,15 +755,19 @@ public:
         return sample(text, g);
     }
 
-    /// Samples a segmentation of `text` and returns its pieces' bytes (no `<bos>`/`<eos>`),
-    /// like `tokenize`; the pieces concatenate to the normalized text.
+    /// Samples a segmentation of `text` and returns its pieces' bytes, lined up with `sample`
+    /// as `tokenize` is with `encode`: "<bos>"/"<eos>" when the options add them, and pieces
+    /// that concatenate to the normalized text.
     ///
     /// Example: `auto pieces = s.sample_pieces("tokenization", g);  // maybe {"token", "iz", "ation"}`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     std::vector<std::string> sample_pieces(std::string_view text, URBG& g) const {
+        if (deterministic()) return tok_->tokenize(text);
         std::vector<std::string> pieces;
         workspace& ws = local_workspace();
         const std::string_view normalized = tok_->normalized_view(text, ws.normalized);
+        const encode_options& options = tok_->options();
+        if (options.add_bos) pieces.emplace_back(tok_->id_to_piece(tokenizer_type::model_type::bos_id));
         sample_text(normalized, g, ws, [&](std::size_t start, const std::uint64_t* path, std::size_t count) {
             for (std::size_t i = count; i-- > 0;) {
                 const std::size_t len = detail::packed_length(path[i]);
@@ -726,6 +775,7 @@ public:
                 start += len;
             }
         });
+        if (options.add_eos) pieces.emplace_back(tok_->id_to_piece(tokenizer_type::model_type::eos_id));
         return pieces;
     }
 
@@ -744,6 +794,7 @@ public:
     /// Example: `s.sample_chunk("abc\n", g, ids);`
     template <class URBG, detail::enable_if_generator_t<URBG> = 0>
     void sample_chunk(std::string_view bytes, URBG& g, std::vector<Id>& out, workspace& ws) const {
+        if (deterministic()) return tok_->encode_chunk(bytes, out);
         sample_text(bytes, g, ws, id_sink{out}, /*single_chunk=*/true);
     }
 
@@ -784,11 +835,8 @@ private:
     // scanned by the automaton a window at a time, then each is filtered and sampled.
     template <class URBG, class F>
     void sample_text(std::string_view text, URBG& g, workspace& ws, F&& f, bool single_chunk = false) const {
-        const auto& a = tok_->automaton_;
         auto huge = [&](std::string_view chunk, std::size_t offset) {
-            reserve_states(ws, chunk.size());
-            a.scan_chunk(reinterpret_cast<const unsigned char*>(chunk.data()), chunk.size(), ws.states.data());
-            sample_scanned(ws.states.data(), chunk.size(), offset, g, ws, f);
+            sample_long_with_local(chunk.data(), chunk.size(), offset, g, ws, f);
         };
         if (text.empty()) return;
         if (single_chunk) {
@@ -816,6 +864,11 @@ private:
     // The generator runs in a local copy where it can, so its state stays in registers.
     template <class URBG, class F>
     void sample_window(const char* data, std::size_t offset, URBG& g, workspace& ws, F& f) const {
+        // A window holds more than one chunk only if they fit in window_bytes, so a chunk over
+        // record_limit is alone in its window: it is sampled by blocks, not scanned whole.
+        static_assert(window_bytes <= detail::record_limit, "a long chunk must have its window to itself");
+        if (ws.bounds.size() == 2 && ws.bounds[1] > detail::record_limit)
+            return sample_long_with_local(data, ws.bounds[1], offset, g, ws, f);
         if constexpr (std::is_copy_constructible_v<URBG> && std::is_copy_assignable_v<URBG>) {
             URBG local = g;
             sample_window_with(data, offset, local, ws, f);
@@ -850,11 +903,6 @@ private:
             const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
             const std::size_t n = end - begin;
             const std::uint32_t* states = ws.states.data() + begin;
-            if (n > detail::record_limit) {
-                flush();
-                sample_scanned(states, n, offset + begin, g, ws, f);
-                continue;
-            }
             auto& buf = ws.buffers[b];
             buf.reserve(n, true);
             // With nothing pending the cursor is default-constructed, hence done.
@@ -877,36 +925,124 @@ private:
         if (ws.terms.size() < width) ws.terms.resize(width);
     }
 
-    // Filters and samples one scanned chunk of n bytes on its own, reporting pieces from
-    // `offset`; chunks over record_limit are sampled from the rows.
+    // sample_long with the generator in a local copy, as in sample_window.
     template <class URBG, class F>
-    void sample_scanned(const std::uint32_t* states, std::size_t n, std::size_t offset, URBG& g, workspace& ws,
-                        F& f) const {
+    void sample_long_with_local(const char* data, std::size_t n, std::size_t offset, URBG& g, workspace& ws,
+                                F& f) const {
+        if constexpr (std::is_copy_constructible_v<URBG> && std::is_copy_assignable_v<URBG>) {
+            URBG local = g;
+            sample_long(data, n, offset, local, ws, f);
+            g = local;
+        } else {
+            sample_long(data, n, offset, g, ws, f);
+        }
+    }
+
+    // One chunk longer than record_limit, n bytes at `data`, reported from `offset`. Filtered in
+    // one go, its forward values would take 16 bytes per byte and its states 4 more; instead
+    // it is filtered in blocks. A first pass keeps, at each block's start, only what the filter
+    // needs to go on from there: alpha at the max_piece_length positions up to that start, and
+    // the frame. The backward pass then filters each block again from its checkpoint, last
+    // block first, and samples through it from the records. A block filtered again runs the
+    // same operations on the same values as the first pass, so its values are the first pass's
+    // to the bit, and the pieces are those a single pass over the chunk would draw. Automaton
+    // states are scanned per block, starting max_piece_length - 1 bytes early: the state after
+    // a byte is the longest piece prefix ending there, so it depends on that many bytes only.
+    // Memory: O(block + n / block * max_piece_length), plus the ids.
+    template <class URBG, class F>
+    void sample_long(const char* data, std::size_t n, std::size_t offset, URBG& g, workspace& ws, F& f) const {
         const detail::weight_table& wt = *weights_;
-        const bool record = n <= detail::record_limit;
-        auto& buf = ws.buffers[0];
-        buf.reserve(n, record);
-        reserve_terms(ws);
         const auto& a = tok_->automaton_;
-        detail::sample_record* records = record ? buf.records.data() : nullptr;
-        if (record)
-            detail::prefix_filter<true>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(), records);
-        else
-            detail::prefix_filter<false>(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(), records);
-        const std::size_t count = detail::sample_backward(a, wt, states, n, buf.mantissa.data(), buf.exponent.data(),
-                                                          records, ws.terms.data(), buf.path.data(), g);
-        f(offset, buf.path.data(), count);
+        const auto* bytes = reinterpret_cast<const unsigned char*>(data);
+        // Buffer index i stands for position bs - history + i in a block that starts at bs.
+        const std::size_t history = wt.max_piece_length - 1;
+        const std::size_t block = long_block(wt.max_piece_length);
+        const std::size_t blocks = (n + block - 1) / block;
+        auto& buf = ws.buffers[0];
+        buf.reserve(history + block, true);
+        reserve_terms(ws);
+        double* mant = buf.mantissa.data();
+        std::int64_t* expo = buf.exponent.data();
+        detail::sample_record* records = buf.records.data();
+        // Checkpoint j: alpha at positions bs_j - history .. bs_j, and the frame there with
+        // fast_from counted from position 0 (it may lie below a block's first index).
+        ws.checkpoint_mantissa.assign(blocks * (history + 1), 0.0);
+        ws.checkpoint_exponent.assign(blocks * (history + 1), 0);
+        ws.checkpoint_frame.assign(blocks, detail::filter_frame{});
+        ws.checkpoint_mantissa[history] = 1.0;  // alpha[0] = 1
+        ws.checkpoint_frame[0] = {0, wt.fast ? 0 : no_fast};
+        // Filters block j from its checkpoint; returns its length.
+        auto filter_block = [&](std::size_t j, bool record) {
+            const std::size_t bs = j * block, m = std::min(block, n - bs);
+            std::copy_n(ws.checkpoint_mantissa.data() + j * (history + 1), history + 1, mant);
+            std::copy_n(ws.checkpoint_exponent.data() + j * (history + 1), history + 1, expo);
+            const std::size_t scan_from = bs >= history ? bs - history : 0;  // the chunk has no byte before 0
+            reserve_states(ws, history + m);
+            // `scan` splits a long run over its lanes; scan_chunk would be one chain of steps.
+            const std::uint32_t scan_bounds[2] = {0, static_cast<std::uint32_t>(bs + m - scan_from)};
+            a.scan(bytes + scan_from, scan_bounds, 1, ws.states.data() + (scan_from + history - bs));
+            const detail::filter_frame at = ws.checkpoint_frame[j];
+            detail::filter_frame frame{at.exponent, at.fast_from == no_fast           ? no_fast
+                                                    : at.fast_from + history > bs ? at.fast_from + history - bs
+                                                                                  : 0};
+            if (record)
+                detail::prefix_filter_range<true>(a, wt, ws.states.data(), history, history + m, mant, expo, records, frame);
+            else
+                detail::prefix_filter_range<false>(a, wt, ws.states.data(), history, history + m, mant, expo, nullptr, frame);
+            if (j + 1 < blocks) {
+                std::copy_n(mant + m, history + 1, ws.checkpoint_mantissa.data() + (j + 1) * (history + 1));
+                std::copy_n(expo + m, history + 1, ws.checkpoint_exponent.data() + (j + 1) * (history + 1));
+                const std::size_t resume = bs + frame.fast_from >= history ? bs + frame.fast_from - history : 0;
+                ws.checkpoint_frame[j + 1] = {frame.exponent, frame.fast_from == no_fast ? no_fast : resume};
+            }
+            return m;
+        };
+        for (std::size_t j = 0; j < blocks; ++j) filter_block(j, j + 1 == blocks);
+        // Backward: one uniform draw per piece, from the chunk's last piece to its first, as
+        // backward_cursor draws them. Ids go straight to the output when that is where they go.
+        constexpr bool to_ids = std::is_same_v<std::decay_t<F>, id_sink>;
+        std::vector<std::uint64_t> path;  // for other sinks: last piece first
+        std::size_t first_id = 0;
+        if constexpr (to_ids) first_id = f.out.size();
+        std::size_t t = n;
+        for (std::size_t j = blocks; j-- > 0;) {
+            const std::size_t bs = j * block;
+            if (j + 1 < blocks) filter_block(j, true);
+            while (t > bs) {
+                const std::size_t at = t - bs + history;
+                const double u = uniform_double(g);
+                const detail::sample_record& r = records[at];
+                const std::uint64_t piece =
+                    r.total >= 0.0 ? detail::pick_recorded(a, wt, r, at, mant, u * r.total)
+                                   : detail::sample_step_from_row(a, wt, ws.states[at - 1], at, mant, expo, u, ws.terms.data());
+                if constexpr (to_ids) f.out.push_back(static_cast<Id>(detail::packed_id(piece)));
+                else path.push_back(piece);
+                t -= detail::packed_length(piece);
+            }
+        }
+        if constexpr (to_ids) std::reverse(f.out.begin() + static_cast<std::ptrdiff_t>(first_id), f.out.end());
+        else f(offset, path.data(), path.size());
+    }
+
+    static constexpr std::size_t no_fast = std::numeric_limits<std::size_t>::max();
+
+    // Positions per block of a long chunk: at least record_limit, and long beside the
+    // history each checkpoint keeps.
+    static std::size_t long_block(std::size_t max_piece_length) noexcept {
+        return std::max(detail::record_limit, 8 * max_piece_length);
     }
 
     const tokenizer_type* tok_;
-    std::shared_ptr<const detail::weight_table> weights_;
+    double alpha_;
+    std::shared_ptr<const detail::weight_table> weights_;  // null for a negative alpha
 };
 
 /// The sampler for `bytepiece::tokenizer`.
 using sampler = basic_sampler<>;
 
 /// Makes a sampler for `tok` and `alpha` (what `tok.sampler(alpha)` returns). Throws
-/// `argument_error` for an alpha outside [0, 1e6] or not a number.
+/// `argument_error` for an alpha that is NaN, +infinity or above 1e6; a negative alpha means
+/// deterministic encoding.
 ///
 /// Example: `auto s = bytepiece::make_sampler(tok, 0.1);`
 template <class Score, class Id>

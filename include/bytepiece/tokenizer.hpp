@@ -16,6 +16,7 @@
 #include "bytepiece/chunking.hpp"
 #include "bytepiece/detail/piece_automaton.hpp"
 #include "bytepiece/detail/utf8.hpp"
+#include "bytepiece/detail/weight_cache.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/model.hpp"
 #include "bytepiece/normalizer.hpp"
@@ -27,6 +28,8 @@ namespace detail {
 // Declared only: a test defines it to reach the start-by-start Viterbi directly, to check it
 // against the automaton on inputs of its choice.
 struct tokenizer_access;
+template <class Score, class Id>
+class nbest_search;  // lattice.hpp: walks the automaton's rows
 
 /// Appends the ids of a chunk's path (last piece first) to `out` in text order, `id_of`
 /// turning each path element into its id: one resize per chunk rather than one push_back per
@@ -97,6 +100,8 @@ class basic_tokenizer {
     friend struct detail::tokenizer_access;
     template <class, class>
     friend class basic_sampler;  // samples on the automaton
+    template <class, class>
+    friend class detail::nbest_search;
 
 public:
     using model_type = basic_model<Score, Id>;
@@ -156,17 +161,20 @@ public:
     /// Like `encode(text, out)`, with options given for this call instead of the tokenizer's.
     void encode(std::string_view text, std::vector<id_type>& out, const encode_options& options) const;
 
-    /// Segments `text` and returns the pieces' bytes (no `<bos>`/`<eos>`); they concatenate to
-    /// the normalized text. Useful to see what the model does.
+    /// Segments `text` and returns the pieces' bytes, lined up with `encode`: element i is
+    /// `id_to_piece(encode(text)[i])`, so when the options add `<bos>`/`<eos>` the list starts
+    /// with "<bos>" and ends with "<eos>". The other pieces concatenate to the normalized text.
     ///
     /// Example: `tok.tokenize("tokenization")` might give `{"token", "ization"}`.
     std::vector<std::string> tokenize(std::string_view text) const {
         std::vector<std::string> pieces;
         workspace& ws = local_workspace();
         const std::string_view normalized = normalized_view(text, ws.normalized);
+        if (options_.add_bos) pieces.emplace_back(special_name(model_type::bos_id));
         segment(normalized, ws, [&](std::size_t start, std::size_t len, id_type) {
             pieces.emplace_back(normalized.substr(start, len));
         });
+        if (options_.add_eos) pieces.emplace_back(special_name(model_type::eos_id));
         return pieces;
     }
 
@@ -312,6 +320,8 @@ public:
 
     /// Concatenates the pieces' bytes without dropping invalid UTF-8 (ids 0..2 skipped): the
     /// exact inverse of raw-bytes encoding. Throws `decode_error` on an out-of-range id.
+    ///
+    /// Example: `std::string bytes = tok.decode_bytes(ids.data(), ids.size());`
     std::string decode_bytes(const id_type* ids, std::size_t count) const {
         std::string bytes;
         bytes.reserve(count * 4);
@@ -322,23 +332,33 @@ public:
         return bytes;
     }
 
-    /// The id of the piece with exactly these bytes, or `std::nullopt` if there is none.
+    /// `decode_bytes` for a vector of ids.
+    ///
+    /// Example: `tok.decode_bytes(raw_tok.encode(bytes)) == bytes` in raw-bytes mode.
+    std::string decode_bytes(const std::vector<id_type>& ids) const { return decode_bytes(ids.data(), ids.size()); }
+
+    /// The id of the piece with exactly these bytes; for the names "<pad>", "<bos>" and
+    /// "<eos>" (what `id_to_piece` gives for ids 0, 1, 2) those ids, as BytePiece's
+    /// `piece_to_id` does; `std::nullopt` for anything else. A model piece spelled like one of
+    /// the names keeps its own id. To ask only whether some bytes are a model piece, use
+    /// `trie().find(bytes)`.
+    ///
+    /// Example: `tok.piece_to_id("<bos>") == 1u`, `tok.piece_to_id(tok.id_to_piece(id)) == id`.
     std::optional<id_type> piece_to_id(std::string_view piece) const noexcept {
         const std::int32_t v = trie_.find(piece);
-        if (v < 0) return std::nullopt;
-        return static_cast<id_type>(v);
+        if (v >= 0) return static_cast<id_type>(v);
+        for (id_type id = 0; id < model_type::first_piece_id; ++id)
+            if (piece == special_name(id)) return id;
+        return std::nullopt;
     }
 
     /// The bytes of piece `id`; for ids 0, 1, 2 the names `<pad>`, `<bos>`, `<eos>`. Throws
     /// `decode_error` for an id outside [0, vocab_size()).
+    ///
+    /// Example: `tok.id_to_piece(1) == "<bos>"`.
     std::string_view id_to_piece(id_type id) const {
         check_id(id, 0);
-        switch (id) {
-            case model_type::pad_id: return "<pad>";
-            case model_type::bos_id: return "<bos>";
-            case model_type::eos_id: return "<eos>";
-            default: return model_.piece(id);
-        }
+        return id < model_type::first_piece_id ? special_name(id) : model_.piece(id);
     }
 
     /// Number of ids, `<pad>`, `<bos>` and `<eos>` included.
@@ -369,9 +389,9 @@ private:
                                            int>;
 
 public:
-    /// A sampler bound to this tokenizer and `alpha` (a `basic_sampler`): it computes the
-    /// per-piece weights once, so use it when sampling more than one text. Throws
-    /// `argument_error` if alpha is negative, NaN, infinite or above 1e6.
+    /// A sampler bound to this tokenizer and `alpha` (a `basic_sampler`). A negative alpha
+    /// means deterministic encoding, as in BytePiece. Throws `argument_error` if alpha is NaN,
+    /// +infinity or above 1e6.
     ///
     /// Example: `auto s = tok.sampler(0.1); auto ids = s.sample(text, g);`
     auto sampler(double alpha) const { return make_sampler(*this, alpha); }
@@ -379,8 +399,10 @@ public:
     /// Draws a segmentation of `text` with probability proportional to exp(alpha * total
     /// score), each chunk independently, and returns its ids (with `<bos>`/`<eos>` as the
     /// options say). `g` is any UniformRandomBitGenerator; one `uniform_double(g)` is drawn per
-    /// piece. Builds the weights for `alpha` on every call: keep a `sampler(alpha)` instead
-    /// when sampling many texts.
+    /// piece. The same ids as `sampler(alpha).sample(text, g)`, at about the same cost: the
+    /// per-piece weights of the last four alphas are kept in the tokenizer. A negative alpha
+    /// means deterministic encoding (`encode(text)`, nothing drawn), as in BytePiece. Throws
+    /// `argument_error` if alpha is NaN, +infinity or above 1e6.
     ///
     /// Example: `bytepiece::splitmix64 g(42); auto ids = tok.sample("Hello", 0.1, g);`
     template <class URBG, if_generator_<URBG> = 0>
@@ -411,7 +433,9 @@ public:
     }
 
     /// The segmentation lattice of `text` under `alpha` (a `basic_lattice`), filtered once so
-    /// that several analytics on the same text share the work.
+    /// that several analytics on the same text share the work. Throws `argument_error` if
+    /// alpha is negative (deterministic encoding has no distribution to analyse), NaN,
+    /// +infinity or above 1e6; so do the analytics below that take an alpha.
     ///
     /// Example: `auto lat = tok.lattice(text, 1.0); double h = lat.entropy();`
     auto lattice(std::string_view text, double alpha) const { return make_lattice(make_sampler(*this, alpha), text); }
@@ -423,6 +447,17 @@ public:
     ///
     /// Example: `for (auto& s : tok.nbest("banana", 5)) std::cout << s.score << "\n";`
     auto nbest(std::string_view text, std::size_t k) const { return nbest_segmentations(*this, text, k); }
+
+    /// `nbest`, but hands each segmentation to `f(scored_segmentation<id_type>& s)` in turn,
+    /// best first, instead of collecting them, and returns how many there were: memory stays
+    /// near one Score per byte plus about 100 bytes per segmentation asked for (see
+    /// `for_each_nbest`).
+    ///
+    /// Example: `tok.nbest(line, 1000, [&](auto& s) { print(s.score, s.ids); });`
+    template <class F>
+    std::size_t nbest(std::string_view text, std::size_t k, F&& f) const {
+        return for_each_nbest(*this, text, k, std::forward<F>(f));
+    }
 
     /// log of the partition function, log of the sum over all segmentations S of `text` of
     /// exp(alpha * score(S)); a sum over chunks. At alpha = 0 it is log(number of segmentations).
@@ -535,6 +570,15 @@ private:
         storage.clear();
         nfc_append(text, storage);
         return storage;
+    }
+
+    // The names of ids 0, 1, 2, as BytePiece spells them.
+    static std::string_view special_name(id_type id) noexcept {
+        switch (id) {
+            case model_type::pad_id: return "<pad>";
+            case model_type::bos_id: return "<bos>";
+            default: return "<eos>";
+        }
     }
 
     void check_id(id_type id, std::size_t position) const {
@@ -861,6 +905,7 @@ private:
     double_array_trie trie_;
     detail::piece_automaton<score_type> automaton_;  // what encode runs on
     encode_options options_;
+    detail::weight_cache weight_cache_;  // the sampling weights of recent alphas (sampler.hpp)
 };
 
 // Loading and encoding are defined out of the class, so that they are not inline: with

@@ -40,16 +40,18 @@ int run_nbest(std::vector<std::string>& argv) {
         for_each_block(file, [&](std::string_view block) {
             bytepiece::for_each_chunk(tok.normalized_view(block, normalized), [&](std::string_view chunk) {
                 // The chunk is already normalized and NFC is idempotent, so nbest sees it as is.
-                for (const auto& seg : tok.nbest(chunk, k)) {
+                // Each segmentation is written as it comes: k full id lists never coexist.
+                tok.nbest(chunk, k, [&](const bytepiece::scored_segmentation<std::uint32_t>& seg) {
                     put_double(seg.score, out);
                     out.put('\t');
                     for (std::size_t i = 0; i < seg.ids.size(); ++i) {
-                        if (i) out.put(' ');
+                        // As a string_view, so that the buffer is flushed inside a long line.
+                        if (i) out.put(std::string_view(" ", 1));
                         if (pieces) append_escaped(tok.model().piece(seg.ids[i]), out);
                         else out.put_uint(seg.ids[i]);
                     }
                     out.put('\n');
-                }
+                });
                 out.put('\n');
             });
         });
