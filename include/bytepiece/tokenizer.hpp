@@ -97,6 +97,8 @@ class basic_tokenizer {
     friend struct detail::tokenizer_access;
     template <class, class>
     friend class basic_sampler;  // samples on the automaton
+    template <class, class>
+    friend class basic_stream_encoder;  // runs encode's Viterbi on, block by block
 
 public:
     using model_type = basic_model<Score, Id>;
