@@ -16,13 +16,13 @@
 //
 // The stream is fed in blocks of 1 MiB through feed_chunks, as `bytepiece encode` feeds it,
 // and its ids are compared with one-shot encode's (by a hash, so that no id vector inflates the
-// memory figure). Times are the thread's CPU time: the best of N runs (default 3), and the
-// first run, which pays for allocating the buffers (the encoder's, and encode's per-thread
-// scratch space). The memory figure is the growth of the peak resident size during the first
-// stream run, which goes first in a fresh process: what the encoder itself holds.
+// memory figure). Times are the thread's CPU time (user and system): warm, the best of N runs
+// (default 3) alternating in this process; cold, one run of each in a fresh process. The
+// memory figures are the growth of the peak resident size during the cold runs: what the
+// encoder holds, and what encode's scratch space takes for the whole text.
 //
-// Output: one line, `case bytes oneshot_s stream_s ratio oneshot_first_s stream_first_s
-// first_ratio forced_cuts same_ids stream_peak_mib`.
+// Output: one line, `case bytes oneshot_s stream_s ratio oneshot_cold_s stream_cold_s
+// cold_ratio forced_cuts same_ids stream_peak_mib oneshot_peak_mib`.
 #include <bytepiece/bytepiece.hpp>
 
 #include <algorithm>
@@ -35,6 +35,9 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 namespace {
 
@@ -155,38 +158,74 @@ int main(int argc, char** argv) {
         usage("unknown case " + name);
     }
 
-    // One encoder for every run, as `bytepiece encode` keeps one for all its files (and as
-    // encode keeps its scratch space per thread). The first stream run goes first in the
-    // process, so that its growth of the peak resident size is the encoder's own memory; then
-    // stream and one-shot runs alternate, so that a burst of load on the machine hits both.
-    const double rss0 = status_mib("VmRSS:");
-    reset_peak();
+    auto stream_once = [&](bytepiece::stream_encoder& enc, id_hash& h) {
+        auto sink = [&](const std::uint32_t* ids, std::size_t n, bool) { h.add(ids, n); };
+        constexpr std::size_t block = std::size_t{1} << 20;
+        for (std::size_t i = 0; i < text.size(); i += block) enc.feed_chunks(std::string_view(text).substr(i, block), sink);
+        enc.finish_chunks(sink);
+    };
+
+    // Cold: one run of each side in a fresh process of its own (a fork of this one, which has
+    // run neither), as `bytepiece encode` runs once per process; the stream's child also
+    // measures the growth of its peak resident size, the encoder's own memory.
+    struct cold_result {
+        double cpu = 0, peak_mib = 0;
+        unsigned long long forced = 0;
+    };
+    auto cold = [&](bool stream) {
+        int fd[2];
+        cold_result r;
+        if (pipe(fd) != 0) return r;
+        const pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            cold_result c;
+            const double rss0 = status_mib("VmRSS:");
+            reset_peak();
+            timing t;
+            if (stream) {
+                bytepiece::stream_encoder enc(*tok);
+                id_hash h;
+                t.run([&] { stream_once(enc, h); });
+                c.forced = enc.forced_cuts();
+            } else {
+                std::vector<std::uint32_t> ids;
+                t.run([&] { tok->encode(text, ids); });
+            }
+            c.peak_mib = status_mib("VmHWM:") - rss0;
+            c.cpu = t.best;
+            if (write(fd[1], &c, sizeof c) != static_cast<ssize_t>(sizeof c)) _exit(1);
+            _exit(0);
+        }
+        close(fd[1]);
+        if (pid > 0) {
+            if (read(fd[0], &r, sizeof r) != static_cast<ssize_t>(sizeof r)) r = cold_result{};
+            waitpid(pid, nullptr, 0);
+        }
+        close(fd[0]);
+        return r;
+    };
+    const cold_result stream_cold = only == "oneshot" ? cold_result{} : cold(true);
+    const cold_result oneshot_cold = only == "stream" ? cold_result{} : cold(false);
+
+    // Warm: one encoder for every run, as `bytepiece encode` keeps one for all its files (and
+    // as encode keeps its scratch space per thread); stream and one-shot runs alternate, so
+    // that a burst of load on the machine hits both.
     bytepiece::stream_encoder enc(*tok);
-    double peak_mib = 0;
-    std::uint64_t forced = 0;
     timing stream_t, oneshot_t;
     id_hash streamed, whole;
     for (int r = 0; r < reps; ++r) {
         id_hash h;
-        auto sink = [&](const std::uint32_t* ids, std::size_t n, bool) { h.add(ids, n); };
-        if (only != "oneshot") stream_t.run([&] {
-            constexpr std::size_t block = std::size_t{1} << 20;
-            for (std::size_t i = 0; i < text.size(); i += block) enc.feed_chunks(std::string_view(text).substr(i, block), sink);
-            enc.finish_chunks(sink);
-        });
-        if (r == 0) {
-            peak_mib = status_mib("VmHWM:") - rss0;
-            forced = enc.forced_cuts();
-        }
+        if (only != "oneshot") stream_t.run([&] { stream_once(enc, h); });
         streamed = h;
         std::vector<std::uint32_t> ids;
         if (only != "stream") oneshot_t.run([&] { tok->encode(text, ids); });
         whole = id_hash{};
         whole.add(ids.data(), ids.size());
     }
-    std::printf("%-10s %9zu %9.4f %9.4f %6.2f %9.4f %9.4f %6.2f %6llu %4s %8.1f\n", name.c_str(), text.size(),
-                oneshot_t.best, stream_t.best, stream_t.best / oneshot_t.best, oneshot_t.first, stream_t.first,
-                stream_t.first / oneshot_t.first, static_cast<unsigned long long>(forced), streamed == whole ? "yes" : "no",
-                peak_mib);
+    std::printf("%-10s %9zu %9.4f %9.4f %6.2f %9.4f %9.4f %6.2f %6llu %4s %8.1f %8.1f\n", name.c_str(), text.size(),
+                oneshot_t.best, stream_t.best, stream_t.best / oneshot_t.best, oneshot_cold.cpu, stream_cold.cpu,
+                stream_cold.cpu / oneshot_cold.cpu, stream_cold.forced, streamed == whole ? "yes" : "no",
+                stream_cold.peak_mib, oneshot_cold.peak_mib);
     return 0;
 }

@@ -56,12 +56,13 @@ struct stream_forced_cut {
 /// Options of a `basic_stream_encoder`.
 struct stream_options {
     /// Bytes of the current line the encoder keeps at most after the last position it knows
-    /// every segmentation passes through (plus one block of at most 64 KiB that it processes
-    /// at once), and bytes of input it holds at most without a point where NFC may cut it,
-    /// before it forces a cut. Ordinary text converges within a few pieces, so the window is
-    /// reached only by adversarial input. It bounds the memory: 8 bytes per kept byte
-    /// (rounded up to a power of two), 16 per byte of the longest piece, and the bytes held
-    /// for NFC.
+    /// the line's segmentation passes through (the block it is processing included), and
+    /// bytes of input it holds at most without a point where NFC may cut it, before it forces
+    /// a cut. Ordinary text converges within a few pieces, so the window is reached only by
+    /// adversarial input. Raised to twice the longest piece. It bounds the memory: 12 bytes
+    /// per kept byte (for a power of two of them), about 40 per byte of a block (64 KiB, or 16
+    /// longest pieces, at most half the window) and of the longest piece, and the bytes held
+    /// for NFC: about 20 MiB at most with the default and pieces below 64 KiB.
     std::size_t window = std::size_t{1} << 20;
     /// Called at every forced cut (may be empty). `forced_cuts()` counts them as well.
     std::function<void(const stream_forced_cut&)> on_forced_cut;
@@ -78,19 +79,21 @@ struct stream_options {
 ///   normalized pieces concatenate to the NFC of the whole input.
 /// - Chunks: a chunk (line) ends only once a byte other than `\n` follows its newlines.
 ///   Complete chunks go to `tok.encode_chunks` unchanged.
-/// - A long line runs encode's own Viterbi on, block by block: the automaton's state carries
-///   over from one block to the next, and best[e] is the maximum over the pieces that end at e
-///   of best[e - length] + score, taken in the same order with the same sums as `encode`, so
-///   every best value and back-pointer is bit-identical to the one-shot one (scores are never
-///   rebased, because a rebased sum rounds differently and could flip a tie).
+/// - A long line runs encode's own Viterbi on, block by block: the automaton scans each block
+///   (its parts side by side, each started a few bytes early, see scan_and_score), and best[e]
+///   is the maximum over the pieces that end at e of best[e - length] + score, taken in the
+///   same order with the same sums as `encode`, so every best value and back-pointer is
+///   bit-identical to the one-shot one (scores are never rebased, because a rebased sum
+///   rounds differently and could flip a tie).
 /// - Certain positions: the path the line will end with leaves the text known so far from one
-///   of its last `max_piece_length()` positions (no piece is longer), so a position that the
-///   back-pointer chains of all of these pass through is on it. The union of those chains is
-///   kept as a tree with a child count per node: a new position joins under its back-pointer,
-///   a position that leaves the last `max_piece_length()` is removed with the ancestors it
-///   alone kept alive, and the root moves up while it has a single child and is not itself
-///   among the last positions. Each position joins, leaves and is passed by the root once,
-///   and the ids up to the root are emitted and forgotten.
+///   of its last `max_piece_length()` positions (the open ones; no piece is longer), so a
+///   position that the back-pointer chains of all of these pass through is on it. The
+///   deepest such position (the root) is found by a walk down from the newest position, which
+///   on ordinary text covers about one longest piece per block; where paths meet late or never,
+///   by the union of the open positions' chains kept as a tree with child counts, in which
+///   each position joins, leaves and is passed by the root once. Ids up to the root are
+///   emitted and forgotten. So the work is linear in the input whatever the model and the
+///   text: about twice encode's on the hostile inputs of scripts/bench_stream.sh.
 ///
 /// The encoder borrows the tokenizer, which must outlive it. One encoder serves one stream at
 /// a time and is not thread-safe; use one per thread.
@@ -343,6 +346,7 @@ private:
                 text_.append(t);
                 return;
             }
+            tree_line_ = false;
             begin_segment();
             incremental_ = true;
         }
@@ -361,6 +365,8 @@ private:
     // A new segment (the open chunk's start, or a forced cut) at position 0 of its own: no
     // history for the automaton, best[0] = 0, and the tree a single open node.
     void begin_segment() {
+        tree_mode_ = tree_line_;
+        settled_ = 0;
         history_.clear();
         last_state_ = 0;
         done_ = root_ = emitted_ = 0;
@@ -368,7 +374,8 @@ private:
         best_.assign(1, score_type(0));
         if (tree_.empty()) tree_.resize(std::size_t{1} << 10);
         mask_ = tree_.size() - 1;
-        tree_[0] = {0, 0, in_tree_bit};
+        // Marks of a walk down are in_tree_bit too: none when walking.
+        tree_[0] = {0, 0, tree_mode_ ? in_tree_bit : 0};
     }
 
     node& at(std::size_t pos) noexcept { return tree_[pos & mask_]; }
@@ -386,13 +393,14 @@ private:
     template <class Sink>
     void advance(std::string_view block, Sink& sink) {
         const std::size_t n = block.size();
+        if (done_ - root_ + n >= options_.window && !tree_mode_) find_root();
         if (done_ - root_ + n >= options_.window) {
             // No position within the window is certain: segment the line as if it ended here,
             // and the rest as a line of its own.
             report({stream_forced_cut::kind::segmentation, offset_ + done_});
             emit_path(done_, false, sink);
             offset_ += done_;
-            begin_segment();
+            begin_segment();  // a line that did not meet goes on with the tree
         }
         reserve_tree(done_ + n - emitted_ + 1);
         // best_ must reach max_len_ back from the block's first end; the rest is dropped, at a
@@ -405,14 +413,107 @@ private:
             best_origin_ = keep_from;
             work_ += count;
         }
-        best_.resize(done_ + n + 1 - best_origin_);
+        // Grown only: what lies past done_ is overwritten before it is read.
+        if (best_.size() < done_ + n + 1 - best_origin_) best_.resize(done_ + n + 1 - best_origin_);
         scan_and_score(block);
-        join(n);
+        if (tree_mode_) join(n);
         done_ += n;
-        work_ += 2 * n;  // scored, joined
+        work_ += (tree_mode_ ? 2 : 1) * n;  // scored (and joined)
         keep_history(block);
-        raise_root();
+        if (tree_mode_) {
+            raise_root();
+        } else if (done_ - root_ >= 2 * settled_ || done_ - root_ + block_ >= options_.window) {
+            find_root();
+        }
         if (root_ > emitted_) emit_path(root_, false, sink);
+    }
+
+    // At first the root is found lazily, by walking down from the newest position (see
+    // mark_down) when the kept positions have doubled since the last walk or fill the window:
+    // on ordinary text a walk covers about one longest piece per block. Over text whose paths
+    // meet late, if ever, a walk could cover most of the window at every block, so a walk
+    // longer than walk_limit() stops, and the segment switches to the tree of open paths, kept
+    // position by position at a cost linear whatever the text.
+    void find_root() {
+        if (mark_down(walk_limit())) settled_ = done_ - root_;
+        else build_tree();
+    }
+
+    // Ordinary text: the paths of the open positions meet a few pieces below the oldest of
+    // them; a long piece repeated: within another longest piece.
+    std::size_t walk_limit() const noexcept { return 2 * max_len_ + 4096; }
+
+    // Finds the deepest position that the chains of all open positions pass through, walking
+    // down from the newest position once: a position is marked when it is open or when a
+    // marked position's chain reaches it, and the walk ends where a single marked position is
+    // left. A chain that goes below the root bypasses it, so the line's path is not on it.
+    // Marks are cleared as the walk passes them. Gives up (false) after `limit` positions,
+    // leaving marks behind.
+    bool mark_down(std::size_t limit) {
+        const std::size_t top = done_;
+        const std::size_t first_open = std::max(root_, top + 1 > max_len_ ? top + 1 - max_len_ : 0);
+        std::size_t marked = top - first_open + 1;
+        std::size_t i = top;
+        for (;; --i) {
+            if (top - i >= limit) {
+                work_ += limit;
+                return false;
+            }
+            node& ni = at(i);
+            if (i < first_open && !(ni.meta & in_tree_bit)) continue;
+            ni.meta = 0;
+            if (marked == 1 || i == root_) break;
+            --marked;
+            const std::size_t parent = i - ni.length;
+            if (parent < first_open && parent >= root_) {
+                node& np = at(parent);
+                if (!(np.meta & in_tree_bit)) {
+                    np.meta = in_tree_bit;
+                    ++marked;
+                }
+            }
+        }
+        root_ = i;
+        work_ += top - i + 1;
+        return true;
+    }
+
+    // Switches the segment to the tree of open paths (see join), built for the positions
+    // kept: upward, which positions' chains reach the root (all of them while the root is the
+    // segment's start); downward, which of those are open or ancestors of open ones, with
+    // their child counts. Overwrites the marks a walk left.
+    void build_tree() {
+        constexpr std::uint32_t reaches_root = 0x40000000u;
+        const std::size_t top = done_;
+        const std::size_t first_open = std::max(root_, top + 1 > max_len_ ? top + 1 - max_len_ : 0);
+        const bool all_reach = root_ == 0;
+        if (!all_reach) {
+            at(root_).meta = reaches_root;
+            for (std::size_t i = root_ + 1; i <= top; ++i) {
+                node& ni = at(i);
+                const std::size_t parent = i - ni.length;
+                ni.meta = parent >= root_ && (at(parent).meta & reaches_root) ? reaches_root : 0;
+            }
+            work_ += top - root_;
+        } else {
+            // Marks are left only where the walk went, and on parents at most max_len_ below.
+            const std::size_t walked = walk_limit() + max_len_;
+            for (std::size_t i = top - std::min(top - root_, walked); i <= top; ++i) at(i).meta = 0;
+        }
+        for (std::size_t i = top;; --i) {
+            node& ni = at(i);
+            const std::uint32_t children = ni.meta & children_mask;
+            const bool in = (all_reach || (ni.meta & reaches_root)) && (i >= first_open || children > 0);
+            ni.meta = in ? in_tree_bit | children : 0;
+            if (i == root_) break;
+            if (in) ++at(i - ni.length).meta;
+        }
+        work_ += top - root_ + 1;
+        tree_mode_ = true;
+        // A line that needed the tree tends to go on needing it: after a forced cut, its next
+        // segment starts with the tree (see begin_segment).
+        tree_line_ = true;
+        raise_root();
     }
 
     // The automaton's states for parts of a block, each part scanned from the root a few
@@ -471,10 +572,21 @@ private:
     void scan_and_score(std::string_view block) {
         const std::size_t n = block.size();
         scanned_parts p;
-        p.count = n >= min_part_bytes * max_parts ? max_parts : 1;
-        for (std::size_t i = 0; i <= p.count; ++i) p.from[i] = n * i / p.count;
         const bool deep = deep_blocks_ > 0;
-        scan_parts(block, p, 0, deep ? max_len_ : std::min(max_len_, short_warm));
+        const std::size_t warm = deep ? max_len_ : std::min(max_len_, short_warm);
+        // Parts at least twice their warm start, so that warm starts cost at most half the
+        // block: a block of few longest pieces (a small window) is scanned as one part.
+        p.count = std::max<std::size_t>(1, std::min(max_parts, n / std::max(min_part_bytes, 2 * warm)));
+        // Parts of equal length with their warm starts, so that the lanes end together: the
+        // first part's warm start is the history, which is shorter at a segment's start.
+        const std::size_t first_warm = std::min(warm, history_.size());
+        const std::size_t lane = (n + first_warm + (p.count - 1) * warm) / p.count;
+        const bool balanced = lane > warm + 1 && lane > first_warm;
+        p.from[0] = 0;
+        for (std::size_t i = 1; i < p.count; ++i)
+            p.from[i] = balanced ? p.from[i - 1] + lane - (i == 1 ? first_warm : warm) : n * i / p.count;
+        p.from[p.count] = n;
+        scan_parts(block, p, 0, warm);
         if (deep) {
             --deep_blocks_;
         } else {
@@ -557,6 +669,7 @@ private:
             out[i].winner =
                 static_cast<std::uint32_t>(reinterpret_cast<const char*>(w) - reinterpret_cast<const char*>(info));
             out[i].length = static_cast<std::uint32_t>(w->length());
+            out[i].meta = 0;
             previous = b;
         }
     }
@@ -703,6 +816,9 @@ private:
     std::size_t deep_blocks_ = 0;          // blocks left to scan with max_len_ warm bytes
     std::size_t deep_backoff_ = 1;         // the next such run of blocks
     std::size_t done_ = 0, root_ = 0, emitted_ = 0;
+    bool tree_mode_ = false;         // the tree of open paths is kept (see find_root)
+    bool tree_line_ = false;         // the open chunk switched to the tree once
+    std::size_t settled_ = 0;        // done_ - root_ after the last walk down
     std::vector<score_type> best_;  // best[best_origin_ + i] at i, up to done_
     std::size_t best_origin_ = 0;
     std::vector<node> tree_;        // position p at p & mask_, for p in [emitted_, done_]

@@ -117,7 +117,17 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
     if (!sampler) {
         // Deterministic: a stream encoder, so that a line of any length (a whole file without
         // newlines) is encoded in bounded memory, with the same output as encoding it whole.
-        bytepiece::stream_encoder enc(tok);
+        // Only adversarial text (paths that disagree, or combining marks without a starter,
+        // for a whole window) gets a forced cut; each says where and what it changed.
+        std::string current;  // the file being encoded, for the warnings
+        std::uint64_t warned = 0;
+        constexpr std::uint64_t max_warnings = 10;
+        bytepiece::stream_options so;
+        so.on_forced_cut = [&](const bytepiece::stream_forced_cut& cut) {
+            if (++warned <= max_warnings)
+                std::fprintf(stderr, "bytepiece: warning: %s: %s\n", current.c_str(), cut.describe().c_str());
+        };
+        bytepiece::stream_encoder enc(tok, so);
         bool first = true;  // no id written yet on the current output line
         auto sink = [&](const std::uint32_t* ids, std::size_t n, bool chunk_ends) {
             put_ids(ids, n, first);
@@ -128,16 +138,14 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             out.put(std::string_view());  // put(char) never flushes; a huge line must
         };
         for (const auto& file : o.files) {
+            current = file == "-" ? "<stdin>" : file;
             for_each_raw_block(file, std::size_t{1} << 20, [&](std::string_view block) { enc.feed_chunks(block, sink); });
             // Files are separate texts: a last line without newline is a chunk of its own.
             enc.finish_chunks(sink);
         }
-        // Only adversarial text (best paths that disagree for a whole window) gets here; the
-        // output is then still a valid segmentation, but no longer the one-shot one.
-        if (enc.forced_cuts() > 0)
-            std::fprintf(stderr, "bytepiece: warning: %llu forced cut(s) in lines whose segmentation did not converge "
-                                 "within 1 MiB; the ids there may differ from encoding the line whole\n",
-                         static_cast<unsigned long long>(enc.forced_cuts()));
+        if (warned > max_warnings)
+            std::fprintf(stderr, "bytepiece: warning: %llu more forced cut(s) not shown\n",
+                         static_cast<unsigned long long>(warned - max_warnings));
         return 0;
     }
     std::vector<std::uint32_t> ids;
