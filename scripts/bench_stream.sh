@@ -18,8 +18,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build/bench-stream}
 shared=${BYTEPIECE_SHARED_DIR:-$root/../shared}
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBYTEPIECE_BUILD_TESTS=OFF \
-  -DBYTEPIECE_BUILD_EXAMPLES=OFF -DBYTEPIECE_SHARED_DIR="$shared" >/dev/null
+# An existing Release build folder may be given as BUILD_DIR: only the two targets are built.
+if [[ -f $build/CMakeCache.txt ]]; then
+  cmake -S "$root" -B "$build" -DBYTEPIECE_BUILD_BENCH=ON -DBYTEPIECE_BUILD_TOOLS=ON >/dev/null
+else
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBYTEPIECE_BUILD_TESTS=OFF \
+    -DBYTEPIECE_BUILD_EXAMPLES=OFF -DBYTEPIECE_SHARED_DIR="$shared" >/dev/null
+fi
 cmake --build "$build" --target bytepiece_stream_ratio bytepiece_cli -j"${JOBS:-2}" >/dev/null
 ratio=$build/bench/bytepiece_stream_ratio
 cli=$build/tools/bytepiece

@@ -128,8 +128,9 @@ public:
         // that the scan's lanes pay off; and several longest pieces long, so that each part's
         // warm start (see scan_and_score) costs a fraction of the part; but at most half the
         // window, which a block must fit in with the positions kept before it.
-        block_ = std::max<std::size_t>(
-            1, std::min(options_.window / 2, std::max<std::size_t>(std::size_t{1} << 16, block_pieces * max_len_)));
+        // (And below 2^31 bytes: the automaton's scan takes 32-bit offsets.)
+        block_ = std::max<std::size_t>(1, std::min({options_.window / 2, std::size_t{1} << 30,
+                                                    std::max<std::size_t>(std::size_t{1} << 16, block_pieces * max_len_)}));
     }
 
     /// Encodes the next `bytes` of the stream and appends to `out` every id that is now certain
@@ -574,9 +575,10 @@ private:
         scanned_parts p;
         const bool deep = deep_blocks_ > 0;
         const std::size_t warm = deep ? max_len_ : std::min(max_len_, short_warm);
-        // Parts at least twice their warm start, so that warm starts cost at most half the
-        // block: a block of few longest pieces (a small window) is scanned as one part.
-        p.count = std::max<std::size_t>(1, std::min(max_parts, n / std::max(min_part_bytes, 2 * warm)));
+        // Parts at least half their warm start, so that warm starts cost at most twice the
+        // block in the lanes, never a repair alone: a block of few longest pieces (a small
+        // window) is scanned in fewer parts, which the scan splits and repairs itself.
+        p.count = std::max<std::size_t>(1, std::min(max_parts, n / std::max(min_part_bytes, warm / 2)));
         // Parts of equal length with their warm starts, so that the lanes end together: the
         // first part's warm start is the history, which is shorter at a segment's start.
         const std::size_t first_warm = std::min(warm, history_.size());
@@ -686,7 +688,11 @@ private:
         // memory would chain every position's update to the previous one's store.
         std::size_t previous = done_;
         std::uint32_t previous_meta = at(previous).meta;
+        constexpr std::size_t ahead = 16;
         for (std::size_t e = done_ + 1; e <= done_ + n; ++e) {
+            // The position leaving the open ones, often the parent too, lies a longest piece
+            // back: far, for long pieces, so fetched a few positions ahead.
+            if (e + ahead >= max_len_) detail::prefetch(&at(e + ahead - max_len_));
             const std::size_t length = at(e).length;
             std::uint32_t meta = 0;
             if (length == 1) {
