@@ -236,3 +236,221 @@ TEST_CASE("stream encoder: forced NFC cut in an endless run of combining marks",
     CHECK(enc.forced_cuts() == normalization_cuts);
     CHECK(tok.decode(ids) == bytepiece::nfc(text));  // here every part's NFC is the same as the whole's
 }
+
+namespace {
+
+// What a stream must give: one-shot encode's ids, except that a line with forced cuts is
+// segmented as the lines it splits into at each cut's offset in the normalized text.
+ids_t one_shot_split_at(const bytepiece::tokenizer& tok, std::string_view text, const std::vector<std::uint64_t>& cuts) {
+    std::string storage;
+    const std::string_view t = tok.normalized_view(text, storage);
+    ids_t ids;
+    std::size_t next = 0;
+    bytepiece::for_each_chunk(t, [&](std::string_view chunk) {
+        std::size_t start = static_cast<std::size_t>(chunk.data() - t.data());
+        const std::size_t end = start + chunk.size();
+        for (; next < cuts.size() && cuts[next] < end; ++next) {
+            tok.encode_chunk(t.substr(start, cuts[next] - start), ids);
+            start = cuts[next];
+        }
+        tok.encode_chunk(t.substr(start, end - start), ids);
+    });
+    return ids;
+}
+
+struct streamed {
+    ids_t ids;
+    std::vector<std::uint64_t> cuts;  // segmentation cuts, in order
+    std::uint64_t work = 0;
+    std::size_t memory = 0;
+};
+
+// Streams `text` in feeds of `feed` bytes (random sizes when 0), recording the cuts.
+streamed stream_recording(const bytepiece::tokenizer& tok, std::string_view text, std::size_t window, std::size_t feed,
+                          std::mt19937_64& g) {
+    streamed r;
+    bytepiece::stream_options opt;
+    opt.window = window;
+    bool other_kind = false;
+    opt.on_forced_cut = [&](const bytepiece::stream_forced_cut& c) {
+        if (c.reason == bytepiece::stream_forced_cut::kind::segmentation) r.cuts.push_back(c.offset);
+        else other_kind = true;
+    };
+    bytepiece::stream_encoder enc(tok, opt);
+    for (std::size_t i = 0; i < text.size();) {
+        const std::size_t n = std::min(feed ? feed : random_feed_size(g), text.size() - i);
+        enc.feed(text.substr(i, n), r.ids);
+        i += n;
+        r.memory = std::max(r.memory, enc.memory_bytes());
+    }
+    enc.finish(r.ids);
+    CHECK_FALSE(other_kind);  // these texts are ASCII: NFC never needs a forced cut
+    CHECK(enc.forced_cuts() == r.cuts.size());
+    r.work = enc.work();
+    return r;
+}
+
+std::string random_letters(std::mt19937_64& g, std::size_t n, char first, unsigned letters) {
+    std::string s(n, first);
+    for (auto& c : s) c = static_cast<char>(first + static_cast<int>(g() % letters));
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("stream encoder: one-shot ids on hostile models and texts, lines split exactly at forced cuts",
+          "[stream][forced]") {
+    // Small alphabets make paths that disagree for long stretches, long pieces make deep
+    // automaton states, equal counts make ties: everything that could tell a stream from the
+    // one-shot Viterbi. Small windows force cuts, whose lines must then be segmented exactly as
+    // one-shot segments separate lines.
+    std::mt19937_64 g(16004);
+    std::mt19937 rng(16004);
+    for (int round = 0; round < 60; ++round) {
+        const unsigned letters = 2 + static_cast<unsigned>(g() % 3);
+        auto pieces = test_support::random_pieces(rng, 5 + static_cast<int>(g() % 40), 1 + static_cast<unsigned>(g() % 12),
+                                                  'a', letters, round % 3 == 0 ? 1 : 50);
+        const std::size_t long_length = std::size_t{1} << (4 + g() % 9);  // 16 .. 4096
+        const std::string long_piece =
+            round % 4 == 0 ? std::string(long_length, 'a') : random_letters(g, long_length, 'a', letters);
+        pieces.emplace_back(long_piece, 1 + g() % 20);
+        const bytepiece::tokenizer tok(test_support::make_model(pieces, 1 + g() % 3));
+        std::string text;
+        const std::size_t target = round % 5 == 0 ? 150000 + g() % 100000 : 1000 + g() % 30000;
+        while (text.size() < target) {
+            switch (g() % 6) {
+                case 0: text += random_letters(g, 1 + g() % 2000, 'a', letters); break;
+                case 1: text += std::string(1 + g() % 5000, static_cast<char>('a' + g() % letters)); break;
+                case 2: for (std::size_t k = 1 + g() % 2000; k-- > 0;) text += "ab"; break;
+                case 3: text += long_piece; break;
+                case 4: text += pieces[g() % pieces.size()].first; break;
+                default: text += g() % 4 == 0 ? "\n" : random_letters(g, 1 + g() % 50, 'a', letters); break;
+            }
+        }
+        const std::size_t windows[] = {64, 1000, 1u << 14, 1u << 20};
+        const std::size_t window = windows[g() % 4];
+        const std::size_t feed = g() % 3 == 0 ? 0 : std::size_t{1} << (g() % 21);
+        INFO("round " << round << ", window " << window << ", feed " << feed << ", longest piece " << long_length
+                      << ", text of " << text.size() << " bytes");
+        const streamed s = stream_recording(tok, text, window, feed, g);
+        CHECK(s.ids == one_shot_split_at(tok, text, s.cuts));
+        if (s.cuts.empty()) CHECK(s.ids == tok.encode(text));
+    }
+}
+
+TEST_CASE("stream encoder: the work stays linear in the input, whatever the longest piece", "[stream][linear]") {
+    // The inputs of issue 16, scaled down: one long piece and text full of copies of it; a
+    // run of one byte with a piece of that byte repeated; periodic text, whose paths meet late
+    // if ever; a run of newlines. The encoder's count of steps (work()) must stay a small
+    // multiple of the bytes for every longest piece (the encoder before issue 16 took steps in
+    // proportion to the longest piece per byte), and its buffers within the window's bound.
+    // (Times are the benchmark's business: scripts/bench_stream.sh.)
+    std::mt19937_64 g(4);
+    for (const std::size_t length : {std::size_t{256}, std::size_t{4096}, std::size_t{16384}}) {
+        const std::string piece = random_letters(g, length, 'a', 26);
+        std::string copies;
+        while (copies.size() < 32 * length + 300000) copies += random_letters(g, g() % length, 'a', 26) + piece;
+        std::string ab;
+        for (int i = 0; i < 600000; ++i) ab += "ab";
+        struct hostile {
+            const char* name;
+            bytepiece::tokenizer tok;
+            std::string text;
+        };
+        const hostile cases[] = {
+            {"long piece", bytepiece::tokenizer(test_support::make_model({{piece, 5}})), copies},
+            {"run", bytepiece::tokenizer(test_support::make_model({{std::string(length, 'a'), 1}})),
+             std::string(1200000, 'a')},
+            {"periodic", bytepiece::tokenizer(test_support::make_model({{"ab", 1000}, {"ba", 1000}, {piece, 1}})), ab},
+            {"newlines", bytepiece::tokenizer(test_support::make_model({{"\n\n", 1000}, {piece, 1}})),
+             std::string(1200000, '\n')},
+        };
+        for (const hostile& h : cases) {
+            INFO(h.name << ", longest piece " << length << " bytes");
+            for (const std::size_t window : {std::size_t{1} << 16, std::size_t{1} << 20}) {
+                INFO("window " << window);
+                const streamed s = stream_recording(h.tok, h.text, window, std::size_t{1} << 16, g);
+                CHECK(s.ids == one_shot_split_at(h.tok, h.text, s.cuts));
+                CHECK(s.work <= 8 * h.text.size());
+                // 12 bytes per kept position (a power of two of them), tens per byte of the
+                // longest piece (blocks are up to 16 of them), the feeds and NFC's buffers.
+                const std::size_t kept = std::max(window, 2 * length);
+                CHECK(s.memory <= 24 * kept + 64 * length + (6u << 20));
+            }
+        }
+    }
+}
+
+TEST_CASE("stream encoder: each kind of forced cut says where it is and what it changed", "[stream][forced]") {
+    const bytepiece::stream_forced_cut segmentation{bytepiece::stream_forced_cut::kind::segmentation, 1048576};
+    const bytepiece::stream_forced_cut normalization{bytepiece::stream_forced_cut::kind::normalization, 2097152};
+    const std::string s = segmentation.describe(), n = normalization.describe();
+    CHECK(s.find("byte 1048576 of the normalized text") != std::string::npos);
+    CHECK(s.find("segmented as two lines") != std::string::npos);
+    CHECK(s.find("NFC") == std::string::npos);
+    CHECK(n.find("byte 2097152 of the input") != std::string::npos);
+    CHECK(n.find("NFC-normalized in two parts") != std::string::npos);
+    CHECK(n.find("segment") == std::string::npos);
+}
+
+TEST_CASE("bytepiece encode: forced-cut warnings name the file, the byte and the kind of cut", "[stream][forced][cli]") {
+    using test_support::cli;
+    using test_support::quote;
+    if (cli().empty()) return;
+    // All counts equal: the best paths to positions that differ modulo 4096 in a run of 'a'
+    // use the long piece as often as they can and differ in where the single 'a's go, with
+    // exactly equal scores, so they never meet.
+    const std::string model = test_support::scratch_path("stream_cut.model");
+    test_support::make_model({{std::string(4096, 'a'), 1}}).save(model);
+    const std::string out = test_support::scratch_path("stream_cut.ids");
+
+    const std::string run = test_support::scratch_path("stream_cut_run.txt");
+    test_support::write(run, std::string(1200000, 'a') + "\n");
+    auto r = test_support::run(quote(cli()) + " encode -m " + quote(model) + " " + quote(run) + " 2>&1 >" + quote(out));
+    CHECK(r.status == 0);
+    INFO(r.out);
+    CHECK(r.out.find("warning: " + run + ": at byte ") != std::string::npos);
+    CHECK(r.out.find("of the normalized text") != std::string::npos);
+    CHECK(r.out.find("segmented as two lines") != std::string::npos);
+    CHECK(r.out.find("NFC") == std::string::npos);
+
+    // A starter and 1.2 MB of combining acute accents: no point where NFC may cut.
+    const std::string marks = test_support::scratch_path("stream_cut_marks.txt");
+    std::string text = "a";
+    for (int i = 0; i < 600000; ++i) text += "\xCC\x81";
+    test_support::write(marks, text);
+    r = test_support::run(quote(cli()) + " encode -m " + quote(model) + " " + quote(marks) + " 2>&1 >" + quote(out));
+    CHECK(r.status == 0);
+    INFO(r.out);
+    CHECK(r.out.find("warning: " + marks + ": at byte ") != std::string::npos);
+    CHECK(r.out.find("of the input") != std::string::npos);
+    CHECK(r.out.find("NFC-normalized in two parts") != std::string::npos);
+    CHECK(r.out.find("segment") == std::string::npos);
+}
+
+TEST_CASE("basic_stream_encoder<float, std::uint16_t> equals its tokenizer's one-shot encode", "[stream][template]") {
+    // Float sums round differently from double ones, so the stream must compare the float
+    // sums encode forms, not double ones: ties and near-ties of a small alphabet test that.
+    using small_tokenizer = bytepiece::basic_tokenizer<float, std::uint16_t>;
+    std::mt19937 rng(7);
+    std::mt19937_64 g(7);
+    auto pieces = test_support::random_pieces(rng, 30, 10, 'a', 3, 9);
+    pieces.emplace_back(std::string(3000, 'a'), 2);
+    std::vector<std::pair<std::string, std::uint64_t>> counts;
+    for (int b = 0; b < 256; ++b) counts.emplace_back(std::string(1, static_cast<char>(b)), 1 + b % 2);
+    for (const auto& p : pieces)
+        if (std::none_of(counts.begin(), counts.end(), [&](const auto& c) { return c.first == p.first; }))
+            counts.push_back(p);
+    const small_tokenizer tok(bytepiece::basic_model<float, std::uint16_t>::from_counts(counts));
+    std::string text;
+    while (text.size() < 400000) {
+        text += random_letters(g, 1 + g() % 3000, 'a', 3);
+        text += std::string(g() % 9000, 'a');
+    }
+    bytepiece::basic_stream_encoder<float, std::uint16_t> enc(tok);
+    std::vector<std::uint16_t> ids;
+    for (std::size_t i = 0; i < text.size(); i += 50000) enc.feed(std::string_view(text).substr(i, 50000), ids);
+    enc.finish(ids);
+    CHECK(enc.forced_cuts() == 0);
+    CHECK(ids == tok.encode(text));
+}

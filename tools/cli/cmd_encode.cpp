@@ -167,7 +167,17 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
     if (!sampler) {
         // Deterministic: a stream encoder, so that a line of any length (a whole file without
         // newlines) is encoded in bounded memory, with the same output as encoding it whole.
-        bytepiece::stream_encoder enc(tok);
+        // Only adversarial text (paths that disagree, or combining marks without a starter,
+        // for a whole window) gets a forced cut; each says where and what it changed.
+        std::string current;  // the file being encoded, for the warnings
+        std::uint64_t warned = 0;
+        constexpr std::uint64_t max_warnings = 10;
+        bytepiece::stream_options so;
+        so.on_forced_cut = [&](const bytepiece::stream_forced_cut& cut) {
+            if (++warned <= max_warnings)
+                std::fprintf(stderr, "bytepiece: warning: %s: %s\n", current.c_str(), cut.describe().c_str());
+        };
+        bytepiece::stream_encoder enc(tok, so);
         bool first = true;  // no id written yet on the current output line
         auto sink = [&](const std::uint32_t* chunk_ids, std::size_t n, bool chunk_ends) {
             put_ids(chunk_ids, n, first);
@@ -178,6 +188,7 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             out.put(std::string_view());  // put(char) never flushes; a huge line must
         };
         for (const auto& file : o.files) {
+            current = file == "-" ? "<stdin>" : file;
             input_file in(file);
             for_each_raw_block(in, std::size_t{1} << 20, [&](std::string_view block) {
                 enc.feed_chunks(block, sink);
@@ -187,12 +198,9 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             enc.finish_chunks(sink);
         }
         out.finish();
-        // Only adversarial text (best paths that disagree for a whole window) gets here; the
-        // output is then still a valid segmentation, but no longer the one-shot one.
-        if (enc.forced_cuts() > 0)
-            std::fprintf(stderr, "bytepiece: warning: %llu forced cut(s) in lines whose segmentation did not converge "
-                                 "within 1 MiB; the ids there may differ from encoding the line whole\n",
-                         static_cast<unsigned long long>(enc.forced_cuts()));
+        if (warned > max_warnings)
+            std::fprintf(stderr, "bytepiece: warning: %llu more forced cut(s) not shown\n",
+                         static_cast<unsigned long long>(warned - max_warnings));
         return 0;
     }
     for (const auto& file : o.files) {
