@@ -102,6 +102,7 @@ class basic_tokenizer {
     friend class basic_sampler;  // samples on the automaton
     template <class, class>
     friend class detail::nbest_search;
+    template <class, class>
     friend class basic_stream_encoder;  // runs encode's Viterbi on, block by block
 
 public:
