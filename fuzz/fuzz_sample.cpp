@@ -2,7 +2,8 @@
 // Sampling arbitrary bytes with the small fixed model: the first byte picks alpha in [0, 10]
 // (plus a few extreme values the API accepts), the next 8 bytes seed the generator. The
 // sampled pieces concatenate to the normalized input, ids are piece ids, the ids and pieces
-// overloads agree, a seed reproduces its draw, and a rejected alpha throws argument_error.
+// overloads agree, a seed reproduces its draw, a negative alpha encodes deterministically, and
+// a rejected alpha throws argument_error.
 #include "fuzz_common.hpp"
 
 #include <cmath>
@@ -20,7 +21,7 @@ double alpha_from(std::uint8_t b) {
         case 251: return 1e6;    // the largest accepted alpha
         case 252: return 1e-300;
         case 253: return 500.0;  // weights below 2^-700: the slow path
-        case 254: return -1.0;   // rejected
+        case 254: return -1.0;   // deterministic encoding, as in BytePiece
         case 255: return std::numeric_limits<double>::quiet_NaN();  // rejected
         default: return b / 25.0;  // 0 .. 10
     }
@@ -35,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint64_t seed = in.u64();
     const std::string_view text = in.rest();
 
-    if (!(alpha >= 0.0 && alpha <= 1e6)) {
+    if (std::isnan(alpha) || alpha > 1e6) {
         bool threw = false;
         try {
             (void)t.sampler(alpha);
@@ -48,6 +49,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::string normalized = bytepiece::nfc(text);
     const auto s = t.sampler(alpha);
+    if (alpha < 0.0) {
+        FUZZ_CHECK(s.sample(text, seed) == t.encode(text));
+        FUZZ_CHECK(t.sample(text, alpha, seed) == t.encode(text));
+        FUZZ_CHECK(s.sample_pieces(text, seed) == t.tokenize(text));
+        return 0;
+    }
     const auto ids = s.sample(text, seed);
     for (auto id : ids) FUZZ_CHECK(id >= 3 && id < t.vocab_size());
     FUZZ_CHECK_MSG(t.decode_bytes(ids.data(), ids.size()) == normalized, fuzz::escaped(text));

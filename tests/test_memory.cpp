@@ -229,8 +229,8 @@ TEST_CASE("nbest streamed holds one segmentation at a time, not k", "[memory][nb
         });
     });
     REQUIRE(count == k);
-    // k full id lists would take k * longest * 4 bytes (some 50 MB here); the search keeps
-    // about 100 bytes per segmentation asked for.
+    // k full id lists would take k * longest * 4 bytes (some 90 MB here); the search keeps
+    // about 150 bytes per segmentation asked for.
     INFO("peak " << peak << " bytes; k lists would take " << k * longest * 4);
     CHECK(peak < k * 200 + (std::size_t{2} << 20));
     CHECK(peak * 10 < k * longest * 4);

@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -863,12 +862,13 @@ std::string_view nbest_text(const basic_tokenizer<Score, Id>& tok, std::string_v
 
 /// `nbest_segmentations` (below), but calls `f(scored_segmentation<Id>& s)` with each
 /// segmentation in turn, best first, instead of collecting them (`s` may be moved from), and
-/// returns how many there were. Memory: one Score per byte of text (8 bytes with double scores) and a few
-/// blocks of scratch, plus about 100 bytes per segmentation asked for, whatever their length:
-/// k = 1,000,000 on a 5,000-byte line takes some 100 MB rather than the k full id lists. The
-/// segmentations come out only once all k are found (they are put in order first), each
-/// rebuilt from its few differences from `encode`'s. Cost: O(bytes) for Viterbi and a pass
-/// over its path, then per segmentation O(log k) to find it and O(its length) to write it.
+/// returns how many there were. Memory: a few blocks of 65,536 positions of scratch (about
+/// 1.3 MB each) and a bit per byte of text, however long the text, plus about 150 bytes per
+/// segmentation asked for, however long they are: k = 1,000,000 on a 5,000-byte line takes
+/// some 150 MB rather than k full id lists. The segmentations come out once all k are found
+/// (they are put in order first), each rebuilt from its few differences from `encode`'s.
+/// Cost: O(bytes) for Viterbi and a pass over its path, then per segmentation O(log k) to
+/// find it and O(its length) to write it.
 ///
 /// Example: `bytepiece::for_each_nbest(tok, line, 10, [&](auto& s) { std::cout << s.score << "\n"; });`
 template <class Score, class Id, class F>

@@ -971,7 +971,7 @@ private:
         ws.checkpoint_frame.assign(blocks, detail::filter_frame{});
         ws.checkpoint_mantissa[history] = 1.0;  // alpha[0] = 1
         ws.checkpoint_frame[0] = {0, wt.fast ? 0 : no_fast};
-        // Filters block j from its checkpoint; returns its length.
+        // Filters block j from its checkpoint (writing the next block's on the first pass).
         auto filter_block = [&](std::size_t j, bool record) {
             const std::size_t bs = j * block, m = std::min(block, n - bs);
             std::copy_n(ws.checkpoint_mantissa.data() + j * (history + 1), history + 1, mant);
@@ -995,7 +995,6 @@ private:
                 const std::size_t resume = bs + frame.fast_from >= history ? bs + frame.fast_from - history : 0;
                 ws.checkpoint_frame[j + 1] = {frame.exponent, frame.fast_from == no_fast ? no_fast : resume};
             }
-            return m;
         };
         for (std::size_t j = 0; j < blocks; ++j) filter_block(j, j + 1 == blocks);
         // Backward: one uniform draw per piece, from the chunk's last piece to its first, as

@@ -452,7 +452,7 @@ public:
 
     /// `nbest`, but hands each segmentation to `f(scored_segmentation<id_type>& s)` in turn,
     /// best first, instead of collecting them, and returns how many there were: memory stays
-    /// near one Score per byte plus about 100 bytes per segmentation asked for (see
+    /// within a few MB for any text plus about 150 bytes per segmentation asked for (see
     /// `for_each_nbest`).
     ///
     /// Example: `tok.nbest(line, 1000, [&](auto& s) { print(s.score, s.ids); });`
