@@ -12,6 +12,8 @@
 //                  with newlines made spaces
 //     ab           MODEL (default: the shared bytepiece.eu.plus.40k.model); 10 MB of "ab"
 //     newlines     MODEL (default as for ab); 20 MB of "\n"
+//     text, line   ordinary text for comparison: MODEL (default as for ab) on the first 10 MB
+//                  of FILE (default: the shared corpus/mixed.txt), as it is and as one line
 // --only stream|oneshot runs just one side (for a profiler).
 //
 // The stream is fed in blocks of 1 MiB through feed_chunks, as `bytepiece encode` feeds it,
@@ -100,7 +102,7 @@ bytepiece::model bytes_plus(const std::vector<std::pair<std::string, std::uint64
 
 [[noreturn]] void usage(const std::string& why) {
     std::fprintf(stderr,
-                 "bytepiece_stream_ratio: %s\nusage: bytepiece_stream_ratio long-piece|run|trained|ab|newlines "
+                 "bytepiece_stream_ratio: %s\nusage: bytepiece_stream_ratio long-piece|run|trained|ab|newlines|text|line "
                  "[--model MODEL] [--text FILE] [--reps N] [--only stream|oneshot]\n",
                  why.c_str());
     std::exit(2);
@@ -147,6 +149,12 @@ int main(int argc, char** argv) {
         text = bytepiece::detail::read_file(text_path);
         text.resize(std::min<std::size_t>(text.size(), 1000000));
         std::replace(text.begin(), text.end(), '\n', ' ');
+    } else if (name == "text" || name == "line") {
+        tok.emplace(bytepiece::tokenizer::load(model_path.empty() ? eu : model_path));
+        text = bytepiece::detail::read_file(text_path.empty() ? std::string(BYTEPIECE_SHARED_DIR) + "/corpus/mixed.txt"
+                                                              : text_path);
+        text.resize(std::min<std::size_t>(text.size(), 10000000));
+        if (name == "line") std::replace(text.begin(), text.end(), '\n', ' ');
     } else if (name == "ab" || name == "newlines") {
         tok.emplace(bytepiece::tokenizer::load(model_path.empty() ? eu : model_path));
         if (name == "ab") {

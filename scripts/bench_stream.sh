@@ -52,6 +52,11 @@ out=$tmp/results.txt
 "$ratio" trained --model "$tmp/long.model" --text "$tmp/train.txt" --reps 40 | tee -a "$out"
 "$ratio" ab "${periodic_model[@]}" --reps 5 | tee -a "$out"
 "$ratio" newlines "${periodic_model[@]}" --reps 5 | tee -a "$out"
+if [[ -f $eu && -f $shared/corpus/mixed.txt ]]; then
+  echo "ordinary text for comparison (the first 10 MB of mixed.txt, as it is and as one line):"
+  "$ratio" text --reps 5 | tee -a "$out"
+  "$ratio" line --reps 5 | tee -a "$out"
+fi
 echo "times: thread CPU seconds; ratio: stream / one-shot (warm, then cold); cuts: forced cuts;"
 echo "same: stream ids equal one-shot's; MiB: growth of peak resident memory during a cold run"
 awk '$5 > 2 || $8 > 2 { bad = 1; print "FAIL: " $1 ": stream/one-shot above 2" } END { exit bad }' "$out"
