@@ -37,7 +37,6 @@ enum class errc : int {
     model_binary_damaged = 113,    ///< a binary model whose size or checksum is not the one written
     model_binary_invalid = 114,    ///< a binary model whose checksum holds but whose sections disagree
     model_wrong_format = 115,      ///< the file is something else (a SentencePiece model, a zip, ...)
-    model_too_complex = 116,       ///< building the model's tables would need more memory than allowed
     // io_error: the file system said no.
     io_open = 201,   ///< a file could not be opened
     io_read = 202,   ///< reading failed part way
