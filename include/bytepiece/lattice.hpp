@@ -689,8 +689,8 @@ private:
             const auto s = static_cast<std::uint32_t>(e - len);
             if (s == tree) return;
             const Score base = s == a ? Score(0) : b.best_at(s, history_);
-            const Score candidate = base + p.score;
-            const double delta = static_cast<double>(b.best_at(e, history_)) - static_cast<double>(candidate);
+            const Score through = base + p.score;
+            const double delta = static_cast<double>(b.best_at(e, history_)) - static_cast<double>(through);
             if (delta <= limit_) out.push_back({delta, s, offset});
         });
         std::sort(out.begin(), out.end(), [](const edge& x, const edge& y) {
@@ -767,9 +767,9 @@ private:
                 const std::size_t len = p.length();
                 if (len == 0) return;  // padding
                 const Score base = e - len == a ? Score(0) : best[e - len + shift];
-                const Score candidate = base + p.score;
-                if (candidate > top) {
-                    top = candidate;
+                const Score through = base + p.score;
+                if (through > top) {
+                    top = through;
                     win = offset | static_cast<std::uint64_t>(len) << 32;
                 }
             });

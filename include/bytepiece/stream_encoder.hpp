@@ -724,11 +724,11 @@ private:
                 // A branch, not a select: predicted, the next position does not wait for the
                 // length's load, and a run of one-byte pieces is walked at the loop's
                 // throughput instead of its latency.
-                const std::size_t length = nx->length;
+                const std::size_t back = nx->length;
                 --x;
-                if (length != 1) {
+                if (back != 1) {
                     keep_branch();
-                    x -= length - 1;
+                    x -= back - 1;
                 }
                 nx = &at(x);
                 --nx->meta;
