@@ -21,14 +21,6 @@ using test_support::cli;
 using test_support::quote;
 using test_support::run;
 
-// A fresh, empty scratch folder.
-std::string scratch_folder(const std::string& name) {
-    const std::string dir = test_support::scratch_path(name);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
-}
-
 bytepiece::trainer_options small_options() {
     bytepiece::trainer_options o;
     o.max_vocab_size = {1000};
@@ -100,7 +92,8 @@ TEST_CASE("train_files: a pipe given by its /dev/fd name gives the same model as
 
 TEST_CASE("train_files: a file that changes between the two passes is an error naming it", "[trainer][input]") {
     if (!test_support::require_shared("corpus/small.txt")) return;
-    const std::string dir = scratch_folder("train_input_changed");
+    const test_support::scratch_folder folder("train_input_changed");
+    const std::string& dir = folder.path();
     const std::string path = dir + "/corpus.txt";
     const std::string content = test_support::read(test_support::shared_path("corpus/small.txt"));
 
@@ -194,7 +187,8 @@ TEST_CASE("bytepiece train: -i -, /dev/stdin, a FIFO and <(...) give the file's 
     }
     if (!test_support::require_shared("corpus/small.txt")) return;
     const std::string corpus = quote(test_support::shared_path("corpus/small.txt"));
-    const std::string dir = scratch_folder("train_input_cli");
+    const test_support::scratch_folder folder("train_input_cli");
+    const std::string& dir = folder.path();
     const std::string tool = quote(cli());
     const std::string args = " -v 1000 -v 400 --threads 2 -q";
     auto r = run(tool + " train -i " + corpus + " -o " + quote(dir + "/file.model") + args + " 2>&1");
@@ -233,7 +227,8 @@ TEST_CASE("bytepiece train: -i -, /dev/stdin, a FIFO and <(...) give the file's 
 TEST_CASE("bytepiece train: standard input from a file is read again from where it started", "[trainer][input][cli]") {
     if (cli().empty()) return;
     if (!test_support::require_shared("corpus/small.txt")) return;
-    const std::string dir = scratch_folder("train_input_offset");
+    const test_support::scratch_folder folder("train_input_offset");
+    const std::string& dir = folder.path();
     const std::string content = test_support::read(test_support::shared_path("corpus/small.txt"));
     const std::string skip = "skipped line\n";
     test_support::write(dir + "/with_head.txt", skip + content);
@@ -252,7 +247,8 @@ TEST_CASE("bytepiece train: standard input from a file is read again from where 
 
 TEST_CASE("bytepiece train: a copy of standard input that cannot be made is an error naming TMPDIR", "[trainer][input][cli]") {
     if (cli().empty()) return;
-    const std::string dir = scratch_folder("train_input_tmpdir");
+    const test_support::scratch_folder folder("train_input_tmpdir");
+    const std::string& dir = folder.path();
     const std::string out = dir + "/x.model";
     const auto r = run("printf 'some text to train on\\n' | TMPDIR=" + quote(dir + "/missing") + " " + quote(cli()) +
                        " train -i - -o " + quote(out) + " -v 300 -q 2>&1");

@@ -16,13 +16,6 @@ using test_support::cli;
 using test_support::quote;
 using test_support::run;
 
-std::string scratch_folder(const std::string& name) {
-    const std::string dir = test_support::scratch_path(name);
-    std::filesystem::remove_all(dir);
-    std::filesystem::create_directories(dir);
-    return dir;
-}
-
 std::vector<std::string> entries(const std::string& dir) {
     std::vector<std::string> out;
     for (const auto& e : std::filesystem::directory_iterator(dir)) out.push_back(e.path().filename().string());
@@ -34,7 +27,8 @@ std::vector<std::string> entries(const std::string& dir) {
 
 TEST_CASE("trainer::save: several sizes are written all together or not at all", "[trainer][output]") {
     if (!test_support::require_shared("corpus/small.txt")) return;
-    const std::string dir = scratch_folder("train_output_save");
+    const test_support::scratch_folder folder("train_output_save");
+    const std::string& dir = folder.path();
     bytepiece::trainer_options o;
     o.max_vocab_size = {1000, 400};
     bytepiece::trainer t(o);
@@ -74,7 +68,8 @@ TEST_CASE("bytepiece train: an output that cannot be written fails before any in
         WARN("skipped: the bytepiece tool is not built (BYTEPIECE_BUILD_TOOLS=OFF)");
         return;
     }
-    const std::string dir = scratch_folder("train_output_early");
+    const test_support::scratch_folder folder("train_output_early");
+    const std::string& dir = folder.path();
     // Nobody ever writes to this FIFO: a trainer that opened it would wait until `timeout` ends
     // it (status 124), so status 2 proves the input was never touched.
     const std::string fifo = dir + "/never_written.fifo";
