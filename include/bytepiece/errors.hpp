@@ -37,6 +37,9 @@ enum class errc : int {
     model_binary_damaged = 113,    ///< a binary model whose size or checksum is not the one written
     model_binary_invalid = 114,    ///< a binary model whose checksum holds but whose sections disagree
     model_wrong_format = 115,      ///< the file is something else (a SentencePiece model, a zip, ...)
+    model_proto_malformed = 117,   ///< a SentencePiece .model file whose protobuf bytes are cut off or garbage
+    model_not_unigram = 118,       ///< a SentencePiece model of another type (BPE, WORD, CHAR)
+    model_sentencepiece_invalid = 119,  ///< a SentencePiece model that fails one of SentencePiece's load checks
     // io_error: the file system said no.
     io_open = 201,   ///< a file could not be opened
     io_read = 202,   ///< reading failed part way
