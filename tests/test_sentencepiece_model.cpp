@@ -365,3 +365,432 @@ TEST_CASE("round trip: parse(serialize(m)) equals m for every fixture") {
         CHECK(again.serialize() == bytes);
     }
 }
+
+namespace {
+
+// The offsets where the top-level fields of a ModelProto begin, plus its size: cutting a file
+// anywhere else leaves a field cut off.
+std::vector<std::size_t> top_level_boundaries(const std::string& bytes) {
+    std::vector<std::size_t> out{0};
+    std::size_t p = 0;
+    const auto read = [&] {
+        std::uint64_t v = 0;
+        for (int shift = 0;; shift += 7) {
+            const auto b = static_cast<unsigned char>(bytes.at(p++));
+            v |= std::uint64_t{b & 0x7Fu} << shift;
+            if (!(b & 0x80)) return v;
+        }
+    };
+    while (p < bytes.size()) {
+        const std::uint64_t key = read();
+        REQUIRE((key & 7) == 2);  // every top-level field of these files is a message
+        p += read();
+        out.push_back(p);
+    }
+    REQUIRE(p == bytes.size());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("a real model cut at any offset gives a typed error, never a crash") {
+    const std::string rel = "models/sp/spm-u2k-identity.model";
+    if (!test_support::require_shared(rel)) return;
+    const std::string bytes = test_support::read(test_support::shared_path(rel));
+    const auto boundaries = top_level_boundaries(bytes);
+    std::vector<std::size_t> cuts;
+    for (std::size_t n = 0; n < 600; ++n) cuts.push_back(n);
+    for (std::size_t n = 600; n < bytes.size(); n += 97) cuts.push_back(n);
+    for (std::size_t n = bytes.size() - 300; n < bytes.size(); ++n) cuts.push_back(n);  // inside the specs
+    std::size_t malformed = 0, loaded = 0;
+    for (const std::size_t n : cuts) {
+        const std::string cut = bytes.substr(0, n);
+        const bool at_boundary = std::binary_search(boundaries.begin(), boundaries.end(), n);
+        try {
+            sentencepiece_model::parse(cut, "cut.model");
+            CHECK(at_boundary);
+            ++loaded;
+        } catch (const bytepiece::model_error& e) {
+            const std::string what = e.what();
+            INFO(n << ": " << what);
+            CHECK(what.find("cut.model: ") != std::string::npos);
+            if (at_boundary) {
+                // whole fields: only a load check can fail (no pieces, no NORMAL piece yet)
+                CHECK(e.code() == errc::model_sentencepiece_invalid);
+            } else {
+                CHECK(e.code() == errc::model_proto_malformed);
+                CHECK(what.find(" at byte ") != std::string::npos);
+                ++malformed;
+            }
+        }
+    }
+    CHECK(malformed > 800);
+    CHECK(loaded > 0);
+}
+
+TEST_CASE("malformed bytes name the field and the byte offset") {
+    model_builder b;
+    const std::string good = b.build();
+    std::string what;
+
+    SECTION("a wire type flipped to a group or an undefined type") {
+        // pieces[3].score: the key byte 0x15 (field 2, wire 5) becomes wire 3, then 7
+        for (unsigned wire : {3u, 7u, 0u}) {
+            auto bad = b;
+            proto p;
+            p.bytes_field(1, "b").key(2, wire);
+            p.bytes += std::string(4, '\0');
+            bad.pieces[4] = p;
+            const std::string bytes = bad.build();
+            CHECK(error_of([&] { sentencepiece_model::parse(bytes, "flip.model"); }, &what) == errc::model_proto_malformed);
+            CHECK(what.find("flip.model: pieces[4].score: wire type " + std::to_string(wire)) != std::string::npos);
+            // the key's offset: pieces 0..3, then the entry's key and length, then `piece`
+            std::size_t offset = 0;
+            for (std::size_t i = 0; i < 4; ++i) offset += 2 + b.pieces[i].bytes.size();
+            offset += 2 + 3;
+            CHECK(what.find("at byte " + std::to_string(offset)) != std::string::npos);
+        }
+    }
+    SECTION("trainer_spec.byte_fallback with wire type 4") {
+        auto bad = b;
+        bad.trainer.key(35, 4);
+        CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_proto_malformed);
+        CHECK(what.find("trainer_spec.byte_fallback: wire type 4") != std::string::npos);
+    }
+    SECTION("an unknown field with wire type 6 or 3") {
+        for (unsigned wire : {6u, 3u}) {
+            auto bad = b;
+            bad.normalizer.key(77, wire);
+            CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_proto_malformed);
+            CHECK(what.find("normalizer_spec.field 77: wire type " + std::to_string(wire)) != std::string::npos);
+        }
+    }
+    SECTION("a varint longer than 10 bytes") {
+        auto bad = b;
+        bad.trainer.key(43, 0);
+        bad.trainer.bytes += std::string(10, '\xff') + '\x01';
+        CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_proto_malformed);
+        CHECK(what.find("trainer_spec.pad_id: varint longer than 10 bytes") != std::string::npos);
+    }
+    SECTION("field number 0") {
+        auto bad = b;
+        bad.tail.int_field(0, 1);
+        CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_proto_malformed);
+        CHECK(what.find("field number 0") != std::string::npos);
+    }
+    SECTION("huge lengths are refused before anything is allocated") {
+        for (std::uint64_t length : {std::uint64_t{1} << 62, ~std::uint64_t{0}, std::uint64_t{1} << 40, std::uint64_t{20}}) {
+            proto p;
+            p.key(1, 2).varint(length);
+            p.bytes += "0123456789";
+            CHECK(error_of([&] { sentencepiece_model::parse(p.bytes, "huge"); }, &what) == errc::model_proto_malformed);
+            CHECK(what.find("huge: pieces[0]: length " + std::to_string(length) + " runs past its message (10 bytes left) at byte 1") !=
+                  std::string::npos);
+            // inside a piece: the piece's text claims more than the piece holds
+            proto inner;
+            inner.key(1, 2).varint(length);
+            inner.bytes += "abc";
+            proto outer;
+            outer.message(1, inner);
+            CHECK(error_of([&] { sentencepiece_model::parse(outer.bytes, "huge"); }, &what) == errc::model_proto_malformed);
+            CHECK(what.find("pieces[0].piece: length") != std::string::npos);
+        }
+    }
+    SECTION("a float cut off at the end of its piece") {
+        auto bad = b;
+        proto p;
+        p.bytes_field(1, "zz").key(2, 5);
+        p.bytes += "\x01\x02";
+        bad.pieces.push_back(p);
+        CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_proto_malformed);
+        CHECK(what.find("pieces[7].score: float cut off (2 of 4 bytes)") != std::string::npos);
+    }
+    SECTION("a piece type outside 1..6 names the piece") {
+        for (int type : {0, 7, -1}) {
+            auto bad = b;
+            bad.pieces.push_back(piece_message("oops", -1, 1));
+            bad.pieces.back().int_field(3, type);
+            CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_proto_malformed);
+            CHECK(what.find("pieces[7].type: " + std::to_string(type) + " is not a piece type") != std::string::npos);
+            CHECK(what.find("\"oops\"") != std::string::npos);
+        }
+    }
+    SECTION("model_type other than unigram says what it is") {
+        const std::pair<int, const char*> types[] = {{2, "a BPE model"}, {3, "a WORD model"}, {4, "a CHAR model"}, {9, "9, not a model type"}, {0, "0, not"}};
+        for (const auto& [type, words] : types) {
+            auto bad = b;
+            bad.trainer.int_field(3, type);
+            CHECK(error_of([&] { sentencepiece_model::parse(bad.build(), "x"); }, &what) == errc::model_not_unigram);
+            CHECK(what.find(words) != std::string::npos);
+            CHECK(what.find("unigram models only") != std::string::npos);
+        }
+    }
+    SECTION("nothing but garbage") {
+        CHECK(error_of([&] { sentencepiece_model::parse("\x80", "x"); }, &what) == errc::model_proto_malformed);
+        CHECK(what.find("varint cut off") != std::string::npos);
+        CHECK(error_of([&] { sentencepiece_model::parse("{\"a\": 1}", "x"); }) == errc::model_proto_malformed);
+        CHECK(error_of([&] { sentencepiece_model::parse("", "x"); }) == errc::model_sentencepiece_invalid);
+    }
+    CHECK_NOTHROW(sentencepiece_model::parse(good, "good"));
+}
+
+TEST_CASE("int32 fields: negative values are 10-byte varints, longer varints keep the low 32 bits") {
+    model_builder b;
+    b.trainer.int_field(41, -1).int_field(42, -7).int_field(40, 3);
+    // an int32 written as a 5-byte varint of its 32-bit pattern (some writers do): the same -2
+    b.trainer.key(43, 0).varint(0xFFFFFFFEu);
+    const auto m = sentencepiece_model::parse(b.build(), "ints");
+    CHECK(m.trainer.bos_id == -1);
+    CHECK(m.trainer.eos_id == -7);
+    CHECK(m.trainer.unk_id == 3);
+    CHECK(m.trainer.pad_id == -2);
+    const std::string out = m.serialize();
+    // bos_id -1 written as the 10-byte varint, key c8 02
+    CHECK(out.find(std::string("\xc8\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)) != std::string::npos);
+}
+
+TEST_CASE("unknown fields of every message and wire type are skipped") {
+    model_builder b;
+    const auto skip_all = [](proto& p) {
+        p.int_field(200, 12345);                   // wire 0 (an extension number)
+        p.key(99, 1).bytes += std::string(8, 'x');  // wire 1
+        p.bytes_field(1000, "ignored");            // wire 2
+        p.float_field(98, 1.5f);                   // wire 5
+    };
+    for (auto& p : b.pieces) skip_all(p);
+    b.trainer.bytes_field(53, "\xE2\x96\x81").bytes_field(54, "seeds.txt");  // newer SentencePiece's fields
+    b.trainer.bytes_field(1, "train.txt").bytes_field(2, "prefix").float_field(10, 0.9995f).int_field(11, 1ull << 40);
+    skip_all(b.trainer);
+    skip_all(b.normalizer);
+    proto sample;
+    sample.bytes_field(1, "ab").bytes_field(2, "\xE2\x96\x81" "a b");
+    skip_all(sample);
+    proto self_test;
+    self_test.message(1, sample);
+    skip_all(self_test);
+    b.tail.message(4, self_test);
+    skip_all(b.tail);
+    b.tail.bytes_field(6, "a future ModelProto field");
+    const auto m = sentencepiece_model::parse(b.build(), "unknown");
+    REQUIRE(m.pieces.size() == 7);
+    CHECK(m.pieces[4].text == "b");
+    CHECK(m.pieces[4].score == -2.5f);
+    CHECK(m.trainer.vocab_size == 7);
+    CHECK(m.normalizer.name == "identity");
+    REQUIRE(m.self_test.size() == 1);
+    CHECK(m.self_test[0].input == "ab");
+    CHECK(m.self_test[0].expected == "\xE2\x96\x81" "a b");
+}
+
+TEST_CASE("a singular message that occurs twice is merged: later scalars win, repeated fields append") {
+    model_builder b;
+    b.trainer.bytes_field(45, "<UNK>").int_field(24, 1);
+    proto trainer2;
+    trainer2.int_field(4, 99).int_field(24, 0);
+    proto normalizer2;
+    normalizer2.int_field(3, 0).bytes_field(2, "map");
+    proto samples1, samples2, s;
+    samples1.message(1, s.bytes_field(1, "one"));
+    samples2.message(1, proto{}.bytes_field(1, "two"));
+    proto denorm1, denorm2;
+    denorm1.bytes_field(1, "d").int_field(4, 0);
+    denorm2.bytes_field(2, "xyz");
+    b.tail.message(2, trainer2).message(3, normalizer2).message(4, samples1).message(5, denorm1).message(4, samples2).message(5, denorm2);
+    const auto m = sentencepiece_model::parse(b.build(), "merged");
+    CHECK(m.trainer.vocab_size == 99);
+    CHECK(m.trainer.unk_piece == "<UNK>");
+    CHECK_FALSE(m.trainer.treat_whitespace_as_suffix);
+    CHECK(m.normalizer.name == "identity");
+    CHECK(m.normalizer.precompiled_charsmap == "map");
+    CHECK_FALSE(m.normalizer.add_dummy_prefix);
+    REQUIRE(m.self_test.size() == 2);
+    CHECK(m.self_test[0].input == "one");
+    CHECK(m.self_test[1].input == "two");
+    REQUIRE(m.denormalizer.has_value());
+    CHECK(m.denormalizer->name == "d");
+    CHECK(m.denormalizer->precompiled_charsmap == "xyz");
+    CHECK_FALSE(m.denormalizer->remove_extra_whitespaces);
+    CHECK(m.denormalizer->add_dummy_prefix);
+    // the pieces are a repeated field: a later piece field is a new piece, not a merge
+    CHECK(m.pieces.size() == 7);
+    require_equal(m, sentencepiece_model::parse(m.serialize(), "again"));
+}
+
+namespace {
+
+// Whether libsentencepiece accepts `bytes` as a model (when it is linked in); otherwise `expected`.
+bool sentencepiece_accepts(const std::string& bytes, bool expected) {
+#ifdef BYTEPIECE_HAVE_SENTENCEPIECE
+    sentencepiece::SentencePieceProcessor sp;
+    (void)expected;
+    return sp.LoadFromSerializedProto(bytes).ok();
+#else
+    return expected;
+#endif
+}
+
+// Builds a model from (text, type) pairs with the given byte_fallback flag.
+std::string model_of(const std::vector<std::pair<std::string, int>>& pieces, bool byte_fallback) {
+    proto m;
+    float score = -1;
+    for (const auto& [text, type] : pieces) m.message(1, piece_message(text, score -= 0.5f, type));
+    proto trainer;
+    trainer.int_field(3, 1);
+    if (byte_fallback) trainer.int_field(35, 1);
+    proto normalizer;
+    normalizer.bytes_field(1, "identity").int_field(3, 1);
+    return m.message(2, trainer).message(3, normalizer).bytes;
+}
+
+std::vector<std::pair<std::string, int>> all_bytes() {
+    std::vector<std::pair<std::string, int>> out;
+    static const char hex[] = "0123456789ABCDEF";
+    for (int b = 0; b < 256; ++b) out.push_back({{'<', '0', 'x', hex[b >> 4], hex[b & 15], '>'}, 6});
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("check(): SentencePiece's load checks, each with a hand-built model") {
+    using list = std::vector<std::pair<std::string, int>>;
+    struct rule {
+        const char* name;
+        list pieces;
+        bool byte_fallback;
+        const char* message;  // empty: accepted
+    };
+    list with_bytes = {{"<unk>", 2}, {"a", 1}};
+    const list bytes = all_bytes();
+    with_bytes.insert(with_bytes.end(), bytes.begin(), bytes.end());
+    list missing_byte = with_bytes;
+    missing_byte.erase(missing_byte.begin() + 2 + 0x41);
+    list lowercase = with_bytes;
+    lowercase[2 + 0x4A].first = "<0x4a>";
+    list doubled = with_bytes;
+    doubled[2 + 0x4A].first = "<0x4B>";
+
+    const rule rules[] = {
+        {"valid", {{"<unk>", 2}, {"<s>", 3}, {"a", 1}}, false, ""},
+        {"the same text in both maps is fine", {{"<unk>", 2}, {"<s>", 3}, {"<s>", 1}, {"a", 4}}, false, ""},
+        {"an UNUSED piece counts as vocabulary", {{"<unk>", 2}, {"z", 5}}, false, ""},
+        {"no pieces", {}, false, "has no pieces"},
+        {"empty piece", {{"<unk>", 2}, {"a", 1}, {"", 1}}, false, "piece 2 is empty"},
+        {"NORMAL repeated", {{"<unk>", 2}, {"a", 1}, {"b", 1}, {"a", 1}}, false, "piece 3 \"a\" (NORMAL) repeats piece 1 \"a\" (NORMAL)"},
+        {"USER_DEFINED repeats UNUSED", {{"<unk>", 2}, {"a", 5}, {"a", 4}}, false, "piece 2 \"a\" (USER_DEFINED) repeats piece 1 \"a\" (UNUSED)"},
+        {"CONTROL repeats UNKNOWN", {{"<unk>", 2}, {"a", 1}, {"<unk>", 3}}, false, "piece 2 \"<unk>\" (CONTROL) repeats piece 0"},
+        {"two UNKNOWN", {{"<unk>", 2}, {"a", 1}, {"<unk2>", 2}}, false, "piece 2 \"<unk2>\" (UNKNOWN) is a second UNKNOWN piece after piece 0"},
+        {"no UNKNOWN", {{"<s>", 3}, {"a", 1}}, false, "no piece has the type UNKNOWN"},
+        {"BYTE without byte_fallback", {{"<unk>", 2}, {"a", 1}, {"<0x41>", 6}}, false, "piece 2 \"<0x41>\" (BYTE) is a BYTE piece, but trainer_spec.byte_fallback is false"},
+        {"all 256 bytes", with_bytes, true, ""},
+        {"a byte missing", missing_byte, true, "the BYTE piece <0x41> is missing"},
+        {"lowercase hex", lowercase, true, "piece 76 \"<0x4a>\" (BYTE) is not spelled <0xXX>"},
+        {"a byte twice", doubled, true, "piece 77 \"<0x4B>\" (BYTE) repeats piece 76"},
+        {"byte_fallback without bytes", {{"<unk>", 2}, {"a", 1}}, true, "the BYTE piece <0x00> is missing"},
+        {"only reserved pieces", {{"<unk>", 2}, {"<s>", 3}}, false, "no piece is NORMAL, USER_DEFINED or UNUSED"},
+        {"the first fault in id order wins", {{"<unk>", 2}, {"a", 1}, {"b", 2}, {"a", 1}}, false, "piece 2 \"b\" (UNKNOWN) is a second"},
+    };
+    for (const auto& r : rules) {
+        INFO(r.name);
+        const std::string bytes = model_of(r.pieces, r.byte_fallback);
+        const bool valid = std::strlen(r.message) == 0;
+        CHECK(sentencepiece_accepts(bytes, valid) == valid);  // SentencePiece agrees
+        if (valid) {
+            const auto m = sentencepiece_model::parse(bytes, "rule.model");
+            CHECK(m.pieces.size() == r.pieces.size());
+            continue;
+        }
+        std::string what;
+        CHECK(error_of([&] { sentencepiece_model::parse(bytes, "rule.model"); }, &what) == errc::model_sentencepiece_invalid);
+        CHECK(what.find("rule.model: ") != std::string::npos);
+        CHECK(what.find(r.message) != std::string::npos);
+        // check() alone, on a model edited in memory, says the same
+        sentencepiece_model m;
+        for (const auto& [text, type] : r.pieces) m.pieces.push_back({text, -1.0f, static_cast<piece_type>(type)});
+        m.trainer.byte_fallback = r.byte_fallback;
+        std::string direct;
+        CHECK(error_of([&] { m.check("edited"); }, &direct) == errc::model_sentencepiece_invalid);
+        CHECK(direct.find(r.message) != std::string::npos);
+    }
+}
+
+TEST_CASE("piece texts in messages are escaped and cut") {
+    sentencepiece_model m;
+    m.pieces.push_back({"<unk>", 0, piece_type::unknown});
+    m.pieces.push_back({std::string("a\n\"b\\", 5) + std::string(100, 'x'), -1, piece_type::normal});
+    m.pieces.push_back(m.pieces.back());
+    std::string what;
+    CHECK(error_of([&] { m.check("esc"); }, &what) == errc::model_sentencepiece_invalid);
+    CHECK(what.find("piece 2 \"a\\x0A\\x22b\\x5C" + std::string(59, 'x') + "...\"") != std::string::npos);
+}
+
+TEST_CASE("save writes what load reads back; load names the path") {
+    test_support::scratch_folder dir("sentencepiece_model");
+    model_builder b;
+    const auto m = sentencepiece_model::parse(b.build(), "built");
+    m.save(dir / "out.model");
+    require_equal(m, sentencepiece_model::load(dir / "out.model"));
+    CHECK(test_support::read(dir / "out.model") == m.serialize());
+
+    test_support::write(dir / "bad.model", "\x0a\x05<unk");
+    std::string what;
+    CHECK(error_of([&] { sentencepiece_model::load(dir / "bad.model"); }, &what) == errc::model_proto_malformed);
+    CHECK(what.find(dir / "bad.model") != std::string::npos);
+    CHECK(error_of([&] { sentencepiece_model::load(dir / "absent.model"); }) == errc::io_open);
+}
+
+TEST_CASE("serialize writes every field explicitly, in field order, floats little-endian") {
+    sentencepiece_model m;
+    m.pieces.push_back({"<unk>", 0.0f, piece_type::unknown});
+    m.pieces.push_back({"a", 1.0f, piece_type::normal});
+    m.normalizer.escape_whitespaces = false;
+    m.denormalizer.emplace();
+    m.denormalizer->precompiled_charsmap = "cm";
+    m.self_test.push_back({"in", "out"});
+    const std::string out = m.serialize();
+    // the spec's opening bytes of a trained model: piece "<unk>", score 0, type UNKNOWN
+    CHECK(out.compare(0, 16, std::string("\x0a\x0e\x0a\x05<unk>\x15\x00\x00\x00\x00\x18\x02", 16)) == 0);
+    // 1.0f is 00 00 80 3f on the wire
+    CHECK(out.find(std::string("\x0a\x01" "a\x15\x00\x00\x80\x3f\x18\x01", 10)) != std::string::npos);
+    // escape_whitespaces false is written, not left to the default
+    CHECK(out.find(std::string("\x28\x00", 2)) != std::string::npos);
+    // a default pad_id -1: d8 02 then 10 bytes
+    CHECK(out.find(std::string("\xd8\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)) != std::string::npos);
+    const auto again = sentencepiece_model::parse(out, "s");
+    require_equal(m, again);
+    const auto top = top_level_boundaries(out);
+    CHECK(top.size() == 2 + 1 + 1 + 1 + 1 + 1);  // start, 2 pieces, trainer, normalizer, self test, denormalizer
+    CHECK(static_cast<unsigned char>(out[top[3]]) == 0x1a);
+    CHECK(static_cast<unsigned char>(out[top[4]]) == 0x22);
+    CHECK(static_cast<unsigned char>(out[top[5]]) == 0x2a);
+}
+
+#ifdef BYTEPIECE_HAVE_SENTENCEPIECE
+TEST_CASE("SentencePiece loads serialize()'s bytes and encodes as with the original file") {
+    const std::vector<std::string> lines = {
+        "Hello  world! The caf\xC3\xA9's price: \xE2\x82\xAC" "1,200 (approx.) <mask> \xE4\xBD\xA0\xE5\xA5\xBD\xEF\xBC\x8C\xE4\xB8\x96\xE7\x95\x8C\xE3\x80\x82\xF0\xA0\x80\x80\xF0\xA0\x80\x81",
+        "  leading and trailing spaces  ",
+        "tabs\tand\nnewlines, digits 0123456789 and \xE2\x96\x81 itself",
+        "\xEF\xBC\xA1\xEF\xBC\xA2\xEF\xBC\xA3 full-width, \xEF\xAC\x81 ligature, https://example.com [CLS]",
+    };
+    for (const char* rel : unigram_fixtures) {
+        if (!test_support::require_shared(rel)) continue;
+        INFO(rel);
+        const std::string path = test_support::shared_path(rel);
+        sentencepiece::SentencePieceProcessor original, exported;
+        REQUIRE(original.Load(path).ok());
+        const auto m = sentencepiece_model::load(path);
+        REQUIRE(exported.LoadFromSerializedProto(m.serialize()).ok());
+        CHECK(exported.GetPieceSize() == original.GetPieceSize());
+        for (const auto& line : lines) {
+            std::vector<int> a, b;
+            REQUIRE(original.Encode(line, &a).ok());
+            REQUIRE(exported.Encode(line, &b).ok());
+            CHECK(a == b);
+            std::string da, db;
+            REQUIRE(original.Decode(a, &da).ok());
+            REQUIRE(exported.Decode(b, &db).ok());
+            CHECK(da == db);
+        }
+    }
+}
+#endif
