@@ -7,7 +7,9 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -76,7 +78,8 @@ struct float_records {
 ///
 /// With `Rules::has_unknown`, winners[e] holds on entry the entry offset of the unknown
 /// candidate to offer at e after the pieces (the automaton's padding entry for none); its score
-/// is added in float, as SentencePiece adds its unknown score.
+/// is added in float, as SentencePiece adds its unknown score. Rules whose records are rounded
+/// (of another type than their scores) must have it.
 ///
 /// Measured, this loop is bound by instruction count, so: best[e - length] is read through the
 /// entry's byte step from a pointer to best[e]; the one-byte piece (always a row's last slot)
@@ -92,12 +95,32 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, s
     static_assert(Automaton::row_width == 4, "the loop below is written for rows of 4");
     static_assert(std::is_same_v<decltype(info_type::score), score_type>, "the automaton's scores are the rules'");
     constexpr bool exact = std::is_same_v<score_type, record_type>;
+    static_assert(exact != Rules::has_unknown, "exact records without unknowns, rounded ones with");
     std::uint32_t* winner_at = winners;
     const info_type* info = automaton.info();
     const auto offset_of = [info](const info_type* p) {
         return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
     };
     static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
+    // For rounded records: the winner's slot from the masks of the candidates above the
+    // record and of those rounding to it, (above << 5) | rounds_to: the highest bit of
+    // `above` if any, else the lowest of `rounds_to`. A table, because a branch on `above`
+    // would mispredict about every other byte (whether the best sum rounds up or down).
+    static constexpr auto pick_of = [] {
+        std::array<std::uint8_t, 1024> t{};
+        for (unsigned above = 0; above < 32; ++above)
+            for (unsigned rounds_to = 0; rounds_to < 32; ++rounds_to) {
+                std::uint8_t i = 0;
+                if (above) {
+                    i = 4;
+                    while (!((above >> i) & 1u)) --i;
+                } else if (rounds_to) {
+                    while (!((rounds_to >> i) & 1u)) ++i;
+                }
+                t[above << 5 | rounds_to] = i;
+            }
+        return t;
+    }();
     record_type previous = *at;  // best[e - 1]
     const std::uint32_t* rows = automaton.rows();
     for (const std::uint32_t* const states_end = states + n; states != states_end; ++states) {
@@ -107,27 +130,34 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, s
         // Rows are scattered over the table; fetch a few positions ahead.
         prefetch(rows + std::size_t{states[viterbi_prefetch_distance]} * Automaton::row_stride);
         const info_type* p0;
-        record_type r0;
+        score_type r0;  // with exact records, the record slot 0 leaves; otherwise its best sum
+        const std::uint32_t* list = nullptr;
         if (row[0] & Automaton::overflow_tag) {
             // The longest pieces, in a list; their best stands in for slot 0. Four at a time
             // (lists are padded to that, padding first); longest first, so a strictly greater
             // candidate is needed to take over.
-            const std::uint32_t* list = automaton.overflow(row[0] & ~Automaton::overflow_tag);
+            list = automaton.overflow(row[0] & ~Automaton::overflow_tag);
             p0 = &Automaton::entry(info, list[1]);
-            r0 = static_cast<record_type>(p0->before(at) + p0->score);
+            r0 = p0->before(at) + p0->score;
             std::uint32_t k = 2;
             for (;;) {
                 for (std::uint32_t j = 0; j < 3; ++j, ++k) {
                     const auto& in = Automaton::entry(info, list[k]);
-                    Rules::take(r0, p0, in.before(at) + in.score, &in);
+                    if constexpr (exact)
+                        Rules::take(r0, p0, in.before(at) + in.score, &in);
+                    else
+                        r0 = std::max(r0, in.before(at) + in.score);  // the winner is found below
                 }
                 if (k > list[0]) break;
                 const auto& in = Automaton::entry(info, list[k++]);
-                Rules::take(r0, p0, in.before(at) + in.score, &in);
+                if constexpr (exact)
+                    Rules::take(r0, p0, in.before(at) + in.score, &in);
+                else
+                    r0 = std::max(r0, in.before(at) + in.score);
             }
         } else {
             p0 = &Automaton::entry(info, row[0]);
-            r0 = static_cast<record_type>(p0->before(at) + p0->score);
+            r0 = p0->before(at) + p0->score;
         }
         // Rows hold entry offsets: added to `info` as they are, no scaling.
         const info_type* p1 = &Automaton::entry(info, row[1]);
@@ -171,21 +201,51 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, s
                 w = candidates[first_set[equal]];
             }
         } else {
-            // Rounded records: each take compares with the record as the previous take left it.
-            b = r0;
-            w = p0;
-            Rules::take(b, w, c1, p1);
-            Rules::take(b, w, c2, p2);
-            Rules::take(b, w, c3, p3);
-        }
-        if constexpr (Rules::has_unknown) {
-            // Offered last (SentencePiece offers it after the pieces from the character's
-            // start), its sum formed in float: the float sum of two floats is the double sum
-            // rounded once, since the double sum is exact or too far from a float midpoint
-            // to round onto one.
+            // Rounded records. Taken one after another, each candidate would be compared with
+            // the record as the previous take left it: a chain of compares and conversions
+            // whose branches mispredict. The same winner, from all candidates at once: with
+            // R = round(max), a candidate is taken when above the record, and from the first
+            // candidate that rounds to R on the record is R; so the winner is the last
+            // candidate above R, or, if none is, the first that rounds to R. (No candidate
+            // before that first one can be above R: it would round to R itself.)
+            //
+            // The unknown candidate comes last, as SentencePiece offers it after the pieces
+            // from the character's start, its sum formed in float: the float sum of two floats
+            // is their double sum rounded once (exact, or too far from a float midpoint to
+            // round onto one).
             const info_type* pu = &Automaton::entry(info, *winner_at);
-            const score_type cu = static_cast<record_type>(pu->score + pu->before(at));
-            Rules::take(b, w, cu, pu);
+            const score_type x4 = static_cast<record_type>(pu->score + pu->before(at));
+            const score_type x0 = r0;
+            const score_type m = std::max(std::max(std::max(x0, c1), std::max(c2, x4)), c3);
+            b = static_cast<record_type>(m);
+            const score_type r = b;
+            const unsigned above = static_cast<unsigned>(x0 > r) | (static_cast<unsigned>(c1 > r) << 1) |
+                                   (static_cast<unsigned>(c2 > r) << 2) | (static_cast<unsigned>(c3 > r) << 3) |
+                                   (static_cast<unsigned>(x4 > r) << 4);
+            const unsigned rounds_to = static_cast<unsigned>(static_cast<record_type>(x0) == b) |
+                                       (static_cast<unsigned>(static_cast<record_type>(c1) == b) << 1) |
+                                       (static_cast<unsigned>(static_cast<record_type>(c2) == b) << 2) |
+                                       (static_cast<unsigned>(static_cast<record_type>(c3) == b) << 3) |
+                                       (static_cast<unsigned>(static_cast<record_type>(x4) == b) << 4);
+            const info_type* candidates[5] = {p0, p1, p2, p3, pu};
+            const unsigned pick = pick_of[above << 5 | rounds_to];
+            w = candidates[pick];
+            if (list && pick == 0) {
+                // The winner is in the overflow list (rare): the same rule within it.
+                const std::uint32_t count = list[0];
+                w = nullptr;
+                if (above) {
+                    for (std::uint32_t k = count; k >= 1 && !w; --k) {
+                        const auto& in = Automaton::entry(info, list[k]);
+                        if (in.before(at) + in.score > r) w = &in;
+                    }
+                } else {
+                    for (std::uint32_t k = 1; k <= count && !w; ++k) {
+                        const auto& in = Automaton::entry(info, list[k]);
+                        if (static_cast<record_type>(in.before(at) + in.score) == b) w = &in;
+                    }
+                }
+            }
         }
         *at = b;
         *winner_at = offset_of(w);
