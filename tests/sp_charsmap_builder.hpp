@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -128,7 +129,9 @@ inline bytepiece::sentencepiece_model make_model(
 
 /// SentencePiece's normalizer (spec 2.2) in its plainest form: one step at a time, the
 /// charsmap as a key list searched from the longest candidate down, user symbols likewise.
-inline std::string reference_normalize(std::string_view text, const std::map<std::string, std::string>& rules,
+/// `lookup(key, replacement)` says whether `key` is a rule and gives its replacement.
+inline std::string reference_normalize(std::string_view text,
+                                       const std::function<bool(std::string_view, std::string&)>& lookup,
                                        const std::vector<std::string>& user_symbols, bool dummy, bool remove,
                                        bool escape, bool suffix) {
     auto step = [&](std::string_view rest) -> std::pair<std::string, std::size_t> {
@@ -137,10 +140,9 @@ inline std::string reference_normalize(std::string_view text, const std::map<std
                 s = s.substr(0, s.find('\0'));
                 if (!s.empty() && s.size() == len && rest.substr(0, len) == s) return {s, len};
             }
-        for (std::size_t len = rest.size(); len > 0; --len) {
-            auto it = rules.find(std::string(rest.substr(0, len)));
-            if (it != rules.end()) return {it->second, len};
-        }
+        std::string r;
+        for (std::size_t len = rest.size(); len > 0; --len)
+            if (lookup(rest.substr(0, len), r)) return {r, len};
         const auto* p = reinterpret_cast<const unsigned char*>(rest.data());
         const auto d = bytepiece::detail::utf8::decode(p, p + rest.size());
         if (d.cp == bytepiece::detail::utf8::invalid) return {"\xEF\xBF\xBD", 1};
@@ -177,6 +179,19 @@ inline std::string reference_normalize(std::string_view text, const std::map<std
             out.resize(out.size() - sym.size());
     if (dummy && suffix) out += sym;
     return out;
+}
+
+/// The same with the rules as a map.
+inline std::string reference_normalize(std::string_view text, const std::map<std::string, std::string>& rules,
+                                       const std::vector<std::string>& user_symbols, bool dummy, bool remove,
+                                       bool escape, bool suffix) {
+    auto lookup = [&](std::string_view key, std::string& r) {
+        const auto it = rules.find(std::string(key));
+        if (it == rules.end()) return false;
+        r = it->second;
+        return true;
+    };
+    return reference_normalize(text, lookup, user_symbols, dummy, remove, escape, suffix);
 }
 
 }  // namespace sp_test
