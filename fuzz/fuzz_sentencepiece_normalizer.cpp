@@ -34,9 +34,10 @@ std::string take(fuzz::reader& in, std::size_t n) {
 
 // An exact-match lookup in a raw blob, written from spec 2.1 independently of sp_charsmap's
 // prefix walk: one key at a time, every index checked.
-std::function<bool(std::string_view, std::string&)> exact_lookup(const std::string& blob) {
+std::function<sp_test::lookup_result(std::string_view, std::string&)> exact_lookup(const std::string& blob) {
+    using sp_test::lookup_result;
     return [&blob](std::string_view key, std::string& out) {
-        if (blob.size() <= 4) return false;
+        if (blob.size() <= 4) return lookup_result::dead;
         auto u32 = [&](std::size_t at) {
             std::uint32_t v = 0;
             for (int k = 3; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(blob[at + static_cast<std::size_t>(k)]);
@@ -45,19 +46,19 @@ std::function<bool(std::string_view, std::string&)> exact_lookup(const std::stri
         const std::size_t units = u32(0) / 4;
         auto unit = [&](std::size_t i) { return u32(4 + 4 * i); };
         auto offset = [](std::uint32_t u) { return static_cast<std::size_t>(u >> 10) << ((u & 0x200u) >> 6); };
-        if (units == 0) return false;
+        if (units == 0) return lookup_result::dead;
         std::size_t pos = offset(unit(0));
         bool leaf = false;
         for (unsigned char c : key) {
             pos ^= c;
-            if (pos >= units || (unit(pos) & 0x800000FFu) != c) return false;
+            if (pos >= units || (unit(pos) & 0x800000FFu) != c) return lookup_result::dead;
             leaf = ((unit(pos) >> 8) & 1) != 0;
             pos ^= offset(unit(pos));
         }
-        if (!leaf || pos >= units) return false;
+        if (!leaf || pos >= units) return lookup_result::prefix;
         const std::size_t at = 4 + units * 4 + (unit(pos) & 0x7FFFFFFFu);
         out.assign(blob.c_str() + at);
-        return true;
+        return lookup_result::key;
     };
 }
 
@@ -86,9 +87,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             std::string key = take(in, 1 + in.byte() % 4);
             const std::string repl = take(in, in.byte() % 5);
             if (key.empty() || key.find('\0') != std::string::npos || repl.find('\0') != std::string::npos) continue;
-            rules_well_formed = rules_well_formed && well_formed(repl);
             rules[key] = repl;
         }
+        for (const auto& kv : rules) rules_well_formed = rules_well_formed && well_formed(kv.second);
         if (!rules.empty()) m.normalizer.precompiled_charsmap = sp_test::build_charsmap(rules);
     }
     std::vector<std::string> symbols;
@@ -100,7 +101,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         m.pieces.push_back({s, -1.0f, piece_type::user_defined});
         symbols.push_back(s);
     }
-    const std::string_view text = in.rest();
+    std::string_view text = in.rest();
 
     std::optional<bytepiece::sentencepiece_normalizer> norm;
     try {
@@ -113,8 +114,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(symbols_well_formed);
     FUZZ_CHECK(raw || rules_well_formed);
 
+    const std::string whole = norm->normalize(text);
+    FUZZ_CHECK_MSG(well_formed(whole), fuzz::escaped(text));
+    // The reference is quadratic in the longest key; a prefix of the text keeps it quick.
+    text = text.substr(0, 1024);
     const std::string out = norm->normalize(text);
-    FUZZ_CHECK_MSG(well_formed(out), fuzz::escaped(text));
     const std::string want =
         raw ? sp_test::reference_normalize(text, exact_lookup(m.normalizer.precompiled_charsmap), symbols, dummy, remove,
                                            escape, suffix)
