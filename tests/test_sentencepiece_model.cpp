@@ -743,7 +743,7 @@ TEST_CASE("serialize writes every field explicitly, in field order, floats littl
     m.pieces.push_back({"<unk>", 0.0f, piece_type::unknown});
     m.pieces.push_back({"a", 1.0f, piece_type::normal});
     m.normalizer.escape_whitespaces = false;
-    m.denormalizer.emplace();
+    m.denormalizer = sentencepiece_model::normalizer_spec{};
     m.denormalizer->precompiled_charsmap = "cm";
     m.self_test.push_back({"in", "out"});
     const std::string out = m.serialize();

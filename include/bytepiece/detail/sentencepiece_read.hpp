@@ -390,7 +390,9 @@ inline void read_model(wire_reader& r, sentencepiece_model& m) {
             case 3: read_normalizer(r, stop, m.normalizer); break;
             case 4: read_self_test(r, stop, m.self_test); break;
             default:
-                if (!m.denormalizer) m.denormalizer.emplace();
+                // Assigned rather than emplace()d: clang judges the nested struct not default-constructible
+                // inside std::optional (its member initializers are parsed after the optional).
+                if (!m.denormalizer) m.denormalizer = sentencepiece_model::normalizer_spec{};
                 read_normalizer(r, stop, *m.denormalizer);
         }
         r.leave();
