@@ -129,7 +129,9 @@ public:
         const std::size_t start = pos_;
         std::uint64_t value = 0;
         for (unsigned i = 0; i < 10; ++i) {
-            if (pos_ >= end) fail(field, "varint cut off after " + std::to_string(pos_ - start) + " bytes", start);
+            if (pos_ >= end)
+                fail(field, pos_ == start ? "missing: its message ends here" : "varint cut off by the end of its message",
+                     start);
             const unsigned char b = data_[pos_++];
             // The tenth byte holds bit 63 only; higher bits fall off as in protobuf's own reader.
             value |= static_cast<std::uint64_t>(b & 0x7F) << (7 * i);
