@@ -217,6 +217,16 @@ TEST_CASE("the ALBERT model's facts (README table and spec section 7)") {
         if (p.type == piece_type::normal) lo = std::min(lo, p.score), hi = std::max(hi, p.score);
     CHECK(lo == Approx(-13.5323).margin(1e-4));
     CHECK(hi == Approx(-2.18897).margin(1e-5));
+    // "digit + comma" pieces: an optional U+2581, ASCII digits, then a comma (`▁2010,`)
+    std::size_t digit_comma = 0;
+    for (const auto& p : m.pieces) {
+        std::string_view t = p.text;
+        if (t.rfind("\xE2\x96\x81", 0) == 0) t.remove_prefix(3);
+        if (t.size() < 2 || t.back() != ',') continue;
+        t.remove_suffix(1);
+        digit_comma += std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; });
+    }
+    CHECK(digit_comma == 141);
 }
 
 TEST_CASE("the spm_train models' facts (README table)") {
