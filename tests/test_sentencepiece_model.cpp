@@ -567,7 +567,7 @@ TEST_CASE("unknown fields of every message and wire type are skipped") {
     model_builder b;
     const auto skip_all = [](proto& p) {
         p.int_field(200, 12345);                   // wire 0 (an extension number)
-        p.key(99, 1).bytes += std::string(8, 'x');  // wire 1
+        p.key(99, 1).bytes += std::string(8, '\x0f');  // wire 1 (read as keys, 0x0f would be wire type 7)
         p.bytes_field(1000, "ignored");            // wire 2
         p.float_field(98, 1.5f);                   // wire 5
     };
@@ -768,8 +768,13 @@ TEST_CASE("serialize writes every field explicitly, in field order, floats littl
     CHECK(out.compare(0, 16, std::string("\x0a\x0e\x0a\x05<unk>\x15\x00\x00\x00\x00\x18\x02", 16)) == 0);
     // 1.0f is 00 00 80 3f on the wire
     CHECK(out.find(std::string("\x0a\x01" "a\x15\x00\x00\x80\x3f\x18\x01", 10)) != std::string::npos);
-    // escape_whitespaces false is written, not left to the default
-    CHECK(out.find(std::string("\x28\x00", 2)) != std::string::npos);
+    // escape_whitespaces false is written, and so are the flags left at their default true
+    CHECK(out.find(std::string("\x18\x01\x20\x01\x28\x00", 6)) != std::string::npos);
+    CHECK(out.find(std::string("\x18\x01\x20\x01\x28\x01", 6)) != std::string::npos);  // the denormalizer's
+    // the trainer fields, defaults included: model_type 1, vocab_size 8000, the two flags false
+    CHECK(out.find(std::string("\x18\x01\x20\xc0\x3e\xc0\x01\x00\x98\x02\x00\xc0\x02\x00", 14)) != std::string::npos);
+    CHECK(out.find(std::string("\xe2\x02\x05 \xE2\x81\x87 \xea\x02\x05<unk>\xf2\x02\x03<s>\xfa\x02\x04</s>\x82\x03\x05<pad>", 33)) !=
+          std::string::npos);
     // a default pad_id -1: d8 02 then 10 bytes
     CHECK(out.find(std::string("\xd8\x02\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 12)) != std::string::npos);
     const auto again = sentencepiece_model::parse(out, "s");
