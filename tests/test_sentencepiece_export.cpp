@@ -297,6 +297,8 @@ exported_pair& exported(const std::string& name) {
         slot = std::make_unique<exported_pair>();
         slot->ours = &released(name);
         const std::string bytes = bytepiece::to_sentencepiece(slot->ours->model()).serialize();
+        // Our reader's load checks accept it as SentencePiece's do.
+        CHECK(bytepiece::sentencepiece_model::parse(bytes, name).pieces.size() == slot->ours->vocab_size());
         const auto status = slot->sp.LoadFromSerializedProto(bytes);
         INFO(name << ": " << status.ToString());
         REQUIRE(status.ok());

@@ -42,8 +42,7 @@ int run_convert(std::vector<std::string>& argv) {
         // A model alone: JSON has no place for the trie, and building one would be wasted.
         bytepiece::model::load(model).save(out);
     } else if (to == "sentencepiece") {
-        // Written like the other formats (devices in place, files replaced atomically).
-        bytepiece::detail::write_file_atomic(out, bytepiece::to_sentencepiece(bytepiece::model::load(model)).serialize());
+        bytepiece::to_sentencepiece(bytepiece::model::load(model)).save(out);
     } else {
         bytepiece::tokenizer::load(model).save_binary(out);
     }
