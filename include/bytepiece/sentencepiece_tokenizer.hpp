@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,7 +78,8 @@ public:
     ///
     /// Example: `ids.clear(); sp.encode(line, ids);`
     void encode(std::string_view text, std::vector<id_type>& out) const {
-        workspace& ws = local_workspace();
+        workspace_lease lease;
+        workspace& ws = lease.get();
         segment(text, ws, [&](std::string_view, id_type id) { out.push_back(id); });
     }
 
@@ -89,7 +91,8 @@ public:
     /// Example: `sp.encode_each(lines.data(), lines.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) { ... });`
     template <class F>
     void encode_each(const std::string_view* texts, std::size_t count, F&& f) const {
-        workspace& ws = local_workspace();
+        workspace_lease lease;
+        workspace& ws = lease.get();
         std::vector<id_type> ids;
         std::size_t current = 0;  // the text whose ids `ids` collects
         // Reports the texts before `index`: `current` with what it collected, then the rest
@@ -114,7 +117,8 @@ public:
     /// Example: `sp.tokenize("Hello")` gives `{"▁", "H", "ello"}` with ALBERT's model.
     std::vector<std::string> tokenize(std::string_view text) const {
         std::vector<std::string> pieces;
-        workspace& ws = local_workspace();
+        workspace_lease lease;
+        workspace& ws = lease.get();
         segment(text, ws, [&](std::string_view piece, id_type) { pieces.emplace_back(piece); });
         return pieces;
     }
@@ -190,10 +194,38 @@ private:
         std::vector<std::uint32_t> path;
     };
 
-    static workspace& local_workspace() {
-        static thread_local workspace ws;
-        return ws;
-    }
+    // The calling thread's scratch space, or a fresh one while the thread's is in use: a
+    // callback of encode_each may call encode or tokenize on the same tokenizer.
+    class workspace_lease {
+    public:
+        workspace_lease() {
+            if (!busy()) {
+                busy() = true;
+                ws_ = &shared();
+            } else {
+                own_ = std::make_unique<workspace>();
+                ws_ = own_.get();
+            }
+        }
+        ~workspace_lease() {
+            if (!own_) busy() = false;
+        }
+        workspace_lease(const workspace_lease&) = delete;
+        workspace_lease& operator=(const workspace_lease&) = delete;
+        workspace& get() noexcept { return *ws_; }
+
+    private:
+        static workspace& shared() {
+            static thread_local workspace ws;
+            return ws;
+        }
+        static bool& busy() {
+            static thread_local bool in_use = false;
+            return in_use;
+        }
+        workspace* ws_ = nullptr;
+        std::unique_ptr<workspace> own_;
+    };
 
     static bool is_reserved(piece_type t) noexcept {
         return t == piece_type::unknown || t == piece_type::control || t == piece_type::byte;
