@@ -223,6 +223,8 @@ public:
     }
 
     /// The model's normalizer flags as this normalizer applies them.
+    ///
+    /// Example: `if (norm.add_dummy_prefix() && !norm.treat_whitespace_as_suffix()) { /* text starts with U+2581 */ }`
     bool add_dummy_prefix() const noexcept { return add_dummy_prefix_; }
     bool remove_extra_whitespaces() const noexcept { return remove_extra_whitespaces_; }
     bool escape_whitespaces() const noexcept { return escape_whitespaces_; }

@@ -95,10 +95,12 @@ public:
             }
         }
         if (m.denormalizer && !m.denormalizer->precompiled_charsmap.empty())
-            denormalizer_ = std::make_unique<sentencepiece_normalizer>(*m.denormalizer, source);
+            denormalizer_ = std::make_shared<const sentencepiece_normalizer>(*m.denormalizer, source);
     }
 
     /// Number of ids this decoder accepts.
+    ///
+    /// Example: `if (id < dec.vocab_size()) { /* decodable */ }`
     std::size_t vocab_size() const noexcept { return entries_.size(); }
 
     /// Writes the text of `ids[0..n)` to `out` (overwritten). Throws `decode_error`
@@ -197,7 +199,8 @@ private:
     std::string unk_surface_;
     bool strip_first_ws_ = false;
     bool keep_bos_ws_seen_ = false;
-    std::unique_ptr<sentencepiece_normalizer> denormalizer_;
+    // Shared so that decoders stay cheap to copy; it is immutable once built.
+    std::shared_ptr<const sentencepiece_normalizer> denormalizer_;
 };
 
 }  // namespace detail
