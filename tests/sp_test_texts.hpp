@@ -13,14 +13,16 @@
 
 namespace sp_test {
 
-/// Every line of every corpus file is checked in optimized builds; sanitizer and unoptimized
-/// builds, about 20-50 times slower, check every `line_stride()`-th line (a fixed choice, so
-/// runs repeat) and say so.
+/// The normalizer's and decoder's corpus oracles check every `line_stride()`-th line (a fixed
+/// choice, so runs repeat): every 16th in optimized builds, where test_sentencepiece_corpus
+/// already compares the ids of every line (which SentencePiece derives from the normalized
+/// text) with SentencePiece's, so that the whole suite stays within the CI's time; every 61st
+/// in sanitizer and unoptimized builds, 20-50 times slower.
 inline std::size_t line_stride() {
 #if defined(BYTEPIECE_SANITIZE) || !defined(NDEBUG)
     return 61;
 #else
-    return 1;
+    return 16;
 #endif
 }
 
