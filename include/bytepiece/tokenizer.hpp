@@ -16,6 +16,7 @@
 #include "bytepiece/chunking.hpp"
 #include "bytepiece/detail/piece_automaton.hpp"
 #include "bytepiece/detail/utf8.hpp"
+#include "bytepiece/detail/viterbi.hpp"
 #include "bytepiece/detail/weight_cache.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/model.hpp"
@@ -636,7 +637,7 @@ private:
     // Bytes of text per automaton pass: enough chunks for the scan's lanes to stay busy, few
     // enough that the states stay in cache for the Viterbi pass that follows.
     static constexpr std::size_t window_bytes = std::size_t{1} << 16;
-    static constexpr std::uint32_t prefetch_distance = 16;
+    static constexpr std::uint32_t prefetch_distance = detail::viterbi_prefetch_distance;
     // Windows with fewer chunks than this, and at most walk_max_bytes long, use the
     // start-by-start walk (see segment_window): for a few words the scan's setup costs more
     // than the walk. Longer, a scan split over its lanes (see piece_automaton::scan) is
@@ -763,126 +764,20 @@ private:
         }
     }
 
-    // best, at = c, p if c > best (strictly: the earlier candidate keeps a tie), without a
-    // branch: which candidate wins is data-dependent, and GCC compiles a select on a double
-    // compare to a branch, so on x86-64 the select is a cmov written by hand.
+    // best, at = c, p if c > best (strictly: the earlier candidate keeps a tie), branch-free.
     template <class P>
     static void take_if_greater(score_type& best, P*& at, score_type c, P* p) noexcept {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-        if constexpr (std::is_same_v<score_type, double>) {
-            __asm__("ucomisd %[c], %[best]\n\tcmovb %[p], %[at]\n\tmaxsd %[c], %[best]"
-                    : [best] "+x"(best), [at] "+r"(at)
-                    : [c] "x"(c), [p] "r"(p)
-                    : "cc");
-            return;
-        }
-#endif
-        const bool greater = c > best;
-        at = greater ? p : at;
-        best = greater ? c : best;
+        detail::exact_records<score_type>::take(best, at, c, p);
     }
 
-    static auto bit_pattern(score_type x) noexcept {
-        using bits = std::conditional_t<sizeof(score_type) == 8, std::uint64_t, std::uint32_t>;
-        static_assert(sizeof(bits) == sizeof(score_type), "scores must be 32 or 64 bits");
-        bits b;
-        std::memcpy(&b, &x, sizeof b);
-        return b;
-    }
-
-    // Viterbi in pull form over one chunk of n bytes whose automaton states are `states`:
-    // best[e] is the max over the pieces ending at e (the state's row, longest first) of
-    // best[e - length] + score, the sums formed in the reference's order. The winner is the
-    // first candidate equal to that max, i.e. the longest last piece among equal scores: the
-    // reference's tie rule. winners[e] is its entry offset. Measured, this loop is bound by
-    // instruction count, so: best[e - length] is read through the entry's byte step from a
-    // pointer to best[e]; on x86-64 with double scores the winner follows a running max
-    // through cmov on entry addresses (see below); elsewhere it is picked once from an
-    // equality mask. The one-byte piece (always the row's last slot) adds to best[e - 1] kept
-    // in a register. The only data-dependent branch is the rare overflow row.
+    // Viterbi in pull form over one chunk of n bytes whose automaton states are `states`
+    // (detail/viterbi.hpp, the pass every format shares): winners[e] is the entry offset of
+    // the last piece of the best segmentation of the chunk's first e bytes, the longest among
+    // equal scores, which is the reference's tie rule.
     void best_last_pieces(const std::uint32_t* states, std::uint32_t n, workspace& ws, std::uint32_t* winners) const {
-        using automaton = detail::piece_automaton<score_type>;
-        using info_type = typename automaton::piece_info;
-        static_assert(automaton::row_width == 4, "the loop below is written for rows of 4");
         if (ws.best.size() < std::size_t{n} + 1) ws.best.resize(std::size_t{n} + 1);
-        score_type* at = ws.best.data();  // best[e]
-        std::uint32_t* winner_at = winners;
-        const auto* info = automaton_.info();
-        const auto offset_of = [info](const info_type* p) {
-            return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
-        };
-        static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
-        *at = 0;
-        score_type previous = 0;  // best[e - 1]
-        const std::uint32_t* rows = automaton_.rows();
-        for (const std::uint32_t* const states_end = states + n; states != states_end; ++states) {
-            ++at;
-            ++winner_at;
-            const std::uint32_t* row = rows + std::size_t{states[0]} * automaton::row_stride;
-            // Rows are scattered over the table; fetch a few positions ahead.
-            detail::prefetch(rows + std::size_t{states[prefetch_distance]} * automaton::row_stride);
-            const info_type* p0;
-            score_type c0;
-            if (row[0] & automaton::overflow_tag) {
-                // The longest pieces, in a list; their best stands in for slot 0.
-                const std::uint32_t* list = automaton_.overflow(row[0] & ~automaton::overflow_tag);
-                // Four at a time (lists are padded to that, padding first); longest first,
-                // so a strictly greater candidate is needed to take over.
-                p0 = &automaton::entry(info, list[1]);
-                c0 = p0->before(at) + p0->score;
-                std::uint32_t k = 2;
-                for (;;) {
-                    for (std::uint32_t j = 0; j < 3; ++j, ++k) {
-                        const auto& in = automaton::entry(info, list[k]);
-                        take_if_greater(c0, p0, in.before(at) + in.score, &in);
-                    }
-                    if (k > list[0]) break;
-                    const auto& in = automaton::entry(info, list[k++]);
-                    take_if_greater(c0, p0, in.before(at) + in.score, &in);
-                }
-            } else {
-                p0 = &automaton::entry(info, row[0]);
-                c0 = p0->before(at) + p0->score;
-            }
-            // Rows hold entry offsets: added to `info` as they are, no scaling.
-            const info_type* p1 = &automaton::entry(info, row[1]);
-            const info_type* p2 = &automaton::entry(info, row[2]);
-            const info_type* p3 = &automaton::entry(info, row[3]);
-            const score_type c1 = p1->before(at) + p1->score;
-            const score_type c2 = p2->before(at) + p2->score;
-            const score_type c3 = previous + p3->score;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-            if constexpr (std::is_same_v<score_type, double>) {
-                // A running max with strict compares, as the reference keeps it: the winner
-                // moves only on a greater candidate. GCC compiles a select on a double compare
-                // to a branch, which would mispredict, so cmov by hand. The one-byte candidate
-                // c3 comes last, so the loop-carried path (previous -> c3 -> b) is one add and
-                // one max long.
-                const info_type* w = p0;
-                score_type b = c0;
-                __asm__("ucomisd %[c1], %[b]\n\tcmovb %[p1], %[w]\n\tmaxsd %[c1], %[b]\n\t"
-                        "ucomisd %[c2], %[b]\n\tcmovb %[p2], %[w]\n\tmaxsd %[c2], %[b]\n\t"
-                        "ucomisd %[c3], %[b]\n\tcmovb %[p3], %[w]\n\tmaxsd %[c3], %[b]"
-                        : [b] "+x"(b), [w] "+r"(w)
-                        : [c1] "x"(c1), [c2] "x"(c2), [c3] "x"(c3), [p1] "r"(p1), [p2] "r"(p2), [p3] "r"(p3)
-                        : "cc");
-                *at = b;
-                *winner_at = offset_of(w);
-                previous = b;
-                continue;
-            }
-#endif
-            const score_type b = std::max(std::max(c0, c1), std::max(c2, c3));
-            // Bit-pattern equality: the same as == here (no NaN, no zero sums) and cheaper.
-            const auto bits_b = bit_pattern(b);
-            const unsigned equal = static_cast<unsigned>(bit_pattern(c0) == bits_b) |
-                                   (static_cast<unsigned>(bit_pattern(c1) == bits_b) << 1) |
-                                   (static_cast<unsigned>(bit_pattern(c2) == bits_b) << 2);
-            const info_type* candidates[4] = {p0, p1, p2, p3};
-            *at = b;
-            *winner_at = offset_of(candidates[first_set[equal]]);
-            previous = b;
-        }
+        ws.best[0] = 0;
+        detail::best_last_pieces<detail::exact_records<score_type>>(automaton_, states, n, ws.best.data(), winners);
     }
 
     // Walks the back-pointers from the end and reports the pieces in text order as

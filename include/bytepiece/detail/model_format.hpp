@@ -106,7 +106,7 @@ inline foreign_format sniff_foreign_format(std::string_view data) noexcept {
         return {"a Git LFS pointer, not the file it stands for", "fetch the real file with git lfs pull"};
     if (model_format::is_sentencepiece(data))
         return {"a SentencePiece model",
-                "bytepiece reads BytePiece's JSON models and the binary ones 'bytepiece convert' writes"};
+                "load it with bytepiece::sentencepiece_tokenizer::load; the bytepiece command reads it as it is"};
     if (model_format::is_huggingface(data))
         return {"a Hugging Face tokenizers file (tokenizer.json)",
                 "bytepiece reads BytePiece's JSON models and the binary ones 'bytepiece convert' writes"};

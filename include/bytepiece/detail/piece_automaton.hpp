@@ -57,7 +57,8 @@ inline void prefetch(const void* p) noexcept {
 ///
 /// States are the trie's nodes. Transitions use the trie's cells; a failed transition moves
 /// to the fallback state (longest proper suffix that is a node) without consuming the byte.
-/// The root has a child for every byte (every byte is a piece), so the loop always ends.
+/// The root has a child for every byte (a front end whose model lacks some single bytes adds
+/// them as keys of a piece that scores -inf), so the loop always ends.
 ///
 /// Layout: each node has two words side by side, its cell (parent check | transition base
 /// << 32) and its fallback (fallback state | that state's base << 32), so that a failed step's
@@ -65,7 +66,11 @@ inline void prefetch(const void* p) noexcept {
 /// than with two arrays). A state is named by its doubled node index, the index of its first
 /// word, and so are checks and bases: a step then needs no scaling (child = base + 2 * byte,
 /// one lea), and a state's row starts at `rows() + state * row_stride`.
-template <class Score>
+///
+/// `Score` is the type of the pieces' scores, `Record` that of the best-so-far values the
+/// Viterbi pass keeps per position (BytePiece: both double; SentencePiece: double scores, float
+/// records, as SentencePiece stores them).
+template <class Score, class Record = Score>
 class piece_automaton {
 public:
     /// Pieces listed inline per state; states with more use an overflow list (about 1 in 10
@@ -94,15 +99,15 @@ public:
     /// shifted right by `entry_shift`.
     struct alignas(16) piece_info {
         Score score;
-        /// -length * sizeof(Score), the byte step from best[e] back to best[e - length]: the
+        /// -length * sizeof(Record), the byte step from best[e] back to best[e - length]: the
         /// pass adds it to a pointer as it is, with no subtraction or scaling. 0 for the
         /// padding entry, which scores -inf.
         std::int64_t back;
         /// Length of the piece in bytes.
-        std::size_t length() const noexcept { return static_cast<std::size_t>(-back) / sizeof(Score); }
+        std::size_t length() const noexcept { return static_cast<std::size_t>(-back) / sizeof(Record); }
         /// The best-so-far value `length` positions before `at` (a pointer to best[e]).
-        const Score& before(const Score* at) const noexcept {
-            return *reinterpret_cast<const Score*>(reinterpret_cast<const char*>(at) + back);
+        const Record& before(const Record* at) const noexcept {
+            return *reinterpret_cast<const Record*>(reinterpret_cast<const char*>(at) + back);
         }
     };
 
@@ -125,7 +130,7 @@ public:
             const std::uint64_t length = length_of(id);
             if (length > std::numeric_limits<std::uint32_t>::max())
                 BYTEPIECE_THROW(argument_error(errc::invalid_argument, "piece_automaton: a piece of 4 GiB or more"));
-            info_[id] = {score_of(id), -static_cast<std::int64_t>(length * sizeof(Score))};
+            info_[id] = {score_of(id), -static_cast<std::int64_t>(length * sizeof(Record))};
         }
         info_[pad_] = {-std::numeric_limits<Score>::infinity(), 0};
 

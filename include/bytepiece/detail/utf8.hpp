@@ -122,6 +122,22 @@ inline void append_valid(std::string_view in, std::string& out) {
     out.append(reinterpret_cast<const char*>(run), static_cast<std::size_t>(p - run));
 }
 
+/// Whether every byte of `in` belongs to a well-formed UTF-8 sequence.
+inline bool is_valid(std::string_view in) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+    const auto* end = p + in.size();
+    while (p < end) {
+        if (*p < 0x80) {
+            ++p;
+            continue;
+        }
+        const decoded d = decode(p, end);
+        if (d.cp == invalid) return false;
+        p += d.length;
+    }
+    return true;
+}
+
 }  // namespace detail::utf8
 BYTEPIECE_NAMESPACE_END
 
