@@ -6,7 +6,9 @@
 // with the first line that differs instead of showing a speed. A third row times our
 // normalizer alone, with its share of our encode time.
 //
-// Rows: sp_encode/<model>/<corpus>/{bytepiece,sentencepiece} and sp_normalize/<model>/<corpus>/bytepiece.
+// Rows: sp_encode/<model>/<corpus>/{bytepiece,sentencepiece}, sp_encode_each/<model>/<corpus>/bytepiece
+// (all lines to one encode_each call; its peer is sp_encode's SentencePiece row) and
+// sp_normalize/<model>/<corpus>/bytepiece.
 // $BYTEPIECE_BENCH_SP_MODELS (comma-separated .model paths) replaces the default model.
 #include <bytepiece/sentencepiece_tokenizer.hpp>
 
@@ -121,7 +123,8 @@ const agreement& compare(const std::string& model_path, const std::string& corpu
     return cache.emplace(key, std::move(a)).first->second;
 }
 
-void bm_ours(benchmark::State& state, const std::string& model_path, const std::string& corpus_path) {
+// Ours: one `encode` per line, or (`each`) all lines to one `encode_each` call.
+void bm_ours(benchmark::State& state, const std::string& model_path, const std::string& corpus_path, bool each) {
     const agreement& a = compare(model_path, corpus_path);
     if (!a.error.empty()) {
         state.SkipWithError(a.error.c_str());
@@ -130,7 +133,12 @@ void bm_ours(benchmark::State& state, const std::string& model_path, const std::
     const auto& tok = sp_tokenizer(model_path);
     const auto& ls = lines(corpus_path);
     const auto sums = bench::time_ids(state, a.ids, [&](std::vector<std::uint32_t>& ids) {
-        for (const auto line : ls) tok.encode(line, ids);
+        if (each) {
+            tok.encode_each(ls.data(), ls.size(),
+                            [&](std::size_t, const std::uint32_t* p, std::size_t n) { ids.insert(ids.end(), p, p + n); });
+        } else {
+            for (const auto line : ls) tok.encode(line, ids);
+        }
     });
     bench::finish(state, bench::corpus(corpus_path).size(), sums.got, sums.want);
 }
@@ -192,7 +200,12 @@ void register_sentencepiece() {
             const std::string row = "sp_encode/" + bench::stem(m) + "/" + bench::stem(c);
 #if BYTEPIECE_HAVE_SENTENCEPIECE
             bench::register_pair(
-                row, [m, c](benchmark::State& st) { bm_ours(st, m, c); }, [m, c](benchmark::State& st) { bm_theirs(st, m, c); });
+                row, [m, c](benchmark::State& st) { bm_ours(st, m, c, false); }, [m, c](benchmark::State& st) { bm_theirs(st, m, c); });
+            // SentencePiece has no batch call: this row's peer is sp_encode's (the ratio
+            // table pairs them), not a second run of the same thing.
+            bench::register_pair(
+                "sp_encode_each/" + bench::stem(m) + "/" + bench::stem(c), [m, c](benchmark::State& st) { bm_ours(st, m, c, true); },
+                nullptr);
 #else
             // No peer to agree with: the timed ids are checked against an untimed run of ours.
             bench::register_pair(
