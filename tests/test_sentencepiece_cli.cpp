@@ -161,6 +161,14 @@ TEST_CASE("encode, tokenize and decode of SentencePiece models print what spm_en
             check_same("encode", quote(cli()) + " encode -m " + m + " " + in, "spm_encode --model=" + m + " --output_format=id " + in);
             check_same("tokenize", quote(cli()) + " tokenize -m " + m + " " + in,
                        "spm_encode --model=" + m + " --output_format=piece " + in);
+            // Asked for, <s> and </s> come as spm_encode's extra options add them (ALBERT has
+            // neither: that refusal is checked below).
+            if (model.find("albert") == std::string::npos) {
+                check_same("encode --bos --eos", quote(cli()) + " encode --bos --eos -m " + m + " " + in,
+                           "spm_encode --model=" + m + " --output_format=id --extra_options=bos:eos " + in);
+                check_same("tokenize --eos", quote(cli()) + " tokenize --eos -m " + m + " " + in,
+                           "spm_encode --model=" + m + " --output_format=piece --extra_options=eos " + in);
+            }
             // decode reads what spm_encode wrote, so both decoders see the same ids.
             const auto ids = run("spm_encode --model=" + m + " --output_format=id " + in);
             REQUIRE(ids.status == 0);
@@ -237,6 +245,8 @@ TEST_CASE("options a SentencePiece model does not support are refused by name", 
         {tool + " tokenize --alpha 0.5 --seed 3 -m " + model, "--alpha"},
         {tool + " decode --raw -m " + model, "--raw"},
         {tool + " nbest -k 2 -m " + model, "SentencePiece"},
+        {tool + " encode --bos -m " + model, "--bos"},
+        {tool + " tokenize --eos -m " + model, "--eos"},
     };
     for (const auto& [command, option] : refused) {
         const auto r = run("echo hello | " + command + " 2>&1");
@@ -245,6 +255,14 @@ TEST_CASE("options a SentencePiece model does not support are refused by name", 
         CHECK(test_support::is_one_line(r.out));
         CHECK(r.out.find(option) != std::string::npos);
         CHECK(r.out.find("SentencePiece") != std::string::npos);
+    }
+    // --bos and --eos name SentencePiece's pieces: a BytePiece model has no such thing.
+    if (test_support::require_shared("models/bytepiece.plus.40k.model")) {
+        const auto r = run("echo hello | " + tool + " encode --bos -m " + quote(test_support::shared_path("models/bytepiece.plus.40k.model")) +
+                           " 2>&1");
+        CHECK(r.status == 2);
+        CHECK(test_support::is_one_line(r.out));
+        CHECK(r.out.find("--bos is for SentencePiece models") != std::string::npos);
     }
     // decode: anything but an id is an error naming the line, never an id read as 0.
     for (const std::string bad : {"5 x 7", "12abc", "-1", "30000", "99999999999"}) {

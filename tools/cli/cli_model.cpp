@@ -8,6 +8,7 @@
 #include <bytepiece/detail/model_format.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,8 +60,26 @@ usage_error not_for_sentencepiece(const std::string& option, const std::string& 
     return usage_error(option + " is not available with a SentencePiece model: " + why);
 }
 
-int sentencepiece_encode(const model_file& model, const std::vector<std::string>& files, bool pieces) {
+namespace {
+
+// The id of the model's `<s>` or `</s>` (whatever its trainer spec names them), as
+// SentencePiece looks it up for `--extra_options=bos:eos`; a usage error naming `option` when
+// the model has no such piece (ALBERT has neither), where spm_encode stops with an error too.
+std::optional<std::uint32_t> special_id(const bytepiece::sentencepiece_tokenizer& tok, bool wanted, const std::string& piece,
+                                        const std::string& option, const std::string& path) {
+    if (!wanted) return std::nullopt;
+    const auto id = tok.piece_to_id(piece);
+    if (!id || *id == tok.model().unknown_id())
+        throw usage_error(option + ": the SentencePiece model " + path + " has no piece '" + piece + "' to add");
+    return id;
+}
+
+}  // namespace
+
+int sentencepiece_encode(const model_file& model, const std::vector<std::string>& files, bool pieces, bool bos, bool eos) {
     const auto tok = model.sentencepiece();
+    const auto bos_id = special_id(tok, bos, tok.model().trainer.bos_piece, "--bos", model.path());
+    const auto eos_id = special_id(tok, eos, tok.model().trainer.eos_piece, "--eos", model.path());
     output out;
     // The lines of one block read, encoded together by encode_each (several times faster than
     // one encode per line): `batch` holds their bytes, `ends` where each ends.
@@ -68,9 +87,14 @@ int sentencepiece_encode(const model_file& model, const std::vector<std::string>
     std::vector<std::size_t> ends;
     std::vector<std::string_view> views;
     const auto put_ids = [&](std::size_t, const std::uint32_t* ids, std::size_t n) {
+        if (bos_id) out.put_uint(*bos_id);
         for (std::size_t i = 0; i < n; ++i) {
-            if (i) out.put(std::string_view(" ", 1));  // a string_view: flushes inside a huge line
+            if (i || bos_id) out.put(std::string_view(" ", 1));  // a string_view: flushes inside a huge line
             out.put_uint(ids[i]);
+        }
+        if (eos_id) {
+            if (n || bos_id) out.put(' ');
+            out.put_uint(*eos_id);
         }
         out.put('\n');
     };
@@ -96,7 +120,9 @@ int sentencepiece_encode(const model_file& model, const std::vector<std::string>
                 }
                 // Pieces as SentencePiece prints them: joined by one space, unescaped (an
                 // unknown piece is its text, not `<unk>`).
-                const auto list = tok.tokenize(line);
+                auto list = tok.tokenize(line);
+                if (bos_id) list.insert(list.begin(), std::string(tok.id_to_piece(*bos_id)));
+                if (eos_id) list.emplace_back(tok.id_to_piece(*eos_id));
                 for (std::size_t i = 0; i < list.size(); ++i) {
                     if (i) out.put(std::string_view(" ", 1));
                     out.put(list[i]);

@@ -58,8 +58,9 @@ usage_error not_for_sentencepiece(const std::string& option, const std::string& 
 
 /// `encode` (or `tokenize`, with `pieces`) of a SentencePiece model: each input line, without
 /// its `\n`, gives one output line of ids (or pieces) separated by single spaces, exactly what
-/// `spm_encode --output_format=id` (or `piece`) prints. Returns the exit status.
-int sentencepiece_encode(const model_file& model, const std::vector<std::string>& files, bool pieces);
+/// `spm_encode --output_format=id` (or `piece`) prints; with `bos` / `eos`, the model's `<s>` /
+/// `</s>` first / last on every line, as `--extra_options=bos:eos`. Returns the exit status.
+int sentencepiece_encode(const model_file& model, const std::vector<std::string>& files, bool pieces, bool bos, bool eos);
 
 /// `decode` of a SentencePiece model: each line of ids gives its text and a `\n`, exactly
 /// what `spm_decode --input_format=id` prints. Returns the exit status.

@@ -104,6 +104,7 @@ struct common_options {
     std::vector<std::string> files;
     double alpha = -1;       // < 0 (or -0): deterministic (Viterbi), as in BytePiece
     bool alpha_given = false;
+    bool bos = false, eos = false;  // SentencePiece models only: add <s> / </s> to every line
     std::uint64_t seed = 0;  // of the splitmix64 generator used when alpha >= 0
     bool sampling() const { return !std::signbit(alpha); }
 };
@@ -115,6 +116,8 @@ common_options parse_common(std::vector<std::string>& argv, bool sampling) {
     o.raw = args.flag({"--raw"});
     o.lines = args.flag({"--lines"});
     if (sampling) {
+        o.bos = args.flag({"--bos"});
+        o.eos = args.flag({"--eos"});
         const std::string alpha = args.value({"--alpha"});
         if (!alpha.empty()) o.alpha = parse_double(alpha, "--alpha");
         o.alpha_given = !alpha.empty();
@@ -150,8 +153,12 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
     if (model.is_sentencepiece()) {
         refuse_for_sentencepiece(o);
         // Always line by line, as spm_encode: --lines changes nothing.
-        return sentencepiece_encode(model, o.files, pieces);
+        return sentencepiece_encode(model, o.files, pieces, o.bos, o.eos);
     }
+    if (o.bos || o.eos)
+        throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
+                          " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
+                          " is a BytePiece model");
     bytepiece::encode_options eo;
     eo.normalize = !o.raw;
     const auto tok = model.bytepiece(eo);
@@ -283,8 +290,10 @@ const char* const sentencepiece_encode_doc =
     "  not its name). Then every input line, without its \\n, gives one output line, exactly what\n"
     "  'spm_encode --model=MODEL --output_format=id' (tokenize: '--output_format=piece') prints:\n"
     "  ids (or pieces, unescaped, as SentencePiece writes them) separated by single spaces, an\n"
-    "  empty line for an empty line. No special ids are added. --lines changes nothing; --raw\n"
-    "  and --alpha are refused. A BPE, WORD or CHAR .model is refused as such.\n";
+    "  empty line for an empty line. No special ids are added unless asked for: --bos and --eos\n"
+    "  put the model's <s> and </s> first and last on every line, as spm_encode's\n"
+    "  --extra_options=bos:eos does (an error if the model has no such piece). --lines changes\n"
+    "  nothing; --raw and --alpha are refused. A BPE, WORD or CHAR .model is refused as such.\n";
 
 const char* const encode_options_doc =
     "\noptions:\n"
@@ -293,11 +302,12 @@ const char* const encode_options_doc =
     "  --lines            one output line per input line, the newline not encoded (see above)\n"
     "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
     "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0); needs --alpha\n"
+    "  --bos, --eos       SentencePiece models: add <s> / </s> to every line (see above)\n"
     "  -h, --help         this text\n";
 
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk (or per line with --lines)",
-    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [FILE...]\n\n"
+    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
@@ -306,7 +316,7 @@ const registrar encode_command("encode", {
 
 const registrar tokenize_command("tokenize", {
     "split text into pieces, one line of escaped pieces per chunk (or per line with --lines)",
-    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [FILE...]\n\n"
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
         escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc +
         encode_options_doc,
