@@ -192,7 +192,7 @@ def main():
         if parts[0] == "sp_normalize" and len(parts) == 4 and parts[3] == "bytepiece" and not err and norm_rate:
             enc = rows.get("sp_encode/%s/%s%s" % (parts[1], parts[2], OURS))
             if enc and enc[0] and not enc[2]:
-                notes.append("- SentencePiece normalizer share of our encode time, `%s` on `%s`: %.1f%%" % (parts[1], parts[2], 100.0 * enc[0] / norm_rate))
+                notes.append("- normalizer share of our encode time, SentencePiece model `%s` on `%s`: %.1f%%" % (parts[1], parts[2], 100.0 * enc[0] / norm_rate))
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     ncpu = ctx.get("num_cpus") or os.cpu_count()
