@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -126,21 +127,36 @@ inline bytepiece::sentencepiece_model make_model(
     return m;
 }
 
-/// SentencePiece's normalizer (spec 2.2) in its plainest form: one step at a time, the
-/// charsmap as a key list searched from the longest candidate down, user symbols likewise.
-inline std::string reference_normalize(std::string_view text, const std::map<std::string, std::string>& rules,
+/// What a reference lookup says about a candidate key.
+enum class lookup_result { dead, prefix, key };  // no key extends it / some key may / it is a key
+
+/// SentencePiece's normalizer (spec 2.2) in its plainest form: one step at a time, each
+/// candidate length asked of `lookup(candidate, replacement)` from one byte upwards until no
+/// key can extend it, the last key found winning; user symbols the same way.
+inline std::string reference_normalize(std::string_view text,
+                                       const std::function<lookup_result(std::string_view, std::string&)>& lookup,
                                        const std::vector<std::string>& user_symbols, bool dummy, bool remove,
                                        bool escape, bool suffix) {
+    std::vector<std::string> symbols;
+    for (const auto& s : user_symbols) {
+        const std::string cut = s.substr(0, s.find('\0'));
+        if (!cut.empty()) symbols.push_back(cut);
+    }
     auto step = [&](std::string_view rest) -> std::pair<std::string, std::size_t> {
-        for (std::size_t len = rest.size(); len > 0; --len)
-            for (std::string s : user_symbols) {
-                s = s.substr(0, s.find('\0'));
-                if (!s.empty() && s.size() == len && rest.substr(0, len) == s) return {s, len};
+        std::size_t best = 0;
+        for (const auto& s : symbols)
+            if (s.size() > best && rest.substr(0, s.size()) == s) best = s.size();
+        if (best != 0) return {std::string(rest.substr(0, best)), best};
+        std::string r, found;
+        for (std::size_t len = 1; len <= rest.size(); ++len) {
+            const lookup_result l = lookup(rest.substr(0, len), r);
+            if (l == lookup_result::dead) break;
+            if (l == lookup_result::key) {
+                best = len;
+                found = r;
             }
-        for (std::size_t len = rest.size(); len > 0; --len) {
-            auto it = rules.find(std::string(rest.substr(0, len)));
-            if (it != rules.end()) return {it->second, len};
         }
+        if (best != 0) return {found, best};
         const auto* p = reinterpret_cast<const unsigned char*>(rest.data());
         const auto d = bytepiece::detail::utf8::decode(p, p + rest.size());
         if (d.cp == bytepiece::detail::utf8::invalid) return {"\xEF\xBF\xBD", 1};
@@ -177,6 +193,20 @@ inline std::string reference_normalize(std::string_view text, const std::map<std
             out.resize(out.size() - sym.size());
     if (dummy && suffix) out += sym;
     return out;
+}
+
+/// The same with the rules as a map.
+inline std::string reference_normalize(std::string_view text, const std::map<std::string, std::string>& rules,
+                                       const std::vector<std::string>& user_symbols, bool dummy, bool remove,
+                                       bool escape, bool suffix) {
+    auto lookup = [&](std::string_view key, std::string& r) {
+        const auto it = rules.lower_bound(std::string(key));
+        if (it == rules.end() || it->first.compare(0, key.size(), key) != 0) return lookup_result::dead;
+        if (it->first.size() != key.size()) return lookup_result::prefix;
+        r = it->second;
+        return lookup_result::key;
+    };
+    return reference_normalize(text, lookup, user_symbols, dummy, remove, escape, suffix);
 }
 
 }  // namespace sp_test

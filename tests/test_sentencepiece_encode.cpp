@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // SentencePiece models encode and decode exactly as libsentencepiece 0.1.97 does: ids, pieces
-// and decoded text, for every line of every shared corpus file and for edge cases, for every
-// unigram model in the shared folder; and the arithmetic and tie rules on hand-made models.
+// and decoded text on edge cases and random texts, for every unigram model in the shared
+// folder; and the arithmetic and tie rules on hand-made models. (Corpus lines:
+// test_sentencepiece_corpus.cpp.)
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -34,9 +35,6 @@ const char* const unigram_models[] = {
     "models/sp/spm-u2k-ws-suffix.model",      "models/bytepiece.eu.plus.40k.sp.model",
     "models/bytepiece.zh.id.eu.40k.sp.model", "models/bytepiece.eu.plus.160k.sp.model",
 };
-
-const char* const corpus_files[] = {"corpus/small.txt", "corpus/en.txt", "corpus/zh.txt", "corpus/code.txt",
-                                    "corpus/mixed.txt"};
 
 // Texts SentencePiece treats specially: whitespace of every kind and place, U+2581, control
 // characters, NUL, BOM, malformed UTF-8, unknown characters alone and in runs, user-defined
@@ -77,27 +75,6 @@ std::vector<std::string> golden_edge_texts() {
     }
     return texts;
 }
-
-// The lines of a file (without their '\n'), as spm_encode feeds them: every `stride`-th one.
-std::vector<std::string_view> lines_of(const std::string& data, std::size_t stride) {
-    std::vector<std::string_view> lines;
-    std::size_t index = 0;
-    for (std::size_t p = 0; p < data.size();) {
-        std::size_t e = data.find('\n', p);
-        if (e == std::string::npos) e = data.size();
-        if (index++ % stride == 0) lines.push_back(std::string_view(data).substr(p, e - p));
-        p = e + 1;
-    }
-    return lines;
-}
-
-// Under sanitizers our side runs ~10x slower: every 16th corpus line there, every line in
-// Release (the CI's first stage).
-#if defined(BYTEPIECE_SANITIZE)
-constexpr std::size_t corpus_stride = 16;
-#else
-constexpr std::size_t corpus_stride = 1;
-#endif
 
 std::string show(std::string_view s) {
     std::string out;
@@ -183,40 +160,6 @@ TEST_CASE("SentencePiece models give SentencePiece's ids, pieces and text on edg
         sentencepiece::SentencePieceProcessor sp;
         REQUIRE(sp.Load(path).ok());
         compare_all(relative, ours, sp, views, true);
-    }
-}
-
-TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", "[sentencepiece][oracle][corpus]") {
-    for (const char* relative : unigram_models) {
-        if (!test_support::require_shared(relative)) continue;
-        const std::string path = test_support::shared_path(relative);
-        const auto ours = sentencepiece_tokenizer::load(path);
-        sentencepiece::SentencePieceProcessor sp;
-        REQUIRE(sp.Load(path).ok());
-        for (const char* corpus : corpus_files) {
-            if (!test_support::require_shared(corpus)) continue;
-            const std::string data = test_support::read(test_support::shared_path(corpus));
-            const auto lines = lines_of(data, corpus_stride);
-            // Pieces and decoded text on every 8th line compared: the ids of all.
-            std::vector<std::string_view> sample;
-            for (std::size_t i = 0; i < lines.size(); i += 8) sample.push_back(lines[i]);
-            // All lines through encode_each (many lines per automaton pass), a sample through
-            // encode, tokenize and decode one at a time.
-            std::size_t mismatches = 0;
-            std::vector<int> theirs;
-            ours.encode_each(lines.data(), lines.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
-                theirs.clear();
-                REQUIRE(sp.Encode(lines[i], &theirs).ok());
-                const bool same = n == theirs.size() && std::equal(ids, ids + n, theirs.begin(), [](std::uint32_t a, int b) {
-                                      return a == static_cast<std::uint32_t>(b);
-                                  });
-                if (!same && ++mismatches <= 5)
-                    FAIL_CHECK(relative << " " << corpus << ": ids differ on line " << i * corpus_stride + 1 << ": \""
-                                        << show(lines[i]) << "\"");
-            });
-            CHECK(mismatches == 0);
-            compare_all(std::string(relative) + " " + corpus, ours, sp, sample, true);
-        }
     }
 }
 

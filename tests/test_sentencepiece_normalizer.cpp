@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "sp_charsmap_builder.hpp"
+#include "sp_test_texts.hpp"
 #include "test_support.hpp"
 
 #if BYTEPIECE_HAVE_SENTENCEPIECE
@@ -349,3 +350,81 @@ TEST_CASE("normalizer: the fast path equals the spec's step-by-step reference on
             }
     CHECK(cases == 7 * 2 * 16 * 150);
 }
+
+TEST_CASE("normalizer: a real charsmap equals the spec's reference walk of its own keys", "[sentencepiece][normalizer]") {
+    // Independent of libsentencepiece: the fast path against the slow reference on the real
+    // nmt_nfkc table of a fixture model, keys enumerated from the blob.
+    const std::string path = test_support::shared_path("models/sp/spm-u2k-nmt_nfkc.model");
+    if (!test_support::require_shared("models/sp/spm-u2k-nmt_nfkc.model")) return;
+    const auto m = bytepiece::sentencepiece_model::load(path);
+    const bytepiece::detail::sp_charsmap cm(m.normalizer.precompiled_charsmap, path);
+    const auto keys = cm.keys();
+    CHECK(keys.size() == 224725);  // the rule count of spec 2.1's table
+    const rules_t rules(keys.begin(), keys.end());
+    const sentencepiece_normalizer n(m, path);
+    std::mt19937 rng(5);
+    for (const auto& text : sp_test::edge_texts()) REQUIRE(escaped(n.normalize(text)) == escaped(reference(m, rules, text)));
+    for (int t = 0; t < 300; ++t) {
+        const std::string text = random_text(rng, 12);
+        REQUIRE(escaped(n.normalize(text)) == escaped(reference(m, rules, text)));
+    }
+}
+
+#if BYTEPIECE_HAVE_SENTENCEPIECE
+namespace {
+
+// SentencePiece's normalized text, read off its encoding: the pieces concatenate to it, an
+// unknown piece carrying its normalized surface; with byte fallback an unknown character is
+// spelled by BYTE ids, which are turned back into their bytes.
+std::string sp_normalized(const sentencepiece::SentencePieceProcessor& sp, bool byte_fallback, const std::string& text) {
+    std::string out;
+    if (!byte_fallback) {
+        std::vector<std::string> pieces;
+        REQUIRE(sp.Encode(text, &pieces).ok());
+        for (const auto& p : pieces) out += p;
+        return out;
+    }
+    std::vector<int> ids;
+    REQUIRE(sp.Encode(text, &ids).ok());
+    for (int id : ids) {
+        const std::string& p = sp.IdToPiece(id);
+        if (sp.IsByte(id)) out.push_back(static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
+        else out += p;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("normalizer: equals libsentencepiece 0.1.97 on every fixture, corpus line and edge case",
+          "[sentencepiece][normalizer][oracle]") {
+    const auto models = sp_test::unigram_models();
+    if (models.empty()) {
+        WARN("no SentencePiece fixtures under " << test_support::shared_dir() << "; skipped");
+        return;
+    }
+    std::vector<std::string> texts = sp_test::edge_texts();
+    std::mt19937 rng(99);
+    for (int t = 0; t < 2000; ++t) texts.push_back(random_text(rng, 25));
+    const std::size_t stride = sp_test::line_stride();
+    if (stride != 1) WARN("sanitizer or unoptimized build: every " << stride << "th corpus line only");
+    for (const char* corpus : {"small.txt", "en.txt", "zh.txt", "mixed.txt", "code.txt"})
+        for (auto& line : sp_test::corpus_lines(corpus, stride)) texts.push_back(std::move(line));
+    for (const auto& path : models) {
+        const auto m = bytepiece::sentencepiece_model::load(path);
+        const sentencepiece_normalizer n(m, path);
+        sentencepiece::SentencePieceProcessor sp;
+        REQUIRE(sp.Load(path).ok());
+        std::size_t mismatches = 0;
+        std::string ours;
+        for (const auto& text : texts) {
+            n.normalize(text, ours);
+            const std::string theirs = sp_normalized(sp, m.trainer.byte_fallback, text);
+            if (ours != theirs && ++mismatches <= 5)
+                CHECK(escaped(ours) == escaped(theirs) + "   <- " + path + ": " + escaped(text));
+        }
+        INFO(path << ": " << texts.size() << " texts");
+        CHECK(mismatches == 0);
+    }
+}
+#endif

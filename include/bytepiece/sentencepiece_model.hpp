@@ -15,6 +15,20 @@
 
 BYTEPIECE_NAMESPACE_BEGIN
 
+/// A SentencePiece NormalizerSpec: how text is normalized before segmentation, with proto2's
+/// defaults (declared outside `sentencepiece_model` so that `std::optional` of it works with
+/// every compiler; `sentencepiece_model::normalizer_spec` names it too).
+///
+/// Example: `bytepiece::sentencepiece_normalizer_spec spec; spec.add_dummy_prefix = false;`
+struct sentencepiece_normalizer_spec {
+    std::string name;                  ///< a label only (`nmt_nfkc`, `identity`, ...)
+    std::string precompiled_charsmap;  ///< the rules: a darts-clone trie plus replacements
+    bool add_dummy_prefix = true;
+    bool remove_extra_whitespaces = true;
+    bool escape_whitespaces = true;
+    std::string normalization_rule_tsv;  ///< the rules as text, when the trainer kept them
+};
+
 /// The fields of a SentencePiece ModelProto that decide how text is encoded and decoded, with
 /// proto2's defaults for absent fields (three normalizer flags default to true). Fields that
 /// only record how the model was trained are skipped when reading and not written back.
@@ -36,14 +50,7 @@ public:
     };
 
     /// NormalizerSpec: how text is normalized before segmentation.
-    struct normalizer_spec {
-        std::string name;                  ///< a label only (`nmt_nfkc`, `identity`, ...)
-        std::string precompiled_charsmap;  ///< the rules: a darts-clone trie plus replacements
-        bool add_dummy_prefix = true;
-        bool remove_extra_whitespaces = true;
-        bool escape_whitespaces = true;
-        std::string normalization_rule_tsv;  ///< the rules as text, when the trainer kept them
-    };
+    using normalizer_spec = sentencepiece_normalizer_spec;
 
     /// The TrainerSpec fields that matter to encoding, decoding and export.
     struct trainer_spec {

@@ -184,6 +184,8 @@ private:
         std::vector<std::size_t> owners;    // the index of each in the caller's texts
         std::vector<std::uint32_t> states;
         std::vector<std::uint32_t> winners;
+        std::vector<std::uint32_t> ends;       // the character ends of the window's texts
+        std::vector<std::size_t> first_end;   // where each text's ends start in `ends`
         std::vector<float> best;
         std::vector<std::uint32_t> path;
     };
@@ -272,22 +274,35 @@ private:
         std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(n), ws.states.end(), 0u);
         automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
 
-        // The unknown candidates: at the end of each character that is no piece, one spanning
-        // it (SentencePiece offers one from a character's start only when no piece is exactly
-        // that character). Normalized text is valid UTF-8, so no character crosses a bound.
+        // The positions to score, each text's character ends (relative to the text: a piece
+        // starts only where a character does, so no record inside a character is ever read),
+        // and the unknown candidates: at the end of each character that is no piece, one
+        // spanning it (SentencePiece offers one from a character's start only when no piece is
+        // exactly that character). Normalized text is valid UTF-8: no character crosses a text.
         ws.winners.assign(n + 1, pad_entry_);
-        for (std::size_t p = 0; p < n;) {
-            const unsigned char lead = bytes[p];
-            if (lead < 0x80) {
-                if (!ascii_piece_[lead]) ws.winners[p + 1] = unknown_entry_[1];
-                ++p;
-                continue;
+        ws.ends.clear();
+        ws.first_end.resize(chunks + 1);
+        for (std::size_t c = 0; c < chunks; ++c) {
+            const std::size_t begin = ws.bounds[c], end = ws.bounds[c + 1];
+            ws.first_end[c] = ws.ends.size();
+            for (std::size_t p = begin; p < end;) {
+                const unsigned char lead = bytes[p];
+                if (lead < 0x80) {
+                    if (!ascii_piece_[lead]) ws.winners[p + 1] = unknown_entry_[1];
+                    ++p;
+                } else {
+                    const std::size_t len = std::min(char_length(lead), end - p);
+                    const std::int32_t v = trie_.find(s.substr(p, len));
+                    if (v < 0 || static_cast<std::size_t>(v) >= model_.pieces.size())
+                        ws.winners[p + len] = unknown_entry_[len];
+                    p += len;
+                }
+                ws.ends.push_back(static_cast<std::uint32_t>(p - begin));
             }
-            const std::size_t len = std::min(char_length(lead), n - p);
-            const std::int32_t v = trie_.find(s.substr(p, len));
-            if (v < 0 || static_cast<std::size_t>(v) >= model_.pieces.size()) ws.winners[p + len] = unknown_entry_[len];
-            p += len;
         }
+        ws.first_end[chunks] = ws.ends.size();
+        // Read ahead by the pass's prefetch: any position of a text will do.
+        ws.ends.insert(ws.ends.end(), detail::viterbi_prefetch_distance, 1u);
 
         if (ws.best.size() < n + 1) ws.best.resize(n + 1);
         const info_type* info = automaton_.info();
@@ -295,11 +310,13 @@ private:
         for (std::size_t c = 0; c < chunks; ++c) {
             const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
             // Each text starts from a zero record, as each SentencePiece Encode does. The
-            // pass writes best and winners from begin + 1 on, so best[begin] can be reset
+            // pass writes best and winners after `begin` only, so best[begin] can be reset
             // for it after the previous text has used it.
             ws.best[begin] = 0;
-            detail::best_last_pieces<detail::float_records>(automaton_, ws.states.data() + begin, end - begin,
-                                                            ws.best.data() + begin, ws.winners.data() + begin);
+            const detail::listed_positions positions{ws.ends.data() + ws.first_end[c],
+                                                     static_cast<std::uint32_t>(ws.first_end[c + 1] - ws.first_end[c])};
+            detail::best_last_pieces<detail::float_records>(automaton_, ws.states.data() + begin,
+                                                            ws.best.data() + begin, ws.winners.data() + begin, positions);
             ws.path.clear();
             for (std::size_t e = end; e > begin;) {
                 const std::uint32_t w = ws.winners[e];

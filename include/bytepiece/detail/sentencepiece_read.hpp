@@ -129,7 +129,9 @@ public:
         const std::size_t start = pos_;
         std::uint64_t value = 0;
         for (unsigned i = 0; i < 10; ++i) {
-            if (pos_ >= end) fail(field, "varint cut off after " + std::to_string(pos_ - start) + " bytes", start);
+            if (pos_ >= end)
+                fail(field, pos_ == start ? "missing: its message ends here" : "varint cut off by the end of its message",
+                     start);
             const unsigned char b = data_[pos_++];
             // The tenth byte holds bit 63 only; higher bits fall off as in protobuf's own reader.
             value |= static_cast<std::uint64_t>(b & 0x7F) << (7 * i);
@@ -390,7 +392,9 @@ inline void read_model(wire_reader& r, sentencepiece_model& m) {
             case 3: read_normalizer(r, stop, m.normalizer); break;
             case 4: read_self_test(r, stop, m.self_test); break;
             default:
-                if (!m.denormalizer) m.denormalizer.emplace();
+                // Assigned rather than emplace()d: clang judges the nested struct not default-constructible
+                // inside std::optional (its member initializers are parsed after the optional).
+                if (!m.denormalizer) m.denormalizer = sentencepiece_model::normalizer_spec{};
                 read_normalizer(r, stop, *m.denormalizer);
         }
         r.leave();
@@ -472,26 +476,41 @@ inline void sentencepiece_model::check(std::string_view source) const {
     if (pieces.empty()) fail_check(source, "the model has no pieces");
 
     // The first piece whose text repeats an earlier one of the same map, found by sorting
-    // (no hash table, so hostile texts cannot make it quadratic).
-    std::vector<std::size_t> order(pieces.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-        const bool ma = in_vocabulary_map(pieces[a].type), mb = in_vocabulary_map(pieces[b].type);
-        if (ma != mb) return ma < mb;
-        const int c = pieces[a].text.compare(pieces[b].text);
-        return c != 0 ? c < 0 : a < b;
-    });
-    const auto same = [&](std::size_t a, std::size_t b) {
-        return in_vocabulary_map(pieces[a].type) == in_vocabulary_map(pieces[b].type) && pieces[a].text == pieces[b].text;
+    // (no hash table, so hostile texts cannot make it quadratic). The keys are copied out of
+    // the pieces so that the sort compares contiguous entries instead of chasing indexes.
+    // The first 8 bytes, big-endian and zero-padded, order keys as their texts do and settle
+    // most comparisons without reading the texts (a third of the time on 160k pieces).
+    struct sort_key {
+        std::uint64_t head;
+        std::string_view text;
+        std::uint32_t id;
+        bool vocabulary;
+        bool operator<(const sort_key& o) const noexcept {
+            if (vocabulary != o.vocabulary) return vocabulary < o.vocabulary;
+            if (head != o.head) return head < o.head;
+            const int c = text.compare(o.text);
+            return c != 0 ? c < 0 : id < o.id;
+        }
+        bool same(const sort_key& o) const noexcept { return vocabulary == o.vocabulary && text == o.text; }
     };
+    if (pieces.size() > 0xFFFFFFFFu) fail_check(source, "more than 2^32 pieces");
+    std::vector<sort_key> keys(pieces.size());
+    for (std::size_t i = 0; i < pieces.size(); ++i) {
+        const std::string& text = pieces[i].text;
+        std::uint64_t head = 0;
+        for (std::size_t j = 0; j < 8; ++j)
+            head = head << 8 | (j < text.size() ? static_cast<unsigned char>(text[j]) : 0u);
+        keys[i] = {head, text, static_cast<std::uint32_t>(i), in_vocabulary_map(pieces[i].type)};
+    }
+    std::sort(keys.begin(), keys.end());
     std::size_t repeat = pieces.size(), original = 0;
-    for (std::size_t k = 1; k < order.size(); ++k) {
-        // Within a run of equal texts the indexes ascend: the run's first index is the
-        // original, its second one the first repeat.
-        if (!same(order[k - 1], order[k]) || (k >= 2 && same(order[k - 2], order[k - 1]))) continue;
-        if (order[k] < repeat) {
-            repeat = order[k];
-            original = order[k - 1];
+    for (std::size_t k = 1; k < keys.size(); ++k) {
+        // Within a run of equal texts the ids ascend: the run's first id is the original, its
+        // second one the first repeat.
+        if (!keys[k - 1].same(keys[k]) || (k >= 2 && keys[k - 2].same(keys[k - 1]))) continue;
+        if (keys[k].id < repeat) {
+            repeat = keys[k].id;
+            original = keys[k - 1].id;
         }
     }
 

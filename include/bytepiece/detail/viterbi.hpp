@@ -70,6 +70,24 @@ struct float_records {
     }
 };
 
+/// The positions the pass scores: every one, 1..n.
+struct every_position {
+    std::uint32_t n;
+    std::uint32_t count() const noexcept { return n; }
+    std::uint32_t operator[](std::uint32_t i) const noexcept { return i + 1; }
+};
+
+/// The positions the pass scores: ends[0 .. count), increasing, followed by
+/// `viterbi_prefetch_distance` more readable entries (read ahead only). Where no piece that
+/// can end at a position could ever be extended (a position inside a character, when pieces
+/// start only at character starts), skipping it saves its whole step.
+struct listed_positions {
+    const std::uint32_t* ends;
+    std::uint32_t n;
+    std::uint32_t count() const noexcept { return n; }
+    std::uint32_t operator[](std::uint32_t i) const noexcept { return ends[i]; }
+};
+
 /// Fills best[1..n] and winners[1..n] for a chunk of n bytes whose automaton states (after
 /// each byte) are `states`, padded with `viterbi_prefetch_distance` more: best[e] is the best
 /// record over the pieces ending at e (the state's row, longest first, which is the order in
@@ -86,9 +104,13 @@ struct float_records {
 /// adds to best[e - 1] kept in a register; with exact records the winner is picked once from
 /// an equality mask, or on x86-64 with double scores follows a running max through cmov. The
 /// only data-dependent branch is the rare overflow row.
-template <class Rules, class Automaton>
-void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, std::uint32_t n,
-                      typename Rules::record_type* at, std::uint32_t* winners) noexcept {
+///
+/// This form scores the given `positions` only (see `listed_positions`); with listed
+/// positions, each row's one-byte piece (slot 3) must score -inf wherever the position before
+/// is not listed, since it adds to the record of the listed position before instead.
+template <class Rules, class Automaton, class Positions>
+void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, typename Rules::record_type* best,
+                      std::uint32_t* winners, Positions positions) noexcept {
     using score_type = typename Rules::score_type;
     using record_type = typename Rules::record_type;
     using info_type = typename Automaton::piece_info;
@@ -96,7 +118,6 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, s
     static_assert(std::is_same_v<decltype(info_type::score), score_type>, "the automaton's scores are the rules'");
     constexpr bool exact = std::is_same_v<score_type, record_type>;
     static_assert(exact != Rules::has_unknown, "exact records without unknowns, rounded ones with");
-    std::uint32_t* winner_at = winners;
     const info_type* info = automaton.info();
     const auto offset_of = [info](const info_type* p) {
         return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
@@ -121,14 +142,16 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, s
             }
         return t;
     }();
-    record_type previous = *at;  // best[e - 1]
+    record_type previous = best[0];  // best[e - 1]
     const std::uint32_t* rows = automaton.rows();
-    for (const std::uint32_t* const states_end = states + n; states != states_end; ++states) {
-        ++at;
-        ++winner_at;
-        const std::uint32_t* row = rows + std::size_t{states[0]} * Automaton::row_stride;
+    const std::uint32_t count = positions.count();
+    for (std::uint32_t i = 0; i < count; ++i) {
+        const std::uint32_t e = positions[i];
+        record_type* const at = best + e;
+        std::uint32_t* const winner_at = winners + e;
+        const std::uint32_t* row = rows + std::size_t{states[e - 1]} * Automaton::row_stride;
         // Rows are scattered over the table; fetch a few positions ahead.
-        prefetch(rows + std::size_t{states[viterbi_prefetch_distance]} * Automaton::row_stride);
+        prefetch(rows + std::size_t{states[positions[i + viterbi_prefetch_distance] - 1]} * Automaton::row_stride);
         const info_type* p0;
         score_type r0;  // with exact records, the record slot 0 leaves; otherwise its best sum
         const std::uint32_t* list = nullptr;
@@ -251,6 +274,13 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, s
         *winner_at = offset_of(w);
         previous = b;
     }
+}
+
+/// `best_last_pieces` at every position 1..n of the chunk.
+template <class Rules, class Automaton>
+void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, std::uint32_t n,
+                      typename Rules::record_type* best, std::uint32_t* winners) noexcept {
+    best_last_pieces<Rules>(automaton, states, best, winners, every_position{n});
 }
 
 }  // namespace detail

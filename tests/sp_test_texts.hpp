@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// The texts and models the SentencePiece oracle tests run on: every SentencePiece unigram
+// fixture, every corpus line, the golden edge cases and SentencePiece-specific edge cases.
+#pragma once
+
+#include <bytepiece/detail/base64.hpp>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace sp_test {
+
+/// Every line of every corpus file is checked in optimized builds; sanitizer and unoptimized
+/// builds, about 20-50 times slower, check every `line_stride()`-th line (a fixed choice, so
+/// runs repeat) and say so.
+inline std::size_t line_stride() {
+#if defined(BYTEPIECE_SANITIZE) || !defined(NDEBUG)
+    return 61;
+#else
+    return 1;
+#endif
+}
+
+/// The unigram `.model` fixtures (the BPE one is a reject fixture and is left out).
+inline std::vector<std::string> unigram_models() {
+    const std::vector<std::string> names = {
+        "models/sp/albert-30k-clean.model",     "models/sp/spm-u2k-nmt_nfkc.model",
+        "models/sp/spm-u2k-nfkc.model",         "models/sp/spm-u2k-nmt_nfkc_cf.model",
+        "models/sp/spm-u2k-nfkc_cf.model",      "models/sp/spm-u2k-identity.model",
+        "models/sp/spm-u2k-bytefallback.model", "models/sp/spm-u2k-nodummy-nows.model",
+        "models/sp/spm-u2k-ws-suffix.model",    "models/bytepiece.eu.plus.40k.sp.model",
+        "models/bytepiece.eu.plus.160k.sp.model", "models/bytepiece.zh.id.eu.40k.sp.model"};
+    std::vector<std::string> out;
+    for (const auto& n : names)
+        if (test_support::file_exists(test_support::shared_path(n))) out.push_back(test_support::shared_path(n));
+    return out;
+}
+
+/// Lines of `corpus/<name>` (without their newline), every `stride`-th one.
+inline std::vector<std::string> corpus_lines(const std::string& name, std::size_t stride) {
+    std::vector<std::string> out;
+    const std::string path = test_support::shared_path("corpus/" + name);
+    if (!test_support::file_exists(path)) return out;
+    const std::string all = test_support::read(path);
+    std::size_t index = 0;
+    for (std::size_t at = 0; at < all.size();) {
+        std::size_t nl = all.find('\n', at);
+        if (nl == std::string::npos) nl = all.size();
+        if (index++ % stride == 0) out.push_back(all.substr(at, nl - at));
+        at = nl + 1;
+    }
+    return out;
+}
+
+/// The texts of golden/edge_cases.jsonl (each once) and SentencePiece-specific cases.
+inline std::vector<std::string> edge_texts() {
+    std::vector<std::string> out = {
+        "", " ", "   ", "\n", "\t", "\r\n", " \t\n\r ", "a", " a", "a ", "  a  b  ", "a\tb\nc", "a  \t  b",
+        "\xE2\x96\x81", "\xE2\x96\x81" "already", "ab\xE2\x96\x81", "a\xE2\x96\x81\xE2\x96\x81" "b", " \xE2\x96\x81 ",
+        "Hello world", "  Hello   world  ", std::string("a\0b", 3), std::string(1, '\0'), std::string("\0 \0", 3),
+        "\xEF\xBB\xBF" "bom", "a\xEF\xBB\xBF", "\xEF\xBB\xBF",
+        // ill-formed UTF-8 of every kind
+        "a\xFF\xFE" "b", "\x80", "x\xBFy", "\xC0\xAF", "\xC1\xBF", "\xC2", "\xC2 ", "\xE0\x80\xAF", "\xE0\xA0",
+        "\xED\xA0\x80", "\xED\xBF\xBF", "\xEF\xBF\xBD", "\xF0\x80\x80\x80", "\xF0\x9F\x98", "\xF4\x90\x80\x80",
+        "\xF5\x80\x80\x80", "\xF8\x88\x80\x80\x80", "\xFC\x84\x80\x80\x80\x80", "\xFE\xFF", "caf\xC3",
+        // user-defined symbols inside words and next to spaces (ALBERT's, spm-u2k-bytefallback's)
+        "x<mask>y https://a.b [CLS]", "<cls> <s>", "(a)", "\"quoted\"", "well-known", "3.14", "\xC2\xA3" "5",
+        "5\xE2\x82\xAC", "a\xE2\x80\x93" "b", "a<sep>b<mask>", "<mask><mask>", " <mask> ", "https://https://",
+        // decomposed accents and what NFKC does
+        "cafe\xCC\x81", "e\xCC\x81\xCC\xA3", "\xE1\x84\x80\xE1\x85\xA1", "A\xCC\x8A", "\xEF\xAC\x81ne",
+        "\xEF\xBC\xA1\xEF\xBC\xA2", "\xE2\x91\xA0\xE2\x91\xA1", "\xE3\x8D\xBF", "\xE2\x84\xAB", "Stra\xC3\x9F" "e",
+        "\xC4\xB0stanbul", "\xCE\xA3\xCE\x91\xCE\xA3", "x\xE2\x80\x8By", "a\xE3\x80\x80" "b", "a\xC2\xA0" "b",
+        "a\xE2\x80\xA8" "b", "a\x01" "b", "a\x7F" "b", "\x01\x02\x03", "\xF0\xA0\x80\x80\xF0\xA0\x80\x81x",
+        "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB", "\xE4\xB8\xAD\xE6\x96\x87 \xE6\xB5\x8B\xE8\xAF\x95",
+        "\xEF\xBC\x8C\xE3\x80\x82", "x y  z   w    v", std::string(300, ' ') + "x" + std::string(300, ' '),
+        std::string(200, 'a'), "\xE2\x80\xA6", "\xE2\x84\xA2"};
+    const std::string path = test_support::shared_path("golden/edge_cases.jsonl");
+    if (!test_support::file_exists(path)) return out;
+    const std::string all = test_support::read(path);
+    const std::string key = "\"text_b64\": \"";
+    std::vector<std::string> seen;
+    for (std::size_t at = all.find(key); at != std::string::npos; at = all.find(key, at + 1)) {
+        const std::size_t from = at + key.size();
+        const std::size_t to = all.find('"', from);
+        std::string text;
+        if (to == std::string::npos || !bytepiece::detail::base64_decode(std::string_view(all).substr(from, to - from), text))
+            continue;
+        bool dup = false;
+        for (const auto& s : seen) dup = dup || s == text;
+        if (!dup) {
+            seen.push_back(text);
+            out.push_back(text);
+        }
+    }
+    return out;
+}
+
+}  // namespace sp_test

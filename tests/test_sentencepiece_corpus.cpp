@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// SentencePiece models give exactly libsentencepiece 0.1.97's ids on every line of every shared
+// corpus file (one Encode per line, as spm_encode calls it), for every unigram model in the
+// shared folder; pieces and decoded text on a fixed sample of the lines.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bytepiece/sentencepiece_tokenizer.hpp"
+#include "test_support.hpp"
+
+#ifdef BYTEPIECE_HAVE_SENTENCEPIECE
+#include <sentencepiece_processor.h>
+#endif
+
+namespace {
+
+const char* const unigram_models[] = {
+    "models/sp/albert-30k-clean.model",       "models/sp/spm-u2k-nmt_nfkc.model",
+    "models/sp/spm-u2k-nfkc.model",           "models/sp/spm-u2k-nmt_nfkc_cf.model",
+    "models/sp/spm-u2k-nfkc_cf.model",        "models/sp/spm-u2k-identity.model",
+    "models/sp/spm-u2k-bytefallback.model",   "models/sp/spm-u2k-nodummy-nows.model",
+    "models/sp/spm-u2k-ws-suffix.model",      "models/bytepiece.eu.plus.40k.sp.model",
+    "models/bytepiece.zh.id.eu.40k.sp.model", "models/bytepiece.eu.plus.160k.sp.model",
+};
+
+const char* const corpus_files[] = {"corpus/small.txt", "corpus/en.txt", "corpus/zh.txt", "corpus/code.txt",
+                                    "corpus/mixed.txt"};
+
+// Under sanitizers our side runs ~10x slower: every 16th line there, every line in Release
+// (the CI's first stage).
+#if defined(BYTEPIECE_SANITIZE)
+constexpr std::size_t stride = 16;
+#else
+constexpr std::size_t stride = 1;
+#endif
+
+// The lines of a file without their '\n', as spm_encode feeds them: every `stride`-th one.
+std::vector<std::string_view> lines_of(const std::string& data) {
+    std::vector<std::string_view> lines;
+    std::size_t index = 0;
+    for (std::size_t p = 0; p < data.size();) {
+        std::size_t e = data.find('\n', p);
+        if (e == std::string::npos) e = data.size();
+        if (index++ % stride == 0) lines.push_back(std::string_view(data).substr(p, e - p));
+        p = e + 1;
+    }
+    return lines;
+}
+
+std::string show(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            out += static_cast<char>(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+#ifdef BYTEPIECE_HAVE_SENTENCEPIECE
+
+TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", "[sentencepiece][oracle][corpus]") {
+    for (const char* relative : unigram_models) {
+        if (!test_support::require_shared(relative)) continue;
+        const std::string path = test_support::shared_path(relative);
+        const auto ours = bytepiece::sentencepiece_tokenizer::load(path);
+        sentencepiece::SentencePieceProcessor sp;
+        REQUIRE(sp.Load(path).ok());
+        for (const char* corpus : corpus_files) {
+            if (!test_support::require_shared(corpus)) continue;
+            const std::string data = test_support::read(test_support::shared_path(corpus));
+            const std::vector<std::string_view> lines = lines_of(data);
+            // Two workers (both tokenizers are safe to share), each taking blocks of lines:
+            // ours through encode_each (many lines per automaton pass), every 8th line also
+            // through tokenize and decode, SentencePiece one Encode per line.
+            constexpr std::size_t block = 4096;
+            std::atomic<std::size_t> next{0};
+            std::atomic<std::size_t> compared{0};
+            std::mutex report;
+            std::vector<std::string> failures;
+            const auto fail = [&](std::string what) {
+                std::lock_guard<std::mutex> lock(report);
+                if (failures.size() < 5) failures.push_back(std::move(what));
+                else failures.back() = "... and more";
+            };
+            const auto work = [&] {
+                std::vector<int> theirs;
+                std::vector<std::string> their_pieces;
+                std::string their_text;
+                for (std::size_t first; (first = next.fetch_add(block)) < lines.size();) {
+                    const std::size_t count = std::min(block, lines.size() - first);
+                    ours.encode_each(lines.data() + first, count, [&](std::size_t k, const std::uint32_t* ids, std::size_t n) {
+                        const std::size_t i = first + k;
+                        theirs.clear();
+                        if (!sp.Encode(lines[i], &theirs).ok()) return fail("SentencePiece failed on line " + std::to_string(i));
+                        const bool same = n == theirs.size() && std::equal(ids, ids + n, theirs.begin(), [](std::uint32_t a, int b) {
+                                              return a == static_cast<std::uint32_t>(b);
+                                          });
+                        if (!same) return fail(std::string(relative) + " " + corpus + ": ids differ on line " +
+                                               std::to_string(i * stride + 1) + ": \"" + show(lines[i]) + "\"");
+                        if (i % 8 != 0) return;
+                        their_pieces.clear();
+                        if (!sp.Encode(lines[i], &their_pieces).ok() || ours.tokenize(lines[i]) != their_pieces)
+                            return fail(std::string(relative) + " " + corpus + ": pieces differ on line " +
+                                        std::to_string(i * stride + 1));
+                        if (!sp.Decode(theirs, &their_text).ok() || ours.decode(ids, n) != their_text)
+                            return fail(std::string(relative) + " " + corpus + ": decoded text differs on line " +
+                                        std::to_string(i * stride + 1));
+                    });
+                    compared += count;
+                }
+            };
+            std::thread helper(work);
+            work();
+            helper.join();
+            INFO(relative << " on " << corpus);
+            for (const auto& f : failures) FAIL_CHECK(f);
+            CHECK(failures.empty());
+            CHECK(compared.load() == lines.size());
+        }
+    }
+}
+
+#else
+
+TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", "[sentencepiece][oracle][corpus]") {
+    WARN("libsentencepiece-dev not found at configure time: the corpus comparison is skipped "
+         "(scripts/deps.sh test installs it)");
+}
+
+#endif
