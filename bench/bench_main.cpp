@@ -34,6 +34,9 @@ void print_ratios() {
         // there; scripts/bench_table.py compares load rows by time instead.
         if (base.rfind("load/", 0) == 0) continue;
         auto peer = rates.find(base + "/sentencepiece");
+        // SentencePiece has no batch call: its per-line row is the peer of our batched one.
+        if (peer == rates.end() && base.rfind("sp_encode_each/", 0) == 0)
+            peer = rates.find("sp_encode/" + base.substr(15) + "/sentencepiece");
         if (peer == rates.end() || peer->second <= 0) continue;
         if (!header) {
             std::printf("\n%-52s %12s %12s %8s\n", "row (op/model/corpus)", "ours MB/s", "spm MB/s", "ratio");

@@ -7,10 +7,14 @@ usage: scripts/bench_table.py PATH/TO/bytepiece_bench [BENCHMARK ARGS...]
 
 Every row `<op>/<model>/<corpus>/bytepiece` is paired with `<op>/<model>/<corpus>/sentencepiece`
 (MB/s, MB = 10^6 bytes, and ours/theirs); below the table come the derived figures: batch
-scaling (2 threads over 1) and the shares of encode time spent in NFC plus chunking and in the
-automaton scan. The machine (CPU from /proc/cpuinfo), the compiler (from the binary's .comment
-section, else `c++ --version`), the date and the exact command are named, so a table is never
-separated from what produced it. Only the standard library is used.
+scaling (2 threads over 1), the shares of encode time spent in NFC plus chunking and in the
+automaton scan, and for SentencePiece models (`sp_encode/...` rows, our
+sentencepiece_tokenizer against libsentencepiece on the same lines) the normalizer's share.
+   e.g. scripts/bench_table.py build/rel/bench/bytepiece_bench --benchmark_filter='^sp_'
+   for ALBERT 30k-clean on every corpus file (their ratio is ours/SentencePiece per file).
+The machine (CPU from /proc/cpuinfo), the compiler (from the binary's .comment section, else
+`c++ --version`), the date and the exact command are named, so a table is never separated
+from what produced it. Only the standard library is used.
 """
 
 import datetime
@@ -142,6 +146,9 @@ def main():
         if base.startswith("load_binary/") and not theirs:
             # SentencePiece has one model file; its load row serves both of ours.
             theirs = rows.get("load/" + base[len("load_binary/"):] + THEIRS)
+        if base.startswith("sp_encode_each/") and not theirs:
+            # SentencePiece has no batch call: its per-line row is the peer of both of ours.
+            theirs = rows.get("sp_encode/" + base[len("sp_encode_each/"):] + THEIRS)
         for label, r in (("ours", ours), ("SentencePiece", theirs)):
             if r and r[2]:
                 errors.append("%s (%s): %s" % (base, label, r[2]))
@@ -179,6 +186,13 @@ def main():
                 parts = enc.split("/")
                 if parts[0] == "encode" and len(parts) == 4 and parts[2] == corpus and parts[3] == "bytepiece" and not enc_err:
                     notes.append("- NFC + chunking share of encode time, `%s` on `%s`: %.1f%%" % (parts[1], corpus, 100.0 * enc_rate / nfc_rate))
+
+    for name, (norm_rate, _, err) in sorted(rows.items()):
+        parts = name.split("/")
+        if parts[0] == "sp_normalize" and len(parts) == 4 and parts[3] == "bytepiece" and not err and norm_rate:
+            enc = rows.get("sp_encode/%s/%s%s" % (parts[1], parts[2], OURS))
+            if enc and enc[0] and not enc[2]:
+                notes.append("- normalizer share of our encode time, SentencePiece model `%s` on `%s`: %.1f%%" % (parts[1], parts[2], 100.0 * enc[0] / norm_rate))
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     ncpu = ctx.get("num_cpus") or os.cpu_count()

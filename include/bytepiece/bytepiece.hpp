@@ -9,6 +9,7 @@
 #include "bytepiece/errors.hpp"
 #include "bytepiece/lattice.hpp"
 #include "bytepiece/model.hpp"
+#include "bytepiece/model_file.hpp"
 #include "bytepiece/normalizer.hpp"
 #include "bytepiece/random.hpp"
 #include "bytepiece/sampler.hpp"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -224,5 +225,11 @@ private:
 /// With `escape_controls`, the other ASCII control characters (NUL, ..., DEL) are `\xHH` too,
 /// for listings that a terminal or a text tool must show intact.
 void append_escaped(std::string_view piece, output& out, bool escape_controls = false);
+
+/// Reads one line of `decode`'s input into `ids`: whole decimal numbers separated by spaces,
+/// tabs or carriage returns. Throws `failure` naming `file` and `line_no` for anything that
+/// is not an id, or an id of `vocab_size` or more (cmd_encode.cpp).
+void parse_id_line(std::string_view line, const std::string& file, std::size_t line_no, std::size_t vocab_size,
+                   std::vector<std::uint32_t>& ids);
 
 }  // namespace bytepiece_cli

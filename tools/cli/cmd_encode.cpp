@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cli_model.hpp"
 
 namespace bytepiece_cli {
 
@@ -45,6 +46,26 @@ void append_escaped(std::string_view piece, output& out, bool escape_controls) {
             out.put(std::string_view(reinterpret_cast<const char*>(p), n));
             p += n;
         }
+    }
+}
+
+// Declared in cli.hpp: `decode` reads ids this way for every model format.
+void parse_id_line(std::string_view line, const std::string& file, std::size_t line_no, std::size_t vocab_size,
+                   std::vector<std::uint32_t>& ids) {
+    ids.clear();
+    std::size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+        if (i == line.size()) break;
+        std::uint64_t v = 0;
+        const std::size_t start = i;
+        while (i < line.size() && line[i] >= '0' && line[i] <= '9' && v <= 0xFFFFFFFFull) v = v * 10 + static_cast<unsigned>(line[i++] - '0');
+        if (i == start || (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') || v > 0xFFFFFFFFull)
+            throw failure(file + ":" + std::to_string(line_no) + ": '" + std::string(line.substr(start, 20)) + "' is not an id");
+        if (v >= vocab_size)
+            throw failure(file + ":" + std::to_string(line_no) + ": id " + std::to_string(v) + " is outside the vocabulary [0, " +
+                          std::to_string(vocab_size) + ")");
+        ids.push_back(static_cast<std::uint32_t>(v));
     }
 }
 
@@ -82,6 +103,8 @@ struct common_options {
     bool lines = false;
     std::vector<std::string> files;
     double alpha = -1;       // < 0 (or -0): deterministic (Viterbi), as in BytePiece
+    bool alpha_given = false;
+    bool bos = false, eos = false;  // SentencePiece models only: add <s> / </s> to every line
     std::uint64_t seed = 0;  // of the splitmix64 generator used when alpha >= 0
     bool sampling() const { return !std::signbit(alpha); }
 };
@@ -93,8 +116,11 @@ common_options parse_common(std::vector<std::string>& argv, bool sampling) {
     o.raw = args.flag({"--raw"});
     o.lines = args.flag({"--lines"});
     if (sampling) {
+        o.bos = args.flag({"--bos"});
+        o.eos = args.flag({"--eos"});
         const std::string alpha = args.value({"--alpha"});
         if (!alpha.empty()) o.alpha = parse_double(alpha, "--alpha");
+        o.alpha_given = !alpha.empty();
         if (o.alpha > 1e6) throw usage_error("--alpha must be at most 1e6, got '" + alpha + "'");
         const std::string seed = args.value({"--seed"});
         if (!seed.empty()) {
@@ -114,11 +140,28 @@ common_options parse_common(std::vector<std::string>& argv, bool sampling) {
     return o;
 }
 
+// The options that have no meaning for a SentencePiece model are refused by name: silently
+// ignoring one would print output that is not what was asked for.
+void refuse_for_sentencepiece(const common_options& o) {
+    if (o.raw) throw not_for_sentencepiece("--raw", "its text is always normalized by the model's own rules");
+    if (o.alpha_given) throw not_for_sentencepiece("--alpha", "sampling SentencePiece models is not supported yet");
+}
+
 int run_encode(std::vector<std::string>& argv, bool pieces) {
     const common_options o = parse_common(argv, true);
+    const model_file model(o.model);
+    if (model.is_sentencepiece()) {
+        refuse_for_sentencepiece(o);
+        // Always line by line, as spm_encode: --lines changes nothing.
+        return sentencepiece_encode(model, o.files, pieces, o.bos, o.eos);
+    }
+    if (o.bos || o.eos)
+        throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
+                          " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
+                          " is a BytePiece model");
     bytepiece::encode_options eo;
     eo.normalize = !o.raw;
-    const auto tok = bytepiece::tokenizer::load(o.model, eo);
+    const auto tok = model.bytepiece(eo);
     // One generator for the whole run, consumed chunk by chunk in input order, so the output
     // equals the library's sample() of the concatenated input with splitmix64(seed).
     std::optional<bytepiece::sampler> sampler;
@@ -216,27 +259,19 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
 
 int run_decode(std::vector<std::string>& argv) {
     const common_options o = parse_common(argv, false);
-    const auto tok = bytepiece::tokenizer::load(o.model);
+    const model_file model(o.model);
+    if (model.is_sentencepiece()) {
+        if (o.raw) throw not_for_sentencepiece("--raw", "its decoded text is always valid UTF-8, as spm_decode writes it");
+        // Always line by line, as spm_decode: --lines changes nothing.
+        return sentencepiece_decode(model, o.files);
+    }
+    const auto tok = model.bytepiece();
     output out;
     std::vector<std::uint32_t> ids;
     for (const auto& file : o.files) {
         input_file in(file);
         auto handle_line = [&](std::string_view line, std::size_t line_no) {
-            ids.clear();
-            std::size_t i = 0;
-            while (i < line.size()) {
-                while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-                if (i == line.size()) break;
-                std::uint64_t v = 0;
-                const std::size_t start = i;
-                while (i < line.size() && line[i] >= '0' && line[i] <= '9' && v <= 0xFFFFFFFFull) v = v * 10 + static_cast<unsigned>(line[i++] - '0');
-                if (i == start || (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') || v > 0xFFFFFFFFull)
-                    throw failure(file + ":" + std::to_string(line_no) + ": '" + std::string(line.substr(start, 20)) + "' is not an id");
-                if (v >= tok.vocab_size())
-                    throw failure(file + ":" + std::to_string(line_no) + ": id " + std::to_string(v) + " is outside the vocabulary [0, " +
-                                  std::to_string(tok.vocab_size()) + ")");
-                ids.push_back(static_cast<std::uint32_t>(v));
-            }
+            parse_id_line(line, file, line_no, tok.vocab_size(), ids);
             // Each line is decoded on its own: chunks end at a \n, which no UTF-8 character
             // straddles, so dropping invalid bytes per line drops what the whole would.
             out.put(o.raw ? tok.decode_bytes(ids.data(), ids.size()) : tok.decode(ids));
@@ -250,29 +285,41 @@ int run_decode(std::vector<std::string>& argv) {
     return 0;
 }
 
+const char* const sentencepiece_encode_doc =
+    "SentencePiece models: MODEL may be a SentencePiece unigram .model file (told by its content,\n"
+    "  not its name). Then every input line, without its \\n, gives one output line, exactly what\n"
+    "  'spm_encode --model=MODEL --output_format=id' (tokenize: '--output_format=piece') prints:\n"
+    "  ids (or pieces, unescaped, as SentencePiece writes them) separated by single spaces, an\n"
+    "  empty line for an empty line. No special ids are added unless asked for: --bos and --eos\n"
+    "  put the model's <s> and </s> first and last on every line, as spm_encode's\n"
+    "  --extra_options=bos:eos does (an error if the model has no such piece). --lines changes\n"
+    "  nothing; --raw and --alpha are refused. A BPE, WORD or CHAR .model is refused as such.\n";
+
 const char* const encode_options_doc =
     "\noptions:\n"
-    "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
+    "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, or SentencePiece .model\n"
     "  --raw              do not normalize: segment the input bytes as they are\n"
     "  --lines            one output line per input line, the newline not encoded (see above)\n"
     "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
     "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0); needs --alpha\n"
+    "  --bos, --eos       SentencePiece models: add <s> / </s> to every line (see above)\n"
     "  -h, --help         this text\n";
 
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk (or per line with --lines)",
-    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [FILE...]\n\n"
+    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
-        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + encode_options_doc,
+        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + encode_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
 const registrar tokenize_command("tokenize", {
     "split text into pieces, one line of escaped pieces per chunk (or per line with --lines)",
-    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [FILE...]\n\n"
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
-        escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + encode_options_doc,
+        escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc +
+        encode_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 
 const registrar decode_command("decode", {
@@ -286,9 +333,14 @@ const registrar decode_command("decode", {
                 "With --lines, each line of ids gives its text followed by a newline: the inverse of\n"
                 "'encode --lines' (a last input line without a newline comes back with one).\n\n"
                 "Input from a pipe or terminal is answered line by line as it arrives, so the tool can\n"
-                "serve as a co-process.\n") +
+                "serve as a co-process.\n\n"
+                "With a SentencePiece unigram .model (told by its content), each line of ids gives its\n"
+                "text and a newline, exactly what 'spm_decode --model=MODEL --input_format=id' prints\n"
+                "(control ids such as <s> give nothing, the unknown id the model's unk surface, byte\n"
+                "pieces are joined into characters). A field that is not an id is an error naming the\n"
+                "line (spm_decode would read it as 0). --lines changes nothing; --raw is refused.\n") +
         "\noptions:\n"
-        "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
+        "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, or SentencePiece .model\n"
         "  --raw              write the pieces' bytes as they are, invalid UTF-8 included\n"
         "  --lines            end each decoded line with a newline (for 'encode --lines' output)\n"
         "  -h, --help         this text\n",

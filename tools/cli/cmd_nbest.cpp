@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "cli_model.hpp"
 
 namespace bytepiece_cli {
 namespace {
@@ -33,7 +34,10 @@ int run_nbest(std::vector<std::string>& argv) {
     const auto k = static_cast<std::size_t>(parse_integer(k_text, "-k", 1, 1000000));
     bytepiece::encode_options eo;
     eo.normalize = !raw;
-    const auto tok = bytepiece::tokenizer::load(model, eo);
+    const model_file file(model);
+    if (file.is_sentencepiece())
+        throw usage_error("nbest does not support SentencePiece models yet (" + model + " is one); 'encode' gives their best segmentation");
+    const auto tok = file.bytepiece(eo);
     output out;
     std::string normalized;
     for (const auto& file : files) {
@@ -69,7 +73,8 @@ const registrar nbest_command("nbest", {
     "pieces escaped as 'tokenize' does). A chunk with fewer than K segmentations prints them all;\n"
     "an empty line ends each chunk's list. The first line of each list is 'encode''s result.\n\n"
     "options:\n"
-    "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert)\n"
+    "  -m, --model MODEL  model file (BytePiece JSON, or binary from convert; SentencePiece models\n"
+    "                     are refused for now)\n"
     "  -k K               how many segmentations per chunk, 1 to 1000000 (default 5)\n"
     "  --pieces           print escaped pieces instead of ids\n"
     "  --raw              do not normalize: segment the input bytes as they are\n"
