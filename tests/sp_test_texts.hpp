@@ -7,6 +7,8 @@
 
 #include <string>
 #include <string_view>
+#include <cstdio>
+#include <string_view>
 #include <vector>
 
 #include "test_support.hpp"
@@ -24,6 +26,21 @@ inline std::size_t line_stride() {
 #else
     return 16;
 #endif
+}
+
+/// `s` with bytes outside printable ASCII (and backslashes) as \xHH, for failure messages.
+inline std::string escaped(std::string_view s) {
+    std::string out;
+    for (unsigned char c : s) {
+        if (c >= 0x20 && c < 0x7F && c != '\\') {
+            out += static_cast<char>(c);
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02X", c);
+            out += buf;
+        }
+    }
+    return out;
 }
 
 /// The unigram `.model` fixtures (the BPE one is a reject fixture and is left out).
@@ -78,7 +95,13 @@ inline std::vector<std::string> edge_texts() {
         "a\xE2\x80\xA8" "b", "a\x01" "b", "a\x7F" "b", "\x01\x02\x03", "\xF0\xA0\x80\x80\xF0\xA0\x80\x81x",
         "\xF0\x9F\x91\xA9\xE2\x80\x8D\xF0\x9F\x92\xBB", "\xE4\xB8\xAD\xE6\x96\x87 \xE6\xB5\x8B\xE8\xAF\x95",
         "\xEF\xBC\x8C\xE3\x80\x82", "x y  z   w    v", std::string(300, ' ') + "x" + std::string(300, ' '),
-        std::string(200, 'a'), "\xE2\x80\xA6", "\xE2\x84\xA2"};
+        std::string(200, 'a'), "\xE2\x80\xA6", "\xE2\x84\xA2",
+        // unknown characters alone and in runs, user-defined and control symbols as text, ties
+        "\xF0\xA0\x80\x80 \xF0\xA0\x80\x81", "\xF0\x9F\x98\x80\xF0\x9F\x98\x81!", "HELLO WORLD",
+        "<cls> <s> </s> <unk> <pad>", "<0x41> <0xE4>", "[CLS]word[SEP]", "1,200 2,000,000 3.14",
+        "----------+----------", std::string(64, '='), "\xE2\x96\x81\xE2\x96\x81x\xE2\x96\x81 \xE2\x96\x81",
+        "Hello  world! The caf\xC3\xA9's price: \xE2\x82\xAC" "1,200 (approx.) <mask> \xE4\xBD\xA0\xE5\xA5\xBD"
+        "\xEF\xBC\x8C\xE4\xB8\x96\xE7\x95\x8C\xE3\x80\x82\xF0\xA0\x80\x80\xF0\xA0\x80\x81"};
     const std::string path = test_support::shared_path("golden/edge_cases.jsonl");
     if (!test_support::file_exists(path)) return out;
     const std::string all = test_support::read(path);

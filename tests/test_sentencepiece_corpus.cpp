@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bytepiece/sentencepiece_tokenizer.hpp"
+#include "sp_test_texts.hpp"
 #include "test_support.hpp"
 
 #ifdef BYTEPIECE_HAVE_SENTENCEPIECE
@@ -21,15 +22,6 @@
 #endif
 
 namespace {
-
-const char* const unigram_models[] = {
-    "models/sp/albert-30k-clean.model",       "models/sp/spm-u2k-nmt_nfkc.model",
-    "models/sp/spm-u2k-nfkc.model",           "models/sp/spm-u2k-nmt_nfkc_cf.model",
-    "models/sp/spm-u2k-nfkc_cf.model",        "models/sp/spm-u2k-identity.model",
-    "models/sp/spm-u2k-bytefallback.model",   "models/sp/spm-u2k-nodummy-nows.model",
-    "models/sp/spm-u2k-ws-suffix.model",      "models/bytepiece.eu.plus.40k.sp.model",
-    "models/bytepiece.zh.id.eu.40k.sp.model", "models/bytepiece.eu.plus.160k.sp.model",
-};
 
 const char* const corpus_files[] = {"corpus/small.txt", "corpus/en.txt", "corpus/zh.txt", "corpus/code.txt",
                                     "corpus/mixed.txt"};
@@ -55,28 +47,14 @@ std::vector<std::string_view> lines_of(const std::string& data) {
     return lines;
 }
 
-std::string show(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            out += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 }  // namespace
 
 #ifdef BYTEPIECE_HAVE_SENTENCEPIECE
 
 TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", "[sentencepiece][oracle][corpus]") {
-    for (const char* relative : unigram_models) {
-        if (!test_support::require_shared(relative)) continue;
-        const std::string path = test_support::shared_path(relative);
+    const std::vector<std::string> models = sp_test::unigram_models();
+    if (models.empty()) WARN("no SentencePiece fixtures in " << test_support::shared_dir() << ": nothing compared");
+    for (const std::string& path : models) {
         const auto ours = bytepiece::sentencepiece_tokenizer::load(path);
         sentencepiece::SentencePieceProcessor sp;
         REQUIRE(sp.Load(path).ok());
@@ -110,15 +88,15 @@ TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", 
                         const bool same = n == theirs.size() && std::equal(ids, ids + n, theirs.begin(), [](std::uint32_t a, int b) {
                                               return a == static_cast<std::uint32_t>(b);
                                           });
-                        if (!same) return fail(std::string(relative) + " " + corpus + ": ids differ on line " +
-                                               std::to_string(i * stride + 1) + ": \"" + show(lines[i]) + "\"");
+                        if (!same) return fail(path + " " + corpus + ": ids differ on line " +
+                                               std::to_string(i * stride + 1) + ": \"" + sp_test::escaped(lines[i]) + "\"");
                         if (i % 8 != 0) return;
                         their_pieces.clear();
                         if (!sp.Encode(lines[i], &their_pieces).ok() || ours.tokenize(lines[i]) != their_pieces)
-                            return fail(std::string(relative) + " " + corpus + ": pieces differ on line " +
+                            return fail(path + " " + corpus + ": pieces differ on line " +
                                         std::to_string(i * stride + 1));
                         if (!sp.Decode(theirs, &their_text).ok() || ours.decode(ids, n) != their_text)
-                            return fail(std::string(relative) + " " + corpus + ": decoded text differs on line " +
+                            return fail(path + " " + corpus + ": decoded text differs on line " +
                                         std::to_string(i * stride + 1));
                     });
                     compared += count;
@@ -127,7 +105,7 @@ TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", 
             std::thread helper(work);
             work();
             helper.join();
-            INFO(relative << " on " << corpus);
+            INFO(path << " on " << corpus);
             for (const auto& f : failures) FAIL_CHECK(f);
             CHECK(failures.empty());
             CHECK(compared.load() == lines.size());

@@ -26,20 +26,6 @@ using piece_type = bytepiece::sentencepiece_model::piece_type;
 
 const std::string sym = "\xE2\x96\x81";
 
-std::string escaped(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            out += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 // Ids 0-8 as below, then the 256 byte pieces at 9 + byte.
 bytepiece::sentencepiece_model small_model(bool dummy = true, bool remove = true) {
     std::vector<std::pair<std::string, piece_type>> pieces = {
@@ -170,11 +156,11 @@ TEST_CASE("decode: equals libsentencepiece 0.1.97's DecodeIds on its encodings a
             REQUIRE(sp.Decode(ids, &theirs).ok());
             d.decode(ids.data(), ids.size(), ours);
             if (ours != theirs && ++mismatches <= 5)
-                CHECK(escaped(ours) == escaped(theirs) + "   <- " + path + ": " + what);
+                CHECK(sp_test::escaped(ours) == sp_test::escaped(theirs) + "   <- " + path + ": " + what);
         };
         for (const auto& text : texts) {
             REQUIRE(sp.Encode(text, &ids).ok());
-            compare(escaped(text));
+            compare(sp_test::escaped(text));
         }
         // Random sequences, weighted towards the ids with rules of their own: control,
         // unknown, user-defined, byte pieces (so that runs form ill-formed UTF-8) and pieces

@@ -15,6 +15,7 @@
 
 #include "bytepiece/detail/base64.hpp"
 #include "bytepiece/sentencepiece_tokenizer.hpp"
+#include "sp_test_texts.hpp"
 #include "test_support.hpp"
 
 #ifdef BYTEPIECE_HAVE_SENTENCEPIECE
@@ -26,69 +27,6 @@ namespace {
 using bytepiece::sentencepiece_model;
 using bytepiece::sentencepiece_tokenizer;
 using piece_type = sentencepiece_model::piece_type;
-
-const char* const unigram_models[] = {
-    "models/sp/albert-30k-clean.model",       "models/sp/spm-u2k-nmt_nfkc.model",
-    "models/sp/spm-u2k-nfkc.model",           "models/sp/spm-u2k-nmt_nfkc_cf.model",
-    "models/sp/spm-u2k-nfkc_cf.model",        "models/sp/spm-u2k-identity.model",
-    "models/sp/spm-u2k-bytefallback.model",   "models/sp/spm-u2k-nodummy-nows.model",
-    "models/sp/spm-u2k-ws-suffix.model",      "models/bytepiece.eu.plus.40k.sp.model",
-    "models/bytepiece.zh.id.eu.40k.sp.model", "models/bytepiece.eu.plus.160k.sp.model",
-};
-
-// Texts SentencePiece treats specially: whitespace of every kind and place, U+2581, control
-// characters, NUL, BOM, malformed UTF-8, unknown characters alone and in runs, user-defined
-// and control symbols in and around words, decomposed accents, compatibility characters.
-std::vector<std::string> sentencepiece_edge_texts() {
-    using namespace std::string_literals;
-    std::vector<std::string> t = {
-        "", " ", "  ", "\n", "\t", " \t\n\r ", "   Hello   world   ", "Hello  world", " leading", "trailing ",
-        "a\tb\nc", "a\r\nb", "a\u3000b", "a\u00A0b", "a\u200Bb", "a\u2028b", "\u2581", "\u2581already",
-        "ab\u2581", "\u2581\u2581x\u2581 \u2581", "x\u2581\u2581", "\xEF\xBB\xBFHello", "\xEF\xBB\xBF",
-        "a\0b"s, "\0"s, "\0\0 x\0"s, "\x01\x7F x", "a\xFF\xFE" "b", "\xC0\x80", "\xED\xA0\x80", "\xF4\x90\x80\x80",
-        "\xE4\xBD", "caf\xC3", "\xF0\x9F\x98", "\x80\x80\x80", "x\xF8\x88\x80\x80\x80y", "\xEF\xBF\xBD",
-        "\xF0\xA0\x80\x80\xF0\xA0\x80\x81x", "\xF0\xA0\x80\x80 \xF0\xA0\x80\x81", "\xF0\x9F\x98\x80\xF0\x9F\x98\x81!",
-        "HELLO WORLD", "x<mask>y https://a.b [CLS]", "<mask><mask>", "a<sep>b<sep>", "https://https://x",
-        "<cls> <s> </s> <unk> <pad>", "<0x41> <0xE4>", "[CLS]word[SEP]", "(a) \"b\" -c- .d. \xE2\x80\x93 \xC2\xA3 \xE2\x82\xAC",
-        "e\xCC\x81", "A\xCC\x8A", "\xEF\xBC\xA1\xCC\x81", "a\xCC\x81\xCC\x81\xCC\x81", "\xEF\xAC\x81", "\xE2\x91\xA0",
-        "\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8", "\xEA\xB0\x80", "1,200 2,000,000 3.14", "----------+----------",
-        "================================================================", std::string(300, ' ') + "x",
-        std::string(70, 'a'), "\xE4\xBD\xA0\xE5\xA5\xBD\xEF\xBC\x8C\xE4\xB8\x96\xE7\x95\x8C\xE3\x80\x82",
-        "Hello  world! The caf\xC3\xA9's price: \xE2\x82\xAC" "1,200 (approx.) <mask> \xE4\xBD\xA0\xE5\xA5\xBD\xEF\xBC\x8C"
-        "\xE4\xB8\x96\xE7\x95\x8C\xE3\x80\x82\xF0\xA0\x80\x80\xF0\xA0\x80\x81",
-    };
-    return t;
-}
-
-// The distinct texts of the shared golden edge cases.
-std::vector<std::string> golden_edge_texts() {
-    std::vector<std::string> texts;
-    if (!test_support::require_shared("golden/edge_cases.jsonl")) return texts;
-    const std::string data = test_support::read(test_support::shared_path("golden/edge_cases.jsonl"));
-    const std::string key = "\"text_b64\": \"";
-    for (std::size_t p = data.find(key); p != std::string::npos; p = data.find(key, p)) {
-        p += key.size();
-        const std::size_t end = data.find('"', p);
-        std::string text;
-        REQUIRE(bytepiece::detail::base64_decode(std::string_view(data).substr(p, end - p), text));
-        if (std::find(texts.begin(), texts.end(), text) == texts.end()) texts.push_back(text);
-    }
-    return texts;
-}
-
-std::string show(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            out += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
 
 // A model of the given pieces (after an <unk> at id 0) with an empty charsmap and no
 // whitespace handling, so that text reaches the Viterbi as it is.
@@ -129,19 +67,19 @@ std::size_t compare_all(const std::string& name, const sentencepiece_tokenizer& 
             std::string a, b;
             for (auto id : mine) a += std::to_string(id) + " ";
             for (auto id : theirs) b += std::to_string(id) + " ";
-            FAIL_CHECK(name << ": ids differ for \"" << show(text) << "\"\n ours: " << a << "\n   sp: " << b);
+            FAIL_CHECK(name << ": ids differ for \"" << sp_test::escaped(text) << "\"\n ours: " << a << "\n   sp: " << b);
         }
         if (!with_pieces_and_decode || !same) continue;
         std::vector<std::string> sp_pieces;
         REQUIRE(sp.Encode(text, &sp_pieces).ok());
         const auto our_pieces = ours.tokenize(text);
-        if (our_pieces != sp_pieces && ++mismatches <= 5) FAIL_CHECK(name << ": pieces differ for \"" << show(text) << "\"");
+        if (our_pieces != sp_pieces && ++mismatches <= 5) FAIL_CHECK(name << ": pieces differ for \"" << sp_test::escaped(text) << "\"");
         std::string sp_text;
         REQUIRE(sp.Decode(theirs, &sp_text).ok());
         const std::string our_text = ours.decode(mine);
         if (our_text != sp_text && ++mismatches <= 5)
-            FAIL_CHECK(name << ": decoded text differs for \"" << show(text) << "\": ours \"" << show(our_text)
-                            << "\", sp \"" << show(sp_text) << "\"");
+            FAIL_CHECK(name << ": decoded text differs for \"" << sp_test::escaped(text) << "\": ours \"" << sp_test::escaped(our_text)
+                            << "\", sp \"" << sp_test::escaped(sp_text) << "\"");
     }
     CHECK(mismatches == 0);
     return texts.size();
@@ -150,16 +88,15 @@ std::size_t compare_all(const std::string& name, const sentencepiece_tokenizer& 
 }  // namespace
 
 TEST_CASE("SentencePiece models give SentencePiece's ids, pieces and text on edge cases", "[sentencepiece][oracle]") {
-    std::vector<std::string> texts = sentencepiece_edge_texts();
-    for (auto& t : golden_edge_texts()) texts.push_back(std::move(t));
+    const std::vector<std::string> texts = sp_test::edge_texts();
     const std::vector<std::string_view> views(texts.begin(), texts.end());
-    for (const char* relative : unigram_models) {
-        if (!test_support::require_shared(relative)) continue;
-        const std::string path = test_support::shared_path(relative);
+    const std::vector<std::string> models = sp_test::unigram_models();
+    if (models.empty()) WARN("no SentencePiece fixtures in " << test_support::shared_dir() << ": nothing compared");
+    for (const std::string& path : models) {
         const auto ours = sentencepiece_tokenizer::load(path);
         sentencepiece::SentencePieceProcessor sp;
         REQUIRE(sp.Load(path).ok());
-        compare_all(relative, ours, sp, views, true);
+        compare_all(path, ours, sp, views, true);
     }
 }
 
@@ -281,7 +218,7 @@ TEST_CASE("SentencePiece models that encoding cannot honour are refused with a t
 TEST_CASE("encode_each gives encode's ids, and its callback may call the tokenizer again", "[sentencepiece]") {
     if (!test_support::require_shared("models/sp/spm-u2k-bytefallback.model")) return;
     const auto sp = sentencepiece_tokenizer::load(test_support::shared_path("models/sp/spm-u2k-bytefallback.model"));
-    std::vector<std::string> texts = sentencepiece_edge_texts();
+    std::vector<std::string> texts = sp_test::edge_texts();
     // Enough text for several windows, with empty results in between.
     for (int i = 0; i < 3000; ++i) texts.push_back(i % 7 == 0 ? "   " : "line " + std::to_string(i) + " \xE4\xBD\xA0<mask>");
     const std::vector<std::string_view> views(texts.begin(), texts.end());

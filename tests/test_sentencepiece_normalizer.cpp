@@ -68,31 +68,6 @@ std::string reference(const bytepiece::sentencepiece_model& m, const rules_t& ru
                                         m.trainer.treat_whitespace_as_suffix);
 }
 
-bool valid_utf8(std::string_view s) {
-    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-    const auto* e = p + s.size();
-    while (p < e) {
-        const auto d = bytepiece::detail::utf8::decode(p, e);
-        if (d.cp == bytepiece::detail::utf8::invalid) return false;
-        p += d.length;
-    }
-    return true;
-}
-
-std::string escaped(std::string_view s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            out += static_cast<char>(c);
-        } else {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 // Texts mixing every case the normalizer distinguishes.
 std::string random_text(std::mt19937& rng, std::size_t max_atoms) {
     static const std::vector<std::string> atoms = {
@@ -237,7 +212,7 @@ TEST_CASE("charsmap: walks over hostile blobs stay inside the units", "[sentence
                 std::string_view r;
                 const std::size_t len = m.longest_match(reinterpret_cast<const unsigned char*>(text.data()), text.size(), r);
                 CHECK(len <= text.size());
-                if (len != 0) CHECK(valid_utf8(r));
+                if (len != 0) CHECK(bytepiece::detail::utf8::is_valid(r));
             }
         } catch (const bytepiece::model_error& e) {
             CHECK(e.code() == bytepiece::errc::model_sentencepiece_invalid);
@@ -342,9 +317,9 @@ TEST_CASE("normalizer: the fast path equals the spec's step-by-step reference on
                     const std::string text = random_text(rng, t < 50 ? 4 : 30);
                     const std::string want = reference(m, rules, text);
                     n.normalize(text, buf);
-                    INFO("flags " << flags << " symbols " << with_symbols << " text " << escaped(text));
-                    REQUIRE(escaped(buf) == escaped(want));
-                    REQUIRE(valid_utf8(buf));
+                    INFO("flags " << flags << " symbols " << with_symbols << " text " << sp_test::escaped(text));
+                    REQUIRE(sp_test::escaped(buf) == sp_test::escaped(want));
+                    REQUIRE(bytepiece::detail::utf8::is_valid(buf));
                     ++cases;
                 }
             }
@@ -363,10 +338,11 @@ TEST_CASE("normalizer: a real charsmap equals the spec's reference walk of its o
     const rules_t rules(keys.begin(), keys.end());
     const sentencepiece_normalizer n(m, path);
     std::mt19937 rng(5);
-    for (const auto& text : sp_test::edge_texts()) REQUIRE(escaped(n.normalize(text)) == escaped(reference(m, rules, text)));
+    for (const auto& text : sp_test::edge_texts())
+        REQUIRE(sp_test::escaped(n.normalize(text)) == sp_test::escaped(reference(m, rules, text)));
     for (int t = 0; t < 300; ++t) {
         const std::string text = random_text(rng, 12);
-        REQUIRE(escaped(n.normalize(text)) == escaped(reference(m, rules, text)));
+        REQUIRE(sp_test::escaped(n.normalize(text)) == sp_test::escaped(reference(m, rules, text)));
     }
 }
 
@@ -421,7 +397,7 @@ TEST_CASE("normalizer: equals libsentencepiece 0.1.97 on every fixture, corpus l
             n.normalize(text, ours);
             const std::string theirs = sp_normalized(sp, m.trainer.byte_fallback, text);
             if (ours != theirs && ++mismatches <= 5)
-                CHECK(escaped(ours) == escaped(theirs) + "   <- " + path + ": " + escaped(text));
+                CHECK(sp_test::escaped(ours) == sp_test::escaped(theirs) + "   <- " + path + ": " + sp_test::escaped(text));
         }
         INFO(path << ": " << texts.size() << " texts");
         CHECK(mismatches == 0);
