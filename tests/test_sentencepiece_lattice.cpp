@@ -162,6 +162,10 @@ double chi_square_bound(std::size_t cells) {
     return df + 10 * std::sqrt(2 * df) + 20;
 }
 
+// How many texts the wrong sampler was tried on (some texts' distribution barely depends on
+// alpha): the test cases require a few, so that the check cannot silently do nothing.
+std::size_t wrong_sampler_checks = 0;
+
 void check_against_enumeration(const sentencepiece_tokenizer& tok, const std::string& text, bool sample_check) {
     INFO("text: \"" << text << "\"");
     const std::string normalized = tok.normalize(text);
@@ -205,13 +209,16 @@ void check_against_enumeration(const sentencepiece_tokenizer& tok, const std::st
     const std::size_t draws = 20000;
     bytepiece::splitmix64 g(20261207);
     const double good = chi_square(expected, draws, [&] { return tok.sample(text, alpha, g); });
+    INFO("chi-square " << good << " over " << expected.size() << " cells, bound " << chi_square_bound(expected.size()));
     CHECK(good < chi_square_bound(expected.size()));
     // The same check refuses a sampler that ignores alpha (when alpha matters for this text).
     double spread = 0;
     const auto uniform = probabilities(paths, 0.0);
     for (const auto& [ids, p] : expected) spread = std::max(spread, std::abs(p - uniform.at(ids)));
     if (spread > 0.05) {
+        ++wrong_sampler_checks;
         const double wrong = chi_square(expected, draws, [&] { return tok.sample(text, 0.0, g); });
+        INFO("alpha ignored: chi-square " << wrong);
         CHECK(wrong > chi_square_bound(expected.size()));
     }
 }
@@ -242,6 +249,7 @@ const std::vector<std::pair<std::string, float>> small_pieces = {
 }  // namespace
 
 TEST_CASE("SentencePiece lattice: hand-made models match exact enumeration", "[sentencepiece][lattice]") {
+    wrong_sampler_checks = 0;
     const sentencepiece_tokenizer tok(plain_model(small_pieces));
     for (const std::string text : {"a", "ab", "abc", "abcab", "aabca", "xab", "axxbc", "x\xC3\xA9" "ab", "zz",
                                    "\xC3\xA9\xC3\xA9" "aab"})
@@ -251,16 +259,19 @@ TEST_CASE("SentencePiece lattice: hand-made models match exact enumeration", "[s
 
     const sentencepiece_tokenizer bytes(plain_model(small_pieces, true));
     for (const std::string text : {"xab", "a\xE4\xBD\xA0\xE5\xA5\xBD" "bc", "xxa"}) check_against_enumeration(bytes, text, true);
+    CHECK(wrong_sampler_checks >= 8);
 }
 
 TEST_CASE("SentencePiece lattice: real models match exact enumeration on short texts", "[sentencepiece][lattice]") {
     for (const char* relative : {"models/sp/spm-u2k-nmt_nfkc.model", "models/sp/spm-u2k-bytefallback.model"}) {
         if (!test_support::require_shared(relative)) continue;
         INFO(relative);
+        wrong_sampler_checks = 0;
         const auto tok = sentencepiece_tokenizer::load(test_support::shared_path(relative));
         for (const std::string text : {"Hello", "the cat", "price: \xE2\x82\xAC" "1", "\xE4\xBD\xA0\xE5\xA5\xBD!", "caf\xC3\xA9's"})
             check_against_enumeration(tok, text, true);
         check_against_enumeration(tok, "Hello world", false);
+        CHECK(wrong_sampler_checks >= 3);
     }
 }
 
@@ -278,6 +289,15 @@ TEST_CASE("SentencePiece lattice: nbest(text, 1) is encode(text) on the fixtures
         const auto tok = sentencepiece_tokenizer::load(test_support::shared_path(relative));
         std::vector<std::string> texts = {line, "Hello world!", "  spaces   and\ttabs ", "\xE4\xBD\xA0\xE5\xA5\xBD"};
         for (const auto& sample : tok.model().self_test) texts.push_back(sample.input);
+        // And the first lines of the small corpus (prose, code, several scripts).
+        if (test_support::require_shared("corpus/small.txt")) {
+            const std::string corpus = test_support::read(test_support::shared_path("corpus/small.txt"));
+            for (std::size_t from = 0, lines = 0; from < corpus.size() && lines < 300; ++lines) {
+                const std::size_t to = std::min(corpus.find('\n', from), corpus.size());
+                texts.push_back(corpus.substr(from, to - from));
+                from = to + 1;
+            }
+        }
         std::size_t equal = 0;
         for (const auto& text : texts) {
             INFO("text: \"" << text << "\"");
