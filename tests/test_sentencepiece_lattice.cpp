@@ -17,6 +17,10 @@
 #include "bytepiece/sentencepiece_tokenizer.hpp"
 #include "test_support.hpp"
 
+#ifdef BYTEPIECE_HAVE_SENTENCEPIECE
+#include <sentencepiece_processor.h>
+#endif
+
 namespace {
 
 using bytepiece::sentencepiece_model;
@@ -354,3 +358,29 @@ TEST_CASE("SentencePiece lattice: seeds, empty texts and bad alpha", "[sentencep
     const sentencepiece_tokenizer big(plain_model({{"a", -3e38f}, {"aa", -1.0f}}));
     CHECK_THROWS_AS(big.log_partition("aaa", 1e300), bytepiece::argument_error);
 }
+
+#ifdef BYTEPIECE_HAVE_SENTENCEPIECE
+TEST_CASE("SentencePiece lattice: the n-best lists hold SentencePiece's NBestEncode segmentations", "[sentencepiece][lattice][oracle]") {
+    // Scores here are multiples of 1/4, so SentencePiece's float sums are exact too and only
+    // the order among equal scores may differ: compare the lists as sets, and score order.
+    const sentencepiece_model m = plain_model(small_pieces);
+    const sentencepiece_tokenizer tok(m);
+    sentencepiece::SentencePieceProcessor sp;
+    REQUIRE(sp.LoadFromSerializedProto(m.serialize()).ok());
+    for (const std::string text : {"abcab", "aabca", "xab", "axxbc", "abcabcaabca"}) {
+        INFO("text: \"" << text << "\"");
+        const auto ours = tok.nbest(text, 1000);
+        std::vector<std::vector<int>> theirs;
+        REQUIRE(sp.NBestEncode(text, static_cast<int>(ours.size()), &theirs).ok());
+        REQUIRE(theirs.size() == ours.size());
+        std::vector<std::vector<int>> mine;
+        for (std::size_t i = 0; i < ours.size(); ++i) {
+            mine.emplace_back(ours[i].ids.begin(), ours[i].ids.end());
+            if (i > 0) CHECK(ours[i - 1].score >= ours[i].score);
+        }
+        std::sort(mine.begin(), mine.end());
+        std::sort(theirs.begin(), theirs.end());
+        CHECK(mine == theirs);
+    }
+}
+#endif
