@@ -23,6 +23,7 @@
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/detail/viterbi.hpp"
 #include "bytepiece/errors.hpp"
+#include "bytepiece/random.hpp"
 #include "bytepiece/sentencepiece_model.hpp"
 #include "bytepiece/sentencepiece_normalizer.hpp"
 #include "bytepiece/trie.hpp"
@@ -171,6 +172,54 @@ public:
             if (!found || is_reserved(model_.pieces[*i].type)) found = *i;
         return found;
     }
+
+    /// A segmentation with its score: the sum, in double, of SentencePiece's lattice scores
+    /// of its pieces (unknown characters score the lowest NORMAL score minus 10 each).
+    struct scored_segmentation {
+        std::vector<id_type> ids;  ///< as `encode` gives them (unknown runs merged, or bytes)
+        double score = 0;
+    };
+
+    /// A segmentation of `text` drawn with probability proportional to
+    /// `exp(alpha * score)` over all paths of SentencePiece's lattice of the normalized text,
+    /// exactly (forward sums in double, then sampling backwards), as SentencePiece's
+    /// `SampleEncode(text, -1, alpha)`; alpha 0 is uniform over segmentations. Ids follow
+    /// `encode`'s unknown rules. Throws `argument_error` if alpha is negative or not finite.
+    ///
+    /// Example: `bytepiece::splitmix64 g(7); auto ids = sp.sample("Hello world", 0.1, g);`
+    template <class URBG, detail::enable_if_generator_t<URBG> = 0>
+    std::vector<id_type> sample(std::string_view text, double alpha, URBG& g) const;
+
+    /// `sample(text, alpha, g)` with `g` a `splitmix64` seeded with `seed`: the same ids for
+    /// the same seed on every platform.
+    ///
+    /// Example: `auto ids = sp.sample("Hello world", 0.1, 42);`
+    std::vector<id_type> sample(std::string_view text, double alpha, std::uint64_t seed) const {
+        splitmix64 g(seed);
+        return sample(text, alpha, g);
+    }
+
+    /// The `k` best segmentations of `text` (fewer if it has fewer), best first, exactly (a
+    /// k-best Viterbi pass in double). Equal scores: the one whose last piece is longer comes
+    /// first, then the same rule for what precedes it, as `encode` breaks ties; so
+    /// `nbest(text, 1)` is `encode(text)` except where `encode`'s float records round two
+    /// scores together (SentencePiece's `NBestEncode(text, 1)` is its `Encode`). An empty
+    /// normalized text has one segmentation, empty, of score 0.
+    ///
+    /// Example: `for (auto& s : sp.nbest("Hello world", 5)) use(s.ids, s.score);`
+    std::vector<scored_segmentation> nbest(std::string_view text, std::size_t k) const;
+
+    /// `log(sum over segmentations of exp(alpha * score))` in nats, in double: the normalizer
+    /// of `sample`'s distribution. Throws `argument_error` as `sample` does.
+    ///
+    /// Example: `double log_z = sp.log_partition("Hello world", 1.0);`
+    double log_partition(std::string_view text, double alpha) const;
+
+    /// The entropy in nats of `sample`'s distribution over the segmentations of `text`
+    /// (`log` of their number when alpha is 0). Throws `argument_error` as `sample` does.
+    ///
+    /// Example: `double h = sp.entropy("Hello world", 0.5);`
+    double entropy(std::string_view text, double alpha) const;
 
     /// The model this tokenizer was built from.
     ///
@@ -387,6 +436,23 @@ private:
 
     void build(std::string_view source);
 
+    // SentencePiece's lattice of one normalized text (sentencepiece_lattice.hpp).
+    struct lattice_node {
+        std::uint32_t begin, end;  // byte offsets in the normalized text
+        std::uint32_t id;          // vocab size for an unknown character
+        double score;
+    };
+    struct lattice {
+        std::string text;                  // normalized
+        std::vector<lattice_node> nodes;   // ordered by end
+        std::vector<std::uint32_t> first;  // nodes ending at byte e: [first[e], first[e + 1])
+        std::vector<std::uint32_t> ends;   // character ends, increasing
+    };
+    void build_lattice(std::string_view text, lattice& l) const;
+    static double check_alpha(double alpha, const char* who);
+    std::vector<double> forward(const lattice& l, double alpha, const char* who) const;
+    std::vector<id_type> path_ids(const lattice& l, const std::vector<std::uint32_t>& reversed_nodes) const;
+
     sentencepiece_model model_;
     sentencepiece_normalizer normalizer_;
     detail::sentencepiece_decoder decoder_;
@@ -397,6 +463,8 @@ private:
     std::array<bool, 128> ascii_piece_{};  // whether an ASCII character is a matchable piece
     std::array<std::uint32_t, 256> byte_ids_{};  // <0xXX> ids, with byte fallback
     bool byte_fallback_ = false;
+    float unknown_score_ = 0;  // of an unknown character in the lattice
+    float max_score_ = 0;      // highest NORMAL score (from FLT_MIN), for user-defined symbols
     id_type unk_id_ = 0;
     std::vector<id_type> by_text_;  // ids ordered by piece text, for piece_to_id
 };
@@ -431,6 +499,8 @@ void basic_sentencepiece_tokenizer<Id>::build(std::string_view source) {
             max_score = std::max(max_score, p.score);
         }
     const float unknown_score = min_score - 10.0f;
+    unknown_score_ = unknown_score;
+    max_score_ = max_score;
 
     // The trie: matchable pieces cut at their first NUL, as SentencePiece builds its trie from
     // C strings. Pieces starting with a UTF-8 continuation byte are left out: normalized text
@@ -547,3 +617,5 @@ void basic_sentencepiece_tokenizer<Id>::build(std::string_view source) {
 using sentencepiece_tokenizer = basic_sentencepiece_tokenizer<>;
 
 BYTEPIECE_NAMESPACE_END
+
+#include "bytepiece/sentencepiece_lattice.hpp"
