@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 //
 // bytepiece-cpp: byte-level unigram tokenization, compatible with BytePiece models and ids.
-// Include this header for everything, or the individual headers for less.
+// Include this header for everything BytePiece models need, or the individual headers for less.
+// SentencePiece models: <bytepiece/sentencepiece_tokenizer.hpp> (and sentencepiece_export.hpp
+// to write one), kept out of here so that a BytePiece-only translation unit does not compile
+// them.
 #pragma once
 
 #include "bytepiece/batch.hpp"
