@@ -3,6 +3,7 @@
 // encode, tokenize, decode and sample results equal the single-threaded ones. Meant to run
 // under ThreadSanitizer as well (scripts/tsan.sh), where a data race fails the run.
 #include <bytepiece/bytepiece.hpp>
+#include <bytepiece/sentencepiece_tokenizer.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -120,6 +121,40 @@ TEST_CASE("a shared const released model gives every thread the single-threaded 
     if (!test_support::require_shared("models/bytepiece.eu.plus.40k.model")) return;
     const auto tok = bytepiece::tokenizer::load(test_support::shared_path("models/bytepiece.eu.plus.40k.model"));
     run_threads(tok);
+}
+
+TEST_CASE("a shared const SentencePiece tokenizer gives every thread the single-threaded results", "[threads][sentencepiece]") {
+    // Each thread encodes, batch-encodes (whose callback re-enters the tokenizer), tokenizes,
+    // samples and decodes the same texts; all must equal what one thread got first.
+    if (!test_support::require_shared("models/sp/spm-u2k-bytefallback.model")) return;
+    const auto sp = bytepiece::sentencepiece_tokenizer::load(test_support::shared_path("models/sp/spm-u2k-bytefallback.model"));
+    std::vector<std::string> texts;
+    for (int i = 0; i < 200; ++i)
+        texts.push_back("Line " + std::to_string(i) + ":  caf\xC3\xA9 <mask> \xE4\xB8\xAD\xE6\x96\x87\xF0\xA0\x80\x80 https://x.y");
+    const std::vector<std::string_view> views(texts.begin(), texts.end());
+    std::vector<std::vector<std::uint32_t>> expected;
+    for (const auto& t : texts) expected.push_back(sp.encode(t));
+    const auto sampled = sp.sample(texts[3], 0.2, 7);
+    std::atomic<int> mismatches{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&] {
+            while (!go) std::this_thread::yield();
+            for (int round = 0; round < 3; ++round) {
+                sp.encode_each(views.data(), views.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+                    if (std::vector<std::uint32_t>(ids, ids + n) != expected[i] || sp.encode(views[i]) != expected[i])
+                        ++mismatches;
+                });
+                for (std::size_t i = 0; i < texts.size(); i += 17) {
+                    if (sp.tokenize(texts[i]).empty() || sp.decode(expected[i]).empty()) ++mismatches;
+                }
+                if (sp.sample(texts[3], 0.2, 7) != sampled) ++mismatches;
+            }
+        });
+    go = true;
+    for (auto& th : threads) th.join();
+    CHECK(mismatches.load() == 0);
 }
 
 TEST_CASE("several threads train with one trainer each and agree", "[threads][trainer]") {
