@@ -35,7 +35,7 @@ void print_ratios() {
         if (base.rfind("load/", 0) == 0) continue;
         auto peer = rates.find(base + "/sentencepiece");
         // SentencePiece has no batch call: its per-line row is the peer of our batched one.
-        if (peer == rates.end() && base.rfind("sp_encode_each/", 0) == 0)
+        if (peer == rates.end() && base.rfind("sp_encode_texts/", 0) == 0)
             peer = rates.find("sp_encode/" + base.substr(15) + "/sentencepiece");
         if (peer == rates.end() || peer->second <= 0) continue;
         if (!header) {

@@ -6,8 +6,8 @@
 // with the first line that differs instead of showing a speed. A third row times our
 // normalizer alone, with its share of our encode time.
 //
-// Rows: sp_encode/<model>/<corpus>/{bytepiece,sentencepiece}, sp_encode_each/<model>/<corpus>/bytepiece
-// (all lines to one encode_each call; its peer is sp_encode's SentencePiece row) and
+// Rows: sp_encode/<model>/<corpus>/{bytepiece,sentencepiece}, sp_encode_texts/<model>/<corpus>/bytepiece
+// (all lines to one encode_texts call; its peer is sp_encode's SentencePiece row) and
 // sp_normalize/<model>/<corpus>/bytepiece.
 // $BYTEPIECE_BENCH_SP_MODELS (comma-separated .model paths) replaces the default model.
 #include <bytepiece/sentencepiece_tokenizer.hpp>
@@ -123,7 +123,7 @@ const agreement& compare(const std::string& model_path, const std::string& corpu
     return cache.emplace(key, std::move(a)).first->second;
 }
 
-// Ours: one `encode` per line, or (`each`) all lines to one `encode_each` call.
+// Ours: one `encode` per line, or (`each`) all lines to one `encode_texts` call.
 void bm_ours(benchmark::State& state, const std::string& model_path, const std::string& corpus_path, bool each) {
     const agreement& a = compare(model_path, corpus_path);
     if (!a.error.empty()) {
@@ -134,7 +134,7 @@ void bm_ours(benchmark::State& state, const std::string& model_path, const std::
     const auto& ls = lines(corpus_path);
     const auto sums = bench::time_ids(state, a.ids, [&](std::vector<std::uint32_t>& ids) {
         if (each) {
-            tok.encode_each(ls.data(), ls.size(),
+            tok.encode_texts(ls.data(), ls.size(),
                             [&](std::size_t, const std::uint32_t* p, std::size_t n) { ids.insert(ids.end(), p, p + n); });
         } else {
             for (const auto line : ls) tok.encode(line, ids);
@@ -204,7 +204,7 @@ void register_sentencepiece() {
             // SentencePiece has no batch call: this row's peer is sp_encode's (the ratio
             // table pairs them), not a second run of the same thing.
             bench::register_pair(
-                "sp_encode_each/" + bench::stem(m) + "/" + bench::stem(c), [m, c](benchmark::State& st) { bm_ours(st, m, c, true); },
+                "sp_encode_texts/" + bench::stem(m) + "/" + bench::stem(c), [m, c](benchmark::State& st) { bm_ours(st, m, c, true); },
                 nullptr);
 #else
             // No peer to agree with: the timed ids are checked against an untimed run of ours.

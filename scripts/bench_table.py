@@ -146,9 +146,9 @@ def main():
         if base.startswith("load_binary/") and not theirs:
             # SentencePiece has one model file; its load row serves both of ours.
             theirs = rows.get("load/" + base[len("load_binary/"):] + THEIRS)
-        if base.startswith("sp_encode_each/") and not theirs:
+        if base.startswith("sp_encode_texts/") and not theirs:
             # SentencePiece has no batch call: its per-line row is the peer of both of ours.
-            theirs = rows.get("sp_encode/" + base[len("sp_encode_each/"):] + THEIRS)
+            theirs = rows.get("sp_encode/" + base[len("sp_encode_texts/"):] + THEIRS)
         for label, r in (("ours", ours), ("SentencePiece", theirs)):
             if r and r[2]:
                 errors.append("%s (%s): %s" % (base, label, r[2]))

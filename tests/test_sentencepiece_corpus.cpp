@@ -63,7 +63,7 @@ TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", 
             const std::string data = test_support::read(test_support::shared_path(corpus));
             const std::vector<std::string_view> lines = lines_of(data);
             // Two workers (both tokenizers are safe to share), each taking blocks of lines:
-            // ours through encode_each (many lines per automaton pass), every 8th line also
+            // ours through encode_texts (many lines per automaton pass), every 8th line also
             // through tokenize and decode, SentencePiece one Encode per line.
             constexpr std::size_t block = 4096;
             std::atomic<std::size_t> next{0};
@@ -81,7 +81,7 @@ TEST_CASE("SentencePiece models give SentencePiece's ids on every corpus line", 
                 std::string their_text;
                 for (std::size_t first; (first = next.fetch_add(block)) < lines.size();) {
                     const std::size_t count = std::min(block, lines.size() - first);
-                    ours.encode_each(lines.data() + first, count, [&](std::size_t k, const std::uint32_t* ids, std::size_t n) {
+                    ours.encode_texts(lines.data() + first, count, [&](std::size_t k, const std::uint32_t* ids, std::size_t n) {
                         const std::size_t i = first + k;
                         theirs.clear();
                         if (!sp.Encode(lines[i], &theirs).ok()) return fail("SentencePiece failed on line " + std::to_string(i));

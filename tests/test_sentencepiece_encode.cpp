@@ -215,7 +215,7 @@ TEST_CASE("SentencePiece models that encoding cannot honour are refused with a t
     CHECK_NOTHROW(sentencepiece_tokenizer(good, "selftest.model"));
 }
 
-TEST_CASE("encode_each gives encode's ids, and its callback may call the tokenizer again", "[sentencepiece]") {
+TEST_CASE("encode_texts gives encode's ids, and its callback may call the tokenizer again", "[sentencepiece]") {
     if (!test_support::require_shared("models/sp/spm-u2k-bytefallback.model")) return;
     const auto sp = sentencepiece_tokenizer::load(test_support::shared_path("models/sp/spm-u2k-bytefallback.model"));
     std::vector<std::string> texts = sp_test::edge_texts();
@@ -223,7 +223,7 @@ TEST_CASE("encode_each gives encode's ids, and its callback may call the tokeniz
     for (int i = 0; i < 3000; ++i) texts.push_back(i % 7 == 0 ? "   " : "line " + std::to_string(i) + " \xE4\xBD\xA0<mask>");
     const std::vector<std::string_view> views(texts.begin(), texts.end());
     std::size_t calls = 0;
-    sp.encode_each(views.data(), views.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+    sp.encode_texts(views.data(), views.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
         CHECK(i == calls++);
         // Re-entered on the same thread: the batch must not share its scratch space with these.
         CHECK(std::vector<std::uint32_t>(ids, ids + n) == sp.encode(views[i]));

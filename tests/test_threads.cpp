@@ -142,7 +142,7 @@ TEST_CASE("a shared const SentencePiece tokenizer gives every thread the single-
         threads.emplace_back([&] {
             while (!go) std::this_thread::yield();
             for (int round = 0; round < 3; ++round) {
-                sp.encode_each(views.data(), views.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
+                sp.encode_texts(views.data(), views.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) {
                     if (std::vector<std::uint32_t>(ids, ids + n) != expected[i] || sp.encode(views[i]) != expected[i])
                         ++mismatches;
                 });

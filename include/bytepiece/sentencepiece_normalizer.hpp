@@ -34,7 +34,8 @@ public:
             s = s.substr(0, s.find('\0'));
             if (s.empty()) continue;  // an empty key never matches a non-empty prefix
             std::uint32_t n = 0;
-            for (unsigned char c : s) {
+            for (const char ch : s) {
+                const auto c = static_cast<unsigned char>(ch);
                 std::uint32_t child = find(n, c);
                 if (child == 0) {
                     child = static_cast<std::uint32_t>(nodes_.size());

@@ -88,11 +88,11 @@ public:
     /// `index`'s ids, in index order; `ids` is valid during the call only, and `f` may call
     /// this tokenizer's other members. The ids equal `encode`'s, but short texts (lines,
     /// sentences) are scanned many at once: 3-30% faster than one `encode` call each in the
-    /// benchmarks (`sp_encode_each` rows).
+    /// benchmarks (`sp_encode_texts` rows).
     ///
-    /// Example: `sp.encode_each(lines.data(), lines.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) { ... });`
+    /// Example: `sp.encode_texts(lines.data(), lines.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) { ... });`
     template <class F>
-    void encode_each(const std::string_view* texts, std::size_t count, F&& f) const {
+    void encode_texts(const std::string_view* texts, std::size_t count, F&& f) const {
         workspace_lease lease;
         workspace& ws = lease.get();
         std::vector<id_type> ids;
@@ -245,7 +245,7 @@ private:
     };
 
     // The calling thread's scratch space, or a fresh one while the thread's is in use: a
-    // callback of encode_each may call encode or tokenize on the same tokenizer.
+    // callback of encode_texts may call encode or tokenize on the same tokenizer.
     class workspace_lease {
     public:
         workspace_lease() {

@@ -5,6 +5,8 @@
 #include "greeter.hpp"
 
 #include <bytepiece/bytepiece.hpp>
+#include <bytepiece/sentencepiece_export.hpp>
+#include <bytepiece/sentencepiece_tokenizer.hpp>
 
 #include <random>
 #include <string_view>
@@ -16,6 +18,7 @@ template class bytepiece::basic_tokenizer<float, std::uint16_t>;
 template class bytepiece::basic_sampler<float, std::uint16_t>;
 template class bytepiece::basic_lattice<float, std::uint16_t>;
 template class bytepiece::basic_stream_encoder<float, std::uint16_t>;
+template class bytepiece::basic_sentencepiece_tokenizer<std::uint16_t>;
 
 namespace greeter {
 
@@ -44,6 +47,10 @@ std::vector<std::uint32_t> greet(const bytepiece::tokenizer& tok, const std::str
     bytepiece::thread_pool pool(1);
     (void)bytepiece::encode_batch(tok, std::vector<std::string>{"a", "b"}, pool);
     (void)bytepiece::encode_parallel(tok, "text", pool);
+    const bytepiece::basic_sentencepiece_tokenizer<std::uint16_t> sp(bytepiece::to_sentencepiece(tok.model()));
+    sp.encode_texts(views, 2, [](std::size_t, const std::uint16_t*, std::size_t) {});
+    (void)sp.sample("text", 0.5, g);
+    (void)sp.nbest("text", 2);
 }
 
 }  // namespace greeter

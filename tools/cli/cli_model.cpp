@@ -81,7 +81,7 @@ int sentencepiece_encode(const model_file& model, const std::vector<std::string>
     const auto bos_id = special_id(tok, bos, tok.model().trainer.bos_piece, "--bos", model.path());
     const auto eos_id = special_id(tok, eos, tok.model().trainer.eos_piece, "--eos", model.path());
     output out;
-    // The lines of one block read, encoded together by encode_each (several times faster than
+    // The lines of one block read, encoded together by encode_texts (several times faster than
     // one encode per line): `batch` holds their bytes, `ends` where each ends.
     std::string batch;
     std::vector<std::size_t> ends;
@@ -102,7 +102,7 @@ int sentencepiece_encode(const model_file& model, const std::vector<std::string>
         views.clear();
         for (std::size_t i = 0, start = 0; i < ends.size(); start = ends[i++])
             views.push_back(std::string_view(batch).substr(start, ends[i] - start));
-        tok.encode_each(views.data(), views.size(), put_ids);
+        tok.encode_texts(views.data(), views.size(), put_ids);
         batch.clear();
         ends.clear();
     };

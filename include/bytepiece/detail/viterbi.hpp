@@ -255,15 +255,15 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
             w = candidates[pick];
             if (list && pick == 0) {
                 // The winner is in the overflow list (rare): the same rule within it.
-                const std::uint32_t count = list[0];
+                const std::uint32_t listed = list[0];
                 w = nullptr;
                 if (above) {
-                    for (std::uint32_t k = count; k >= 1 && !w; --k) {
+                    for (std::uint32_t k = listed; k >= 1 && !w; --k) {
                         const auto& in = Automaton::entry(info, list[k]);
                         if (in.before(at) + in.score > r) w = &in;
                     }
                 } else {
-                    for (std::uint32_t k = 1; k <= count && !w; ++k) {
+                    for (std::uint32_t k = 1; k <= listed && !w; ++k) {
                         const auto& in = Automaton::entry(info, list[k]);
                         if (static_cast<record_type>(in.before(at) + in.score) == b) w = &in;
                     }
