@@ -4,6 +4,7 @@
 #pragma once
 
 #include <bytepiece/detail/base64.hpp>
+#include <bytepiece/sentencepiece_model.hpp>
 
 #include <string>
 #include <string_view>
@@ -41,6 +42,29 @@ inline std::string escaped(std::string_view s) {
         }
     }
     return out;
+}
+
+/// A model of `pieces` (NORMAL, after an <unk> at id 0; with `byte_fallback`, the 256 byte
+/// pieces after them) with an empty charsmap and no whitespace handling, so that text reaches
+/// the segmentation as it is.
+inline bytepiece::sentencepiece_model plain_model(const std::vector<std::pair<std::string, float>>& pieces,
+                                             bool byte_fallback = false) {
+    using type = bytepiece::sentencepiece_model::piece_type;
+    bytepiece::sentencepiece_model m;
+    m.pieces.push_back({"<unk>", 0.0f, type::unknown});
+    for (const auto& [text, score] : pieces) m.pieces.push_back({text, score, type::normal});
+    if (byte_fallback) {
+        static const char* const hex = "0123456789ABCDEF";
+        for (int b = 0; b < 256; ++b)
+            m.pieces.push_back({std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">", 0.0f, type::byte});
+        m.trainer.byte_fallback = true;
+    }
+    m.normalizer.name = "identity";
+    m.normalizer.add_dummy_prefix = false;
+    m.normalizer.remove_extra_whitespaces = false;
+    m.normalizer.escape_whitespaces = false;
+    m.trainer.vocab_size = static_cast<std::int32_t>(m.pieces.size());
+    return m;
 }
 
 /// The unigram `.model` fixtures (the BPE one is a reject fixture and is left out).

@@ -28,21 +28,6 @@ using bytepiece::sentencepiece_model;
 using bytepiece::sentencepiece_tokenizer;
 using piece_type = sentencepiece_model::piece_type;
 
-// A model of the given pieces (after an <unk> at id 0) with an empty charsmap and no
-// whitespace handling, so that text reaches the Viterbi as it is.
-sentencepiece_model plain_model(const std::vector<std::pair<std::string, float>>& pieces,
-                                piece_type type = piece_type::normal) {
-    sentencepiece_model m;
-    m.pieces.push_back({"<unk>", 0.0f, piece_type::unknown});
-    for (const auto& [text, score] : pieces) m.pieces.push_back({text, score, type});
-    m.normalizer.name = "identity";
-    m.normalizer.add_dummy_prefix = false;
-    m.normalizer.remove_extra_whitespaces = false;
-    m.normalizer.escape_whitespaces = false;
-    m.trainer.vocab_size = static_cast<std::int32_t>(m.pieces.size());
-    return m;
-}
-
 }  // namespace
 
 #ifdef BYTEPIECE_HAVE_SENTENCEPIECE
@@ -111,7 +96,7 @@ TEST_CASE("SentencePiece's mixed float/double arithmetic decides, not float or d
              {{"a", -1.0f}, {"b", -2.0f}, {"ab", -3.0f}},
              {{"a", -0.1f}, {"b", -0.2f}, {"c", -0.3f}, {"ab", -0.3f}, {"bc", -0.5f}, {"abc", -0.6f}},
          }) {
-        const sentencepiece_model m = plain_model(pieces);
+        const sentencepiece_model m = sp_test::plain_model(pieces);
         const sentencepiece_tokenizer ours(m);
         sentencepiece::SentencePieceProcessor sp;
         REQUIRE(sp.LoadFromSerializedProto(m.serialize()).ok());
@@ -123,10 +108,10 @@ TEST_CASE("SentencePiece's mixed float/double arithmetic decides, not float or d
         }
     }
     // The first model's "ab" is the case that needs the mixed rule: two pieces, not one.
-    const sentencepiece_tokenizer first(plain_model({{"a", a}, {"b", b}, {"ab", ab}}));
+    const sentencepiece_tokenizer first(sp_test::plain_model({{"a", a}, {"b", b}, {"ab", ab}}));
     CHECK(first.encode("ab") == std::vector<std::uint32_t>{1, 2});
     // Equal sums: the earliest start (the longest last piece) wins.
-    const sentencepiece_tokenizer tie(plain_model({{"a", -1.0f}, {"b", -2.0f}, {"ab", -3.0f}}));
+    const sentencepiece_tokenizer tie(sp_test::plain_model({{"a", -1.0f}, {"b", -2.0f}, {"ab", -3.0f}}));
     CHECK(tie.encode("ab") == std::vector<std::uint32_t>{3});
 }
 
@@ -198,7 +183,7 @@ TEST_CASE("SentencePiece's sample line gives the ids its README records", "[sent
 
 TEST_CASE("SentencePiece models that encoding cannot honour are refused with a typed error", "[sentencepiece]") {
     // Two pieces equal up to a NUL byte would be one key of SentencePiece's C-string trie.
-    auto m = plain_model({{"a", -1.0f}, {std::string("a\0b", 3), -2.0f}});
+    auto m = sp_test::plain_model({{"a", -1.0f}, {std::string("a\0b", 3), -2.0f}});
     try {
         sentencepiece_tokenizer tok(m, "nul.model");
         FAIL("a model with pieces equal up to NUL was accepted");
@@ -207,7 +192,7 @@ TEST_CASE("SentencePiece models that encoding cannot honour are refused with a t
         CHECK(std::string(e.what()).find("nul.model") != std::string::npos);
     }
     // A self-test sample that does not reproduce.
-    auto bad = plain_model({{"a", -1.0f}, {"b", -2.0f}, {"ab", -9.0f}});
+    auto bad = sp_test::plain_model({{"a", -1.0f}, {"b", -2.0f}, {"ab", -9.0f}});
     bad.self_test.push_back({"ab", "ab"});
     CHECK_THROWS_AS(sentencepiece_tokenizer(bad, "selftest.model"), bytepiece::model_error);
     auto good = bad;

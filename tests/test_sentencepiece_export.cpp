@@ -26,6 +26,7 @@
 #include <sentencepiece_processor.h>
 #endif
 
+#include "sp_test_texts.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -109,21 +110,6 @@ std::optional<std::string> charsmap_lookup(const std::string& blob, unsigned cha
     return blob.substr(start, blob.find('\0', start) - start);
 }
 
-std::string escaped(std::string_view s) {
-    std::string out;
-    char buf[8];
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c >= 0x20 && c < 0x7F && c != '\\') {
-            out += ch;
-        } else {
-            std::snprintf(buf, sizeof buf, "\\x%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
 const bytepiece::tokenizer& released(const std::string& name) {
     static std::map<std::string, std::unique_ptr<bytepiece::tokenizer>> cache;
     auto& slot = cache[name];
@@ -200,7 +186,7 @@ TEST_CASE("an exported model has the pieces, scores, ids and flags of spec 5.3",
     CHECK(sp.pieces[2].text == "</s>");
     CHECK(sp.pieces[2].type == type::control);
     for (std::uint32_t id = 3; id < m.vocab_size(); ++id) {
-        INFO("id " << id << " piece " << escaped(m.piece(id)));
+        INFO("id " << id << " piece " << sp_test::escaped(m.piece(id)));
         CHECK(sp.pieces[id].type == type::normal);
         CHECK(sp.pieces[id].score == static_cast<float>(m.score(id)));
         CHECK(sp.pieces[id].text.find('\0') == std::string::npos);
@@ -364,7 +350,7 @@ struct agreement {
         ++other;
         if (examples.size() < 5) {
             std::ostringstream s;
-            s << "chunk '" << escaped(chunk.substr(0, 200)) << "': sentencepiece [";
+            s << "chunk '" << sp_test::escaped(chunk.substr(0, 200)) << "': sentencepiece [";
             for (auto id : sp_ids) s << ' ' << id;
             s << " ] bytepiece [";
             for (auto id : ids) s << ' ' << id;

@@ -15,6 +15,7 @@
 
 #include "bytepiece/random.hpp"
 #include "bytepiece/sentencepiece_tokenizer.hpp"
+#include "sp_test_texts.hpp"
 #include "test_support.hpp"
 
 #ifdef BYTEPIECE_HAVE_SENTENCEPIECE
@@ -227,24 +228,6 @@ void check_against_enumeration(const sentencepiece_tokenizer& tok, const std::st
     }
 }
 
-sentencepiece_model plain_model(const std::vector<std::pair<std::string, float>>& pieces, bool byte_fallback = false) {
-    sentencepiece_model m;
-    m.pieces.push_back({"<unk>", 0.0f, piece_type::unknown});
-    for (const auto& [text, score] : pieces) m.pieces.push_back({text, score, piece_type::normal});
-    if (byte_fallback) {
-        static const char* const hex = "0123456789ABCDEF";
-        for (int b = 0; b < 256; ++b)
-            m.pieces.push_back({std::string("<0x") + hex[b >> 4] + hex[b & 15] + ">", 0.0f, piece_type::byte});
-        m.trainer.byte_fallback = true;
-    }
-    m.normalizer.name = "identity";
-    m.normalizer.add_dummy_prefix = false;
-    m.normalizer.remove_extra_whitespaces = false;
-    m.normalizer.escape_whitespaces = false;
-    m.trainer.vocab_size = static_cast<std::int32_t>(m.pieces.size());
-    return m;
-}
-
 const std::vector<std::pair<std::string, float>> small_pieces = {
     {"a", -1.5f}, {"b", -2.0f},  {"c", -2.5f},  {"ab", -2.0f}, {"bc", -1.0f}, {"abc", -4.5f},
     {"ca", -3.0f}, {"xa", -2.2f}, {"\xC3\xA9", -3.0f}, {"\xC3\xA9" "a", -2.0f}, {"aa", -2.75f},
@@ -254,14 +237,14 @@ const std::vector<std::pair<std::string, float>> small_pieces = {
 
 TEST_CASE("SentencePiece lattice: hand-made models match exact enumeration", "[sentencepiece][lattice]") {
     wrong_sampler_checks = 0;
-    const sentencepiece_tokenizer tok(plain_model(small_pieces));
+    const sentencepiece_tokenizer tok(sp_test::plain_model(small_pieces));
     for (const std::string text : {"a", "ab", "abc", "abcab", "aabca", "xab", "axxbc", "x\xC3\xA9" "ab", "zz",
                                    "\xC3\xA9\xC3\xA9" "aab"})
         check_against_enumeration(tok, text, true);
     // A longer text, without the sampling (many segmentations, few draws each).
     check_against_enumeration(tok, "abcabcaabca", false);
 
-    const sentencepiece_tokenizer bytes(plain_model(small_pieces, true));
+    const sentencepiece_tokenizer bytes(sp_test::plain_model(small_pieces, true));
     for (const std::string text : {"xab", "a\xE4\xBD\xA0\xE5\xA5\xBD" "bc", "xxa"}) check_against_enumeration(bytes, text, true);
     CHECK(wrong_sampler_checks >= 8);
 }
@@ -325,7 +308,7 @@ TEST_CASE("SentencePiece lattice: nbest(text, 1) is encode(text) on the fixtures
 }
 
 TEST_CASE("SentencePiece lattice: seeds, empty texts and bad alpha", "[sentencepiece][lattice]") {
-    const sentencepiece_tokenizer tok(plain_model(small_pieces));
+    const sentencepiece_tokenizer tok(sp_test::plain_model(small_pieces));
     // The same seed gives the same draws; the seed overload is splitmix64 with that seed.
     bytepiece::splitmix64 g(5);
     for (int i = 0; i < 50; ++i) CHECK(tok.sample("abcabcab", 0.5, std::uint64_t{5} + static_cast<std::uint64_t>(i)) ==
@@ -355,7 +338,7 @@ TEST_CASE("SentencePiece lattice: seeds, empty texts and bad alpha", "[sentencep
         }
     }
     // A huge alpha that overflows the sums is refused, not answered with NaN.
-    const sentencepiece_tokenizer big(plain_model({{"a", -3e38f}, {"aa", -1.0f}}));
+    const sentencepiece_tokenizer big(sp_test::plain_model({{"a", -3e38f}, {"aa", -1.0f}}));
     CHECK_THROWS_AS(big.log_partition("aaa", 1e300), bytepiece::argument_error);
 }
 
@@ -363,7 +346,7 @@ TEST_CASE("SentencePiece lattice: seeds, empty texts and bad alpha", "[sentencep
 TEST_CASE("SentencePiece lattice: the n-best lists hold SentencePiece's NBestEncode segmentations", "[sentencepiece][lattice][oracle]") {
     // Scores here are multiples of 1/4, so SentencePiece's float sums are exact too and only
     // the order among equal scores may differ: compare the lists as sets, and score order.
-    const sentencepiece_model m = plain_model(small_pieces);
+    const sentencepiece_model m = sp_test::plain_model(small_pieces);
     const sentencepiece_tokenizer tok(m);
     sentencepiece::SentencePieceProcessor sp;
     REQUIRE(sp.LoadFromSerializedProto(m.serialize()).ok());
