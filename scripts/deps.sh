@@ -8,11 +8,16 @@ what=${1:-test}
 # clang and its runtime libraries (libFuzzer, sanitizers) build the fuzz targets that the test
 # suite runs for a short, bounded time.
 # SentencePiece (library and spm_encode/spm_decode) is the oracle the SentencePiece tests
-# compare with, and the peer of the benchmark rows.
+# compare with, and the peer of the benchmark rows; HF tokenizers (the npm package, run by
+# node) is the same for tokenizer.json files.
 packages=(g++ cmake ninja-build pkg-config bzip2 nlohmann-json3-dev libxxhash-dev catch2 libbenchmark-dev unicode-data
           clang libclang-rt-dev libsentencepiece-dev sentencepiece)
 if [[ $what == run ]]; then
   packages+=(fortunes fortunes-zh time)
+fi
+# Node.js from Debian unless a node is already on PATH (some machines bring a newer one).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
 fi
 missing=()
 for p in "${packages[@]}"; do
@@ -28,3 +33,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "deps: all ${#packages[@]} packages present"
+
+# The HF tokenizers oracle: the exact version package-lock.json pins, into tests/oracle/node_modules.
+oracle="$(cd "$(dirname "$0")/.." && pwd)/tests/oracle"
+if [[ ! -f $oracle/node_modules/tokenizers/package.json ]] ||
+   ! grep -q '"version": "0.23.2"' "$oracle/node_modules/tokenizers/package.json"; then
+  echo "deps: installing the npm package tokenizers 0.23.2 into tests/oracle"
+  (cd "$oracle" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+echo "deps: HF tokenizers oracle present (tests/oracle)"

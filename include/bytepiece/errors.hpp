@@ -38,8 +38,11 @@ enum class errc : int {
     model_binary_invalid = 114,    ///< a binary model whose checksum holds but whose sections disagree
     model_wrong_format = 115,      ///< the file is something else (a SentencePiece model, a zip, ...)
     model_proto_malformed = 117,   ///< a SentencePiece .model file whose protobuf bytes are cut off or garbage
-    model_not_unigram = 118,       ///< a SentencePiece model of another type (BPE, WORD, CHAR)
+    model_not_unigram = 118,       ///< a model of another type (SentencePiece BPE, WORD, CHAR; HF BPE, WordPiece, WordLevel)
     model_sentencepiece_invalid = 119,  ///< a SentencePiece model that fails one of SentencePiece's load checks
+    model_hf_malformed = 120,      ///< a tokenizer.json that is not JSON, or a key of the wrong type or shape
+    model_hf_unsupported = 121,    ///< a tokenizer.json component, option or regular expression this library does not implement
+    model_hf_invalid = 122,        ///< a tokenizer.json that HF tokenizers itself refuses to load (unk_id outside the vocab, ...)
     // io_error: the file system said no.
     io_open = 201,   ///< a file could not be opened
     io_read = 202,   ///< reading failed part way
@@ -49,6 +52,7 @@ enum class errc : int {
     decode_bad_id = 301,  ///< an id outside [0, vocab_size)
     // argument_error: a caller passed a value outside the documented domain.
     invalid_argument = 401,  ///< an argument outside its documented domain
+    encode_no_unknown = 402,  ///< a text needs an unknown token and the model has none (HF unk_id null)
     // train_error: the trainer cannot produce a model from what it was given.
     train_empty_corpus = 501,   ///< the corpus holds no text
     train_bad_option = 502,     ///< an option outside its documented range
