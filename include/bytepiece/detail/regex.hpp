@@ -135,11 +135,14 @@ private:
         bool contains_ascii(unsigned char b) const noexcept { return ((ascii[b >> 6] >> (b & 63)) & 1u) != 0; }
     };
 
+    // Oniguruma's \w: Alphabetic, marks, Nd and Pc; below U+0100 its Latin-1 table also counts
+    // the superscript digits and vulgar fractions (measured against HF, code point by code point).
     static bool is_word(char32_t cp, std::uint8_t e) noexcept {
         using namespace unicode_categories;
         if (e & alphabetic_bit) return true;
         const unsigned c = e & category_mask;
-        return c == Mn || c == Mc || c == Me || c == Nd || c == Pc || cp == 0x200C || cp == 0x200D;
+        if (c == Mn || c == Mc || c == Me || c == Nd || c == Pc) return true;
+        return cp == 0xB2 || cp == 0xB3 || cp == 0xB9 || (cp >= 0xBC && cp <= 0xBE);
     }
 
     // ---- syntax tree (only while compiling) ---------------------------------------------------
