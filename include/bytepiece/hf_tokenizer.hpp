@@ -109,12 +109,12 @@ public:
         }
     }
 
-    /// The tokens of `text` as HF's `encode(text).tokens` gives them without special tokens:
-    /// model pieces (a fused run of unknown characters is one token, byte fallback gives
-    /// `<0xXX>`), and each added token as the text it matched.
+    /// The tokens of `text` as HF's `encode(text, add_special_tokens).tokens` gives them: model
+    /// pieces (a fused run of unknown characters is one token, byte fallback gives `<0xXX>`),
+    /// each added token as the text it matched, the post-processor's tokens for its ids.
     ///
     /// Example: `tok.tokenize("Hello")` gives `{"▁Hello"}` with ALBERT.
-    std::vector<std::string> tokenize(std::string_view text) const {
+    std::vector<std::string> tokenize(std::string_view text, bool add_special_tokens = false) const {
         lease l;
         workspace& ws = l.get();
         ws.clear();
@@ -137,7 +137,16 @@ public:
             }
             for (; k < model_tokens.size() && model_ends[k] <= it.value; ++k) out.push_back(std::move(model_tokens[k]));
         }
-        return out;
+        if (post_.is_identity(add_special_tokens)) return out;
+        std::vector<std::string> processed;
+        const auto& items = post_.items(add_special_tokens);
+        for (std::size_t j = 0; j < items.size(); ++j) {
+            if (items[j] == detail::hf_post_processor::sequence)
+                processed.insert(processed.end(), out.begin(), out.end());
+            else
+                processed.push_back(post_.tokens()[j]);
+        }
+        return processed;
     }
 
     /// The text of `ids`, as HF's `decode(ids, skip_special_tokens)`: each id's token (an added

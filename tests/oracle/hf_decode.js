@@ -2,8 +2,8 @@
 //
 //   node hf_decode.js TOKENIZER.json REQUESTS
 //
-// REQUESTS holds one JSON object per line: {"tokens": TEXT} (the tokens of encode(TEXT)
-// without special tokens) or {"decode": [ids], "skip": BOOL} (decode(ids, skip)). Prints one
+// REQUESTS holds one JSON object per line: {"tokens": TEXT, "special": BOOL} (the tokens of
+// encode(TEXT) with or without special tokens) or {"decode": [ids], "skip": BOOL} (decode(ids, skip)). Prints one
 // JSON value per request and line: the array of tokens, the decoded string, or
 // {"error": MESSAGE} if HF fails.
 'use strict';
@@ -24,7 +24,7 @@ async function main() {
     let v;
     try {
       if (r.tokens !== undefined) {
-        v = (await tokenizer.encode(r.tokens, null, { addSpecialTokens: false })).getTokens();
+        v = (await tokenizer.encode(r.tokens, null, { addSpecialTokens: !!r.special })).getTokens();
       } else {
         v = await tokenizer.decode(r.decode, !!r.skip);
       }

@@ -7,12 +7,14 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "bytepiece/detail/hf_json.hpp"
+#include "bytepiece/detail/regex.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
 
@@ -57,8 +59,7 @@ inline void hf_append_lossy(std::string_view bytes, std::string& out) {
     }
 }
 
-/// The decoder chain: Metaspace, ByteLevel, ByteFallback, Fuse, Strip, Replace (string
-/// patterns) and Sequence; without one, tokens are joined by single spaces as HF does.
+/// The decoder chain: Metaspace, ByteLevel, ByteFallback, Fuse, Strip, Replace and Sequence; without one, tokens are joined by single spaces as HF does.
 ///
 /// Example: `hf_decoder d(root.at("decoder")); std::string text = d.decode(std::move(tokens));`
 class hf_decoder {
@@ -103,6 +104,7 @@ private:
         std::string content;  // Replace content
         bool prepend = true;  // Metaspace: prepend_scheme is not "never"
         std::size_t start = 0, stop = 0;
+        std::shared_ptr<const regex> pattern;  // Replace with a Regex pattern
     };
 
     static std::string one_char(const hf_json::cursor& c) {
@@ -158,13 +160,19 @@ private:
             c.check_keys({"pattern", "content"});
             s.k = kind::replace;
             const hf_json::cursor pattern = c.at("pattern");
+            if (!pattern.is_object() || pattern.json().size() != 1) pattern.malformed("should be {\"String\": ...} or {\"Regex\": ...}");
             if (pattern.has("Regex")) {
-                (void)pattern.at("Regex").string();
-                pattern.at("Regex").unsupported("a regular-expression pattern in a Replace decoder is not supported");
+                const hf_json::cursor r = pattern.at("Regex");
+                try {
+                    s.pattern = std::make_shared<const regex>(r.string());
+                } catch (const regex_unsupported& e) {
+                    r.unsupported(e.what());
+                }
+            } else {
+                s.text = std::string(pattern.at("String").string());
+                if (s.text.empty()) pattern.at("String").unsupported("is empty");
             }
-            s.text = std::string(pattern.at("String").string());
             s.content = std::string(c.at("content").string());
-            if (s.text.empty()) pattern.at("String").unsupported("is empty");
         } else {
             c.at("type").unsupported("is \"" + std::string(type) +
                                      "\": the decoders supported are Metaspace, ByteLevel, ByteFallback, Fuse, "
@@ -273,6 +281,16 @@ private:
                 for (const auto& t : tokens) {
                     std::string r;
                     std::size_t p = 0;
+                    if (s.pattern) {
+                        s.pattern->for_each_match(t, [&](std::size_t b, std::size_t e) {
+                            r.append(t, p, b - p);
+                            r += s.content;
+                            p = e;
+                        });
+                        r.append(t, p, std::string::npos);
+                        out.push_back(std::move(r));
+                        continue;
+                    }
                     for (;;) {
                         const std::size_t m = t.find(s.text, p);
                         if (m == std::string::npos) break;

@@ -9,6 +9,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bytepiece/detail/hf_json.hpp"
@@ -28,7 +29,7 @@ public:
     static constexpr std::uint64_t sequence = std::numeric_limits<std::uint64_t>::max();
 
     /// No post-processor: the ids as they are.
-    hf_post_processor() : items_{{sequence}, {sequence}} {}
+    hf_post_processor() : items_{{sequence}, {sequence}}, tokens_{std::string()} {}
 
     /// Reads the `post_processor` value (`c`, may be null).
     explicit hf_post_processor(const hf_json::cursor& c) {
@@ -36,9 +37,14 @@ public:
             // What HF does to one encoding, simulated on markers: a list of encodings, each a
             // list of items, merged at the end. HF runs the post-processor without special
             // tokens too (a template may repeat the sequence).
-            encodings_type encodings{{sequence}};
+            encodings_type encodings{{{sequence, {}}}};
             if (!c.is_null()) run(c, encodings, special != 0);
-            for (const auto& e : encodings) items_[special].insert(items_[special].end(), e.begin(), e.end());
+            for (const auto& e : encodings) {
+                for (const auto& it : e) {
+                    items_[special].push_back(it.first);
+                    if (special) tokens_.push_back(it.second);
+                }
+            }
         }
     }
 
@@ -50,6 +56,9 @@ public:
 
     /// The output for a single sequence: special ids, and `sequence` where its ids go.
     const std::vector<std::uint64_t>& items(bool with_special) const noexcept { return items_[with_special ? 1 : 0]; }
+
+    /// The token strings HF gives the special ids of `items(true)` (empty for `sequence`).
+    const std::vector<std::string>& tokens() const noexcept { return tokens_; }
 
     /// Appends to `out` the ids of a single sequence `ids` (n of them) as the post-processor
     /// gives them (with the special ids when `with_special`).
@@ -66,12 +75,13 @@ public:
     }
 
 private:
-    using encodings_type = std::vector<std::vector<std::uint64_t>>;
+    using piece_type = std::pair<std::uint64_t, std::string>;  // an id (or sequence) and its token
+    using encodings_type = std::vector<std::vector<piece_type>>;
 
-    static std::uint64_t pair_id(const hf_json::cursor& pair) {
+    static piece_type pair_id(const hf_json::cursor& pair) {
         if (pair.size() != 2) pair.malformed("should be a [token, id] pair");
-        (void)pair[0].string();
-        return pair[1].unsigned_integer(std::numeric_limits<std::uint32_t>::max());
+        std::string token(pair[0].string());
+        return {pair[1].unsigned_integer(std::numeric_limits<std::uint32_t>::max()), std::move(token)};
     }
 
     static void run(const hf_json::cursor& c, encodings_type& encodings, bool special) {
@@ -95,8 +105,8 @@ private:
             } else {
                 c.check_keys({"sep", "cls"});
             }
-            const std::uint64_t sep = pair_id(c.at("sep"));
-            const std::uint64_t cls = pair_id(c.at("cls"));
+            const piece_type sep = pair_id(c.at("sep"));
+            const piece_type cls = pair_id(c.at("cls"));
             if (!special) return;
             for (std::size_t i = 0; i < encodings.size(); ++i) {
                 auto& e = encodings[i];
@@ -129,7 +139,7 @@ private:
             // Each piece of the template becomes an encoding of its own.
             encodings_type next;
             for (const auto& piece : read_template(single, specials, false)) {
-                if (piece.size() == 1 && piece[0] == sequence)
+                if (piece.size() == 1 && piece[0].first == sequence)
                     next.push_back(encodings[0]);
                 else if (special)
                     next.push_back(piece);
@@ -154,11 +164,11 @@ private:
                 (void)s.at("type_id").unsigned_integer(std::numeric_limits<std::uint32_t>::max());
                 const std::string_view id = s.at("id").string();
                 if (id == "A") {
-                    items.push_back({sequence});
+                    items.push_back({{sequence, {}}});
                 } else if (id == "B") {
                     // A single sequence has no B: HF tokenizers fails on such a template.
                     if (!pair) s.at("id").invalid("is B in the single-sequence template");
-                    items.push_back({sequence});
+                    items.push_back({{sequence, {}}});
                 } else {
                     s.at("id").malformed("should be \"A\" or \"B\"");
                 }
@@ -173,9 +183,13 @@ private:
                     s.at("id").invalid("\"" + std::string(id) + "\" is not in special_tokens");
                 }
                 const hf_json::cursor ids = specials.at(id).at("ids");
+                const hf_json::cursor tokens = specials.at(id).at("tokens");
                 items.emplace_back();
-                for (std::size_t k = 0; k < ids.size(); ++k)
-                    items.back().push_back(ids[k].unsigned_integer(std::numeric_limits<std::uint32_t>::max()));
+                for (std::size_t k = 0; k < ids.size(); ++k) {
+                    // HF does not check that ids and tokens have one length.
+                    std::string token = k < tokens.size() ? std::string(tokens[k].string()) : std::string();
+                    items.back().emplace_back(ids[k].unsigned_integer(std::numeric_limits<std::uint32_t>::max()), std::move(token));
+                }
             } else {
                 piece.malformed("should be {\"Sequence\": ...} or {\"SpecialToken\": ...}");
             }
@@ -184,6 +198,7 @@ private:
     }
 
     std::vector<std::uint64_t> items_[2];  // without, with special tokens
+    std::vector<std::string> tokens_;      // of items_[1]
 };
 
 }  // namespace detail
