@@ -94,6 +94,12 @@ TEST_CASE("hf normalizers: each type and option on edge texts, as HF", "[hf][nor
         R"({"type":"Replace","pattern":{"Regex":"\u3000{1,}"},"content":"_"})",
         R"({"type":"Replace","pattern":{"Regex":"world"},"content":"W"})",
         R"({"type":"Replace","pattern":{"Regex":""},"content":"_"})",
+        R"({"type":"Replace","pattern":{"Regex":"\\s+"},"content":" "})",
+        R"({"type":"Replace","pattern":{"Regex":"[0-9]+"},"content":"#"})",
+        R"({"type":"Replace","pattern":{"Regex":"\\p{P}"},"content":""})",
+        R"({"type":"Replace","pattern":{"Regex":"^ +| +$"},"content":""})",
+        R"({"type":"Replace","pattern":{"Regex":"l*"},"content":"-"})",
+        R"j({"type":"Replace","pattern":{"Regex":"(?:wor|w)ld|o(?= )"},"content":"<$0>"})j",
         R"({"type":"Sequence","normalizers":[]})",
         R"({"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"StripAccents"},{"type":"Lowercase"}]})",
         R"({"type":"Sequence","normalizers":[{"type":"Sequence","normalizers":[{"type":"NFD"},{"type":"Lowercase"}]},{"type":"NFC"},{"type":"Prepend","prepend":"▁"}]})",
@@ -179,6 +185,10 @@ TEST_CASE("hf normalizers: what HF refuses is refused; what this library lacks i
     CHECK(error_code(R"({"type":"Bert","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true})") ==
           unsupported);
     CHECK(error_code(R"({"type":"ByteLevel"})") == unsupported);
+    // An Oniguruma error in HF; the regex reader cannot tell "invalid" from "not supported".
+    const std::string bad_regex = R"({"type":"Replace","pattern":{"Regex":"("},"content":"_"})";
+    CHECK((error_code(bad_regex) == unsupported || error_code(bad_regex) == invalid));
+    if (hf_oracle::available()) CHECK_FALSE(oracle::normalize(bad_regex, {"a"}).has_value());
     CHECK(error_code(R"({"type":"Sequence","normalizers":[{"type":"NFC","extra":true}]})") == unsupported);
     try {
         oracle::make(R"({"type":"Sequence","normalizers":[{"type":"NFC"},{"type":"Nope"}]})");

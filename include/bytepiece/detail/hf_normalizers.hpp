@@ -3,6 +3,15 @@
 // The `normalizer` of an HF tokenizer.json (tokenizers 0.23): Sequence, Precompiled, NFC, NFD,
 // NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend and Nmt, with HF's own rules
 // (spec sentencepiece-and-hf.md 3.5 and 3.7). Only the text matters here, never offsets.
+//
+// Unicode versions. NFC/NFD/NFKC/NFKD and StripAccents use HF's Unicode 9.0 data (the tables
+// keep only characters of age 9.0 or older, which reproduces HF on every code point).
+// Lowercase, Strip's White_Space and the grapheme clusters of Precompiled use the data of
+// unicode_hf_tables.hpp (Unicode 15.0), while HF is built with Rust's and unicode-segmentation's
+// (Unicode 16.0 in 0.23.2): characters assigned after 15.0 are not lowercased here, and the
+// clusters lack rule GB9c (Indic conjuncts, 15.1), which only matters for a cluster that
+// holds a virama between two consonants (9 bytes or more, so looked up per character by both
+// unless its tail is cut off shorter than 6 bytes and starts with a key).
 #pragma once
 
 #include <algorithm>
@@ -20,16 +29,10 @@
 #include "bytepiece/detail/base64.hpp"
 #include "bytepiece/detail/charsmap.hpp"
 #include "bytepiece/detail/hf_json.hpp"
+#include "bytepiece/detail/regex.hpp"
 #include "bytepiece/detail/unicode_hf_tables.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
-
-#if defined(__has_include)
-#if __has_include("bytepiece/detail/regex.hpp")
-#include "bytepiece/detail/regex.hpp"
-#define BYTEPIECE_HF_NORMALIZER_REGEX 1
-#endif
-#endif
 
 BYTEPIECE_NAMESPACE_BEGIN
 namespace detail {
@@ -254,9 +257,7 @@ struct pattern {
     enum kind_t { literal, run, general } kind = literal;
     std::string text;      // literal text, or the repeated character
     std::size_t min = 1;   // run: minimum repetitions
-#ifdef BYTEPIECE_HF_NORMALIZER_REGEX
     std::shared_ptr<const regex> re;
-#endif
 
     // A run of at least `min` (>= 2) copies of the byte text[0]: eight positions at a time,
     // looking for the byte followed by itself.
@@ -265,14 +266,14 @@ struct pattern {
         const auto* p = reinterpret_cast<const unsigned char*>(t.data());
         const std::size_t n = t.size();
         constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-        const std::uint64_t pattern = ones * c;
+        const std::uint64_t repeated = ones * c;
         std::size_t i = from;
         while (i < n) {
             if (i + 9 <= n) {
                 std::uint64_t x, y;
                 std::memcpy(&x, p + i, 8);
                 std::memcpy(&y, p + i + 1, 8);
-                const std::uint64_t v = (x ^ pattern) | (y ^ pattern);
+                const std::uint64_t v = (x ^ repeated) | (y ^ repeated);
                 if (((v - ones) & ~v & highs) == 0) {
                     i += 8;
                     continue;
@@ -313,11 +314,7 @@ struct pattern {
                 at = e;
             }
         }
-#ifdef BYTEPIECE_HF_NORMALIZER_REGEX
         return re->find(t, from);
-#else
-        return std::nullopt;
-#endif
     }
 };
 
@@ -487,7 +484,6 @@ private:
         const hf_json::cursor r = c.at("Regex");
         const std::string_view source = r.string();
         if (auto simple = hf_norm::simple_regex(source)) return *simple;
-#ifdef BYTEPIECE_HF_NORMALIZER_REGEX
         hf_norm::pattern p;
         p.kind = hf_norm::pattern::general;
         try {
@@ -496,9 +492,6 @@ private:
             r.unsupported(e.what());
         }
         return p;
-#else
-        r.unsupported("this regex needs a general regex engine, which this build does not have");
-#endif
     }
 
     static std::shared_ptr<const charsmap_data> read_charsmap(const hf_json::cursor& c) {
