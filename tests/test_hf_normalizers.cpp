@@ -118,6 +118,39 @@ TEST_CASE("hf normalizers: the fixtures' normalizers on edge texts, as HF", "[hf
     }
 }
 
+TEST_CASE("hf normalizers: random strings of cluster-forming characters, as HF", "[hf][normalizer]") {
+    // Marks, jamo, emoji with ZWJ and modifiers, regional indicators, CR, LF, NUL, fullwidth and
+    // compatibility characters, Indic consonants and viramas (GB9c), prepend and spacing marks.
+    if (!hf_oracle::available()) return;
+    const std::vector<std::string> alphabet = {
+        "a", "e", "A", " ", "\r", "\n", std::string(1, '\0'), "\xCC\x81", "\xCC\xA3", "\xCC\x95", "\xD6\xAE",
+        "\xEF\xBC\xA1", "\xEF\xBD\xB6", "\xEF\xBE\x9E", "\xE2\x91\xA0", "\xEF\xAC\x81", "\xE1\x84\x92",
+        "\xE1\x85\xA1", "\xE1\x86\xAB", "\xED\x95\x9C", "\xEA\xB0\x80", "\xF0\x9F\x91\xA8", "\xE2\x80\x8D",
+        "\xF0\x9F\x8F\xBD", "\xF0\x9F\x87\xAF", "\xF0\x9F\x87\xB5", "\xE0\xA4\x95", "\xE0\xA5\x8D",
+        "\xE0\xA4\xB7", "\xE0\xA4\xBF", "\xE0\xA4\x83", "\xD8\x80", "\xE2\x80\x8B", "\xE3\x80\x80",
+        "\xC2\xA0", "\xE1\xBA\x9B", "\xE2\x84\xAB", "\xEF\xB8\x8F", "\xE2\x9D\xA4", "\x01",
+    };
+    std::uint64_t state = 0x9E3779B97F4A7C15ull;
+    auto next = [&state]() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    std::vector<std::string> texts;
+    for (int t = 0; t < 4000; ++t) {
+        std::string s;
+        const std::size_t len = 1 + next() % 10;
+        for (std::size_t k = 0; k < len; ++k) s += alphabet[next() % alphabet.size()];
+        texts.push_back(s);
+    }
+    if (!test_support::require_shared("models/hf/albert-30k-clean.from_spm.json")) return;
+    compare(oracle::fixture_normalizer("albert-30k-clean.from_spm.json"), texts);
+    compare(oracle::fixture_normalizer("albert-30k-clean.transformers-albert.json"), texts);
+    compare(R"({"type":"NFC"})", texts);
+    compare(R"({"type":"NFKC"})", texts);
+}
+
 TEST_CASE("hf normalizers: Precompiled takes the shortest key of a short cluster, whole", "[hf][normalizer]") {
     // Hand-checked facts of spec 3.5 (nmt_nfkc rules): the cluster Ａ + U+0301 (5 bytes) is
     // replaced by Ａ's replacement alone; a + 3 x U+0301 (7 bytes) is looked up per character.

@@ -382,7 +382,8 @@ public:
         if (!c.is_null()) add(c);
     }
 
-    /// out = the normalized `in` (out is overwritten; reuse it across calls).
+    /// out = the normalized `in` (out is overwritten; reuse it across calls; `in` must not
+    /// point into `out`). Ill-formed UTF-8 bytes pass through as characters of their own.
     ///
     /// Example: `std::string out; n.normalize("Héllo", out);`
     void normalize(std::string_view in, std::string& out) const {
