@@ -92,7 +92,8 @@ void forms_mode(std::uint8_t which, std::string_view text) {
         case 4: out = run(lower, text); break;
         case 5:
             out = run(accents, text);
-            FUZZ_CHECK(!has_mark(out));
+            // Ill-formed bytes on both sides of a removed mark can join into a new mark.
+            if (valid) FUZZ_CHECK(!has_mark(out));
             break;
         case 6:
             out = run(strip, text);

@@ -94,6 +94,12 @@ TEST_CASE("hf normalizers: each type and option on edge texts, as HF", "[hf][nor
         R"({"type":"Replace","pattern":{"Regex":"\u3000{1,}"},"content":"_"})",
         R"({"type":"Replace","pattern":{"Regex":"world"},"content":"W"})",
         R"({"type":"Replace","pattern":{"Regex":""},"content":"_"})",
+        R"({"type":"Replace","pattern":{"Regex":"\\s+"},"content":" "})",
+        R"({"type":"Replace","pattern":{"Regex":"[0-9]+"},"content":"#"})",
+        R"({"type":"Replace","pattern":{"Regex":"\\p{P}"},"content":""})",
+        R"({"type":"Replace","pattern":{"Regex":"^ +| +$"},"content":""})",
+        R"({"type":"Replace","pattern":{"Regex":"l*"},"content":"-"})",
+        R"j({"type":"Replace","pattern":{"Regex":"(?:wor|w)ld|o(?= )"},"content":"<$0>"})j",
         R"({"type":"Sequence","normalizers":[]})",
         R"({"type":"Sequence","normalizers":[{"type":"NFKD"},{"type":"StripAccents"},{"type":"Lowercase"}]})",
         R"({"type":"Sequence","normalizers":[{"type":"Sequence","normalizers":[{"type":"NFD"},{"type":"Lowercase"}]},{"type":"NFC"},{"type":"Prepend","prepend":"▁"}]})",
@@ -110,6 +116,39 @@ TEST_CASE("hf normalizers: the fixtures' normalizers on edge texts, as HF", "[hf
         INFO(name);
         compare(oracle::fixture_normalizer(name), edge_texts());
     }
+}
+
+TEST_CASE("hf normalizers: random strings of cluster-forming characters, as HF", "[hf][normalizer]") {
+    // Marks, jamo, emoji with ZWJ and modifiers, regional indicators, CR, LF, NUL, fullwidth and
+    // compatibility characters, Indic consonants and viramas (GB9c), prepend and spacing marks.
+    if (!hf_oracle::available()) return;
+    const std::vector<std::string> alphabet = {
+        "a", "e", "A", " ", "\r", "\n", std::string(1, '\0'), "\xCC\x81", "\xCC\xA3", "\xCC\x95", "\xD6\xAE",
+        "\xEF\xBC\xA1", "\xEF\xBD\xB6", "\xEF\xBE\x9E", "\xE2\x91\xA0", "\xEF\xAC\x81", "\xE1\x84\x92",
+        "\xE1\x85\xA1", "\xE1\x86\xAB", "\xED\x95\x9C", "\xEA\xB0\x80", "\xF0\x9F\x91\xA8", "\xE2\x80\x8D",
+        "\xF0\x9F\x8F\xBD", "\xF0\x9F\x87\xAF", "\xF0\x9F\x87\xB5", "\xE0\xA4\x95", "\xE0\xA5\x8D",
+        "\xE0\xA4\xB7", "\xE0\xA4\xBF", "\xE0\xA4\x83", "\xD8\x80", "\xE2\x80\x8B", "\xE3\x80\x80",
+        "\xC2\xA0", "\xE1\xBA\x9B", "\xE2\x84\xAB", "\xEF\xB8\x8F", "\xE2\x9D\xA4", "\x01",
+    };
+    std::uint64_t state = 0x9E3779B97F4A7C15ull;
+    auto next = [&state]() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
+    };
+    std::vector<std::string> texts;
+    for (int t = 0; t < 4000; ++t) {
+        std::string s;
+        const std::size_t len = 1 + next() % 10;
+        for (std::size_t k = 0; k < len; ++k) s += alphabet[next() % alphabet.size()];
+        texts.push_back(s);
+    }
+    if (!test_support::require_shared("models/hf/albert-30k-clean.from_spm.json")) return;
+    compare(oracle::fixture_normalizer("albert-30k-clean.from_spm.json"), texts);
+    compare(oracle::fixture_normalizer("albert-30k-clean.transformers-albert.json"), texts);
+    compare(R"({"type":"NFC"})", texts);
+    compare(R"({"type":"NFKC"})", texts);
 }
 
 TEST_CASE("hf normalizers: Precompiled takes the shortest key of a short cluster, whole", "[hf][normalizer]") {
@@ -179,6 +218,10 @@ TEST_CASE("hf normalizers: what HF refuses is refused; what this library lacks i
     CHECK(error_code(R"({"type":"Bert","clean_text":true,"handle_chinese_chars":true,"strip_accents":null,"lowercase":true})") ==
           unsupported);
     CHECK(error_code(R"({"type":"ByteLevel"})") == unsupported);
+    // An Oniguruma error in HF; the regex reader cannot tell "invalid" from "not supported".
+    const std::string bad_regex = R"({"type":"Replace","pattern":{"Regex":"("},"content":"_"})";
+    CHECK((error_code(bad_regex) == unsupported || error_code(bad_regex) == invalid));
+    if (hf_oracle::available()) CHECK_FALSE(oracle::normalize(bad_regex, {"a"}).has_value());
     CHECK(error_code(R"({"type":"Sequence","normalizers":[{"type":"NFC","extra":true}]})") == unsupported);
     try {
         oracle::make(R"({"type":"Sequence","normalizers":[{"type":"NFC"},{"type":"Nope"}]})");

@@ -37,7 +37,13 @@ P_CANONICAL = 1 << 10
 P_COMPAT = 1 << 11
 P_SECOND = 1 << 12
 P_LOWER = 1 << 13
+P_FIRST = 1 << 14
 GCB_SHIFT = 16
+
+# General categories that changed after Unicode 9.0 between mark and non-mark, for characters
+# of age 9.0 or older (found by comparing every code point with HF's StripAccents): in 9.0
+# U+1CF2 and U+1CF3 were Mc (Lo since 10.0) and U+111C9 was Po (Mn since 11.0).
+GC_IN_9 = {0x1CF2: "Mc", 0x1CF3: "Mc", 0x111C9: "Po"}
 
 GCB_NAMES = ["Other", "CR", "LF", "Control", "Extend", "ZWJ", "Regional_Indicator", "Prepend",
              "SpacingMark", "L", "V", "T", "LV", "LVT", "Extended_Pictographic"]
@@ -187,11 +193,12 @@ def main():
         pairs.append((parts[0], parts[1], cp))
     pairs.sort()
     seconds = {p[1] for p in pairs}
+    firsts = {p[0] for p in pairs}
 
     props = [0] * MAX_CP
     for cp in range(MAX_CP):
         v = ccc9(cp)
-        if old[cp] and gc.get(cp, "Cn") in ("Mn", "Mc", "Me"):
+        if old[cp] and GC_IN_9.get(cp, gc.get(cp, "Cn")) in ("Mn", "Mc", "Me"):
             v |= P_MARK
         if cp in white:
             v |= P_WHITE_SPACE
@@ -203,6 +210,8 @@ def main():
             v |= P_SECOND
         if cp in lower:
             v |= P_LOWER
+        if cp in firsts:
+            v |= P_FIRST
         v |= gcb[cp] << GCB_SHIFT
         props[cp] = v
     # Hangul: algorithmic decompositions and compositions, recorded as flags only.
@@ -210,6 +219,10 @@ def main():
         props[cp] |= P_CANONICAL | P_COMPAT
     for cp in list(range(0x1161, 0x1161 + 21)) + list(range(0x11A8, 0x11A8 + 27)):
         props[cp] |= P_SECOND
+    for cp in range(0x1100, 0x1100 + 19):
+        props[cp] |= P_FIRST
+    for cp in range(S_BASE, S_BASE + S_COUNT, 28):
+        props[cp] |= P_FIRST
 
     out = []
     w = out.append
@@ -234,7 +247,8 @@ def main():
     w("// Grapheme_Cluster_Break value (Extended_Pictographic as one more value) from bit %d." % GCB_SHIFT)
     w("inline constexpr std::uint32_t ccc_mask = 0x%X;" % CCC_MASK)
     for name, bit in (("mark", P_MARK), ("white_space", P_WHITE_SPACE), ("canonical", P_CANONICAL),
-                      ("compat", P_COMPAT), ("second", P_SECOND), ("lower", P_LOWER)):
+                      ("compat", P_COMPAT), ("second", P_SECOND), ("lower", P_LOWER),
+                      ("first", P_FIRST)):
         w("inline constexpr std::uint32_t p_%s = 0x%X;" % (name, bit))
     w("inline constexpr unsigned gcb_shift = %d;" % GCB_SHIFT)
     for i, n in enumerate(GCB_NAMES):

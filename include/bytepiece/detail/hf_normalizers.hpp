@@ -3,6 +3,15 @@
 // The `normalizer` of an HF tokenizer.json (tokenizers 0.23): Sequence, Precompiled, NFC, NFD,
 // NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend and Nmt, with HF's own rules
 // (spec sentencepiece-and-hf.md 3.5 and 3.7). Only the text matters here, never offsets.
+//
+// Unicode versions. NFC/NFD/NFKC/NFKD and StripAccents use HF's Unicode 9.0 data (the tables
+// keep only characters of age 9.0 or older, which reproduces HF on every code point).
+// Lowercase, Strip's White_Space and the grapheme clusters of Precompiled use the data of
+// unicode_hf_tables.hpp (Unicode 15.0), while HF is built with Rust's and unicode-segmentation's
+// (Unicode 16.0 in 0.23.2): characters assigned after 15.0 are not lowercased here, and the
+// clusters lack rule GB9c (Indic conjuncts, 15.1), which only matters for a cluster that
+// holds a virama between two consonants (9 bytes or more, so looked up per character by both
+// unless its tail is cut off shorter than 6 bytes and starts with a key).
 #pragma once
 
 #include <algorithm>
@@ -20,16 +29,10 @@
 #include "bytepiece/detail/base64.hpp"
 #include "bytepiece/detail/charsmap.hpp"
 #include "bytepiece/detail/hf_json.hpp"
+#include "bytepiece/detail/regex.hpp"
 #include "bytepiece/detail/unicode_hf_tables.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
-
-#if defined(__has_include)
-#if __has_include("bytepiece/detail/regex.hpp")
-#include "bytepiece/detail/regex.hpp"
-#define BYTEPIECE_HF_NORMALIZER_REGEX 1
-#endif
-#endif
 
 BYTEPIECE_NAMESPACE_BEGIN
 namespace detail {
@@ -40,40 +43,37 @@ inline unsigned gcb_of(std::uint32_t p) noexcept { return (p >> unicode_hf::gcb_
 
 // ---- extended grapheme clusters (UAX #29) ----
 
-// The end of the extended grapheme cluster that starts at `i` (a cluster boundary). Bytes of
-// ill-formed UTF-8 count as one character each, of class Other.
-inline std::size_t cluster_end(const unsigned char* s, std::size_t i, std::size_t n) noexcept {
-    using namespace unicode_hf;
-    utf8::decoded d = utf8::decode(s + i, s + n);
-    unsigned prev = d.cp == utf8::invalid ? gcb_other : gcb_of(props(d.cp));
-    std::size_t j = i + d.length;
-    bool pict = prev == gcb_extended_pictographic;  // ExtPict Extend* up to here
-    bool zwj_after_pict = false;                    // prev is a ZWJ that follows ExtPict Extend*
-    unsigned ri_count = prev == gcb_regional_indicator ? 1 : 0;
-    while (j < n) {
-        d = utf8::decode(s + j, s + n);
-        const unsigned cur = d.cp == utf8::invalid ? gcb_other : gcb_of(props(d.cp));
-        bool join;
-        if (prev == gcb_cr && cur == gcb_lf)
-            join = true;
-        else if (prev == gcb_cr || prev == gcb_lf || prev == gcb_control || cur == gcb_cr || cur == gcb_lf ||
-                 cur == gcb_control)
-            join = false;
-        else if (prev == gcb_l && (cur == gcb_l || cur == gcb_v || cur == gcb_lv || cur == gcb_lvt))
-            join = true;
-        else if ((prev == gcb_lv || prev == gcb_v) && (cur == gcb_v || cur == gcb_t))
-            join = true;
-        else if ((prev == gcb_lvt || prev == gcb_t) && cur == gcb_t)
-            join = true;
-        else if (cur == gcb_extend || cur == gcb_zwj || cur == gcb_spacingmark || prev == gcb_prepend)
-            join = true;
-        else if (prev == gcb_zwj && cur == gcb_extended_pictographic && zwj_after_pict)
-            join = true;
-        else if (prev == gcb_regional_indicator && cur == gcb_regional_indicator && ri_count % 2 == 1)
-            join = true;
-        else
-            join = false;
-        if (!join) return j;
+// The state of UAX #29's extended grapheme cluster rules (GB3-GB13) inside one cluster.
+struct grapheme_state {
+    unsigned prev = 0;
+    bool pict = false;            // ExtPict Extend* ends at prev
+    bool zwj_after_pict = false;  // prev is a ZWJ after ExtPict Extend*
+    unsigned ri_count = 0;
+
+    void start(unsigned g) noexcept {
+        prev = g;
+        pict = g == unicode_hf::gcb_extended_pictographic;
+        zwj_after_pict = false;
+        ri_count = g == unicode_hf::gcb_regional_indicator ? 1 : 0;
+    }
+
+    // Whether a character of class `cur` stays in the cluster.
+    bool joins(unsigned cur) const noexcept {
+        using namespace unicode_hf;
+        if (prev == gcb_cr && cur == gcb_lf) return true;
+        if (prev == gcb_cr || prev == gcb_lf || prev == gcb_control || cur == gcb_cr || cur == gcb_lf ||
+            cur == gcb_control)
+            return false;
+        if (prev == gcb_l && (cur == gcb_l || cur == gcb_v || cur == gcb_lv || cur == gcb_lvt)) return true;
+        if ((prev == gcb_lv || prev == gcb_v) && (cur == gcb_v || cur == gcb_t)) return true;
+        if ((prev == gcb_lvt || prev == gcb_t) && cur == gcb_t) return true;
+        if (cur == gcb_extend || cur == gcb_zwj || cur == gcb_spacingmark || prev == gcb_prepend) return true;
+        if (prev == gcb_zwj && cur == gcb_extended_pictographic && zwj_after_pict) return true;
+        return prev == gcb_regional_indicator && cur == gcb_regional_indicator && ri_count % 2 == 1;
+    }
+
+    void advance(unsigned cur) noexcept {
+        using namespace unicode_hf;
         zwj_after_pict = cur == gcb_zwj && pict;
         if (cur == gcb_extended_pictographic)
             pict = true;
@@ -81,6 +81,25 @@ inline std::size_t cluster_end(const unsigned char* s, std::size_t i, std::size_
             pict = false;
         ri_count = cur == gcb_regional_indicator ? ri_count + 1 : 0;
         prev = cur;
+    }
+};
+
+// The class of a decoded character; bytes of ill-formed UTF-8 are characters of class Other.
+inline unsigned gcb_of(const utf8::decoded& d) noexcept {
+    return d.cp == utf8::invalid ? unicode_hf::gcb_other : gcb_of(props(d.cp));
+}
+
+// The end of the extended grapheme cluster that starts at `i` (a cluster boundary).
+inline std::size_t cluster_end(const unsigned char* s, std::size_t i, std::size_t n) noexcept {
+    utf8::decoded d = utf8::decode(s + i, s + n);
+    grapheme_state g;
+    g.start(gcb_of(d));
+    std::size_t j = i + d.length;
+    while (j < n) {
+        d = utf8::decode(s + j, s + n);
+        const unsigned cur = gcb_of(d);
+        if (!g.joins(cur)) break;
+        g.advance(cur);
         j += d.length;
     }
     return j;
@@ -191,6 +210,8 @@ inline void unicode_normalize(std::string_view in, bool compat, bool compose, st
     const auto* s = reinterpret_cast<const unsigned char*>(in.data());
     const std::size_t n = in.size();
     std::uint32_t tmp[32];
+    const std::uint32_t inert_mask = unicode_hf::ccc_mask | unicode_hf::p_second | unicode_hf::p_first |
+                                     (compat ? unicode_hf::p_compat : unicode_hf::p_canonical);
     std::size_t i = 0;
     while (i < n) {
         if (s[i] < 0x80) {
@@ -205,6 +226,13 @@ inline void unicode_normalize(std::string_view in, bool compat, bool compose, st
             continue;
         }
         const utf8::decoded d = utf8::decode(s + i, s + n);
+        if (d.cp != utf8::invalid && !(props(d.cp) & inert_mask)) {
+            // Class 0, no decomposition, composes with nothing: nothing crosses it.
+            if (!seg.empty()) flush_segment(seg, compose, out);
+            out.append(in.data() + i, d.length);
+            i += d.length;
+            continue;
+        }
         std::size_t len;
         if (d.cp == utf8::invalid) {
             tmp[0] = 0x110000u + s[i];
@@ -229,9 +257,39 @@ struct pattern {
     enum kind_t { literal, run, general } kind = literal;
     std::string text;      // literal text, or the repeated character
     std::size_t min = 1;   // run: minimum repetitions
-#ifdef BYTEPIECE_HF_NORMALIZER_REGEX
     std::shared_ptr<const regex> re;
-#endif
+
+    // A run of at least `min` (>= 2) copies of the byte text[0]: eight positions at a time,
+    // looking for the byte followed by itself.
+    std::optional<std::pair<std::size_t, std::size_t>> find_byte_run(std::string_view t, std::size_t from) const {
+        const auto c = static_cast<unsigned char>(text[0]);
+        const auto* p = reinterpret_cast<const unsigned char*>(t.data());
+        const std::size_t n = t.size();
+        constexpr std::uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+        const std::uint64_t repeated = ones * c;
+        std::size_t i = from;
+        while (i < n) {
+            if (i + 9 <= n) {
+                std::uint64_t x, y;
+                std::memcpy(&x, p + i, 8);
+                std::memcpy(&y, p + i + 1, 8);
+                const std::uint64_t v = (x ^ repeated) | (y ^ repeated);
+                if (((v - ones) & ~v & highs) == 0) {
+                    i += 8;
+                    continue;
+                }
+            }
+            if (p[i] != c || i + 1 >= n || p[i + 1] != c) {
+                ++i;
+                continue;
+            }
+            std::size_t e = i + 2;
+            while (e < n && p[e] == c) ++e;
+            if (e - i >= min) return std::make_pair(i, e);
+            i = e;
+        }
+        return std::nullopt;
+    }
 
     // The leftmost match at or after `from` (<= t.size()).
     std::optional<std::pair<std::size_t, std::size_t>> find(std::string_view t, std::size_t from) const {
@@ -240,6 +298,7 @@ struct pattern {
             if (at == std::string_view::npos) return std::nullopt;
             return std::make_pair(at, at + text.size());  // an empty literal matches everywhere
         }
+        if (kind == run && text.size() == 1 && min >= 2) return find_byte_run(t, from);
         if (kind == run) {
             const std::size_t w = text.size();
             std::size_t at = from;
@@ -255,11 +314,7 @@ struct pattern {
                 at = e;
             }
         }
-#ifdef BYTEPIECE_HF_NORMALIZER_REGEX
         return re->find(t, from);
-#else
-        return std::nullopt;
-#endif
     }
 };
 
@@ -327,7 +382,8 @@ public:
         if (!c.is_null()) add(c);
     }
 
-    /// out = the normalized `in` (out is overwritten; reuse it across calls).
+    /// out = the normalized `in` (out is overwritten; reuse it across calls; `in` must not
+    /// point into `out`). Ill-formed UTF-8 bytes pass through as characters of their own.
     ///
     /// Example: `std::string out; n.normalize("Héllo", out);`
     void normalize(std::string_view in, std::string& out) const {
@@ -361,6 +417,9 @@ private:
         // Replacement of each ASCII byte that is a key on its own (a one-byte cluster).
         std::array<std::string, 128> ascii_replacement;
         std::array<bool, 128> ascii_is_key{};
+        // Bytes the ASCII loop stops at: non-ASCII, CR, and ASCII keys.
+        std::array<bool, 256> stop{};
+        std::array<bool, 256> starts_key{};
     };
 
     struct step {
@@ -426,7 +485,6 @@ private:
         const hf_json::cursor r = c.at("Regex");
         const std::string_view source = r.string();
         if (auto simple = hf_norm::simple_regex(source)) return *simple;
-#ifdef BYTEPIECE_HF_NORMALIZER_REGEX
         hf_norm::pattern p;
         p.kind = hf_norm::pattern::general;
         try {
@@ -435,9 +493,6 @@ private:
             r.unsupported(e.what());
         }
         return p;
-#else
-        r.unsupported("this regex needs a general regex engine, which this build does not have");
-#endif
     }
 
     static std::shared_ptr<const charsmap_data> read_charsmap(const hf_json::cursor& c) {
@@ -456,12 +511,15 @@ private:
         } catch (const model_error& e) {
             c.invalid(e.what());
         }
-        for (unsigned b = 0; b < 128; ++b) {
+        for (unsigned b = 0; b < 256; ++b) {
             const auto byte = static_cast<unsigned char>(b);
+            d->starts_key[b] = b != 0 && d->map.starts_key(byte);
+            d->stop[b] = b >= 0x80 || b == '\r';
             std::string_view r;
-            if (d->map.shortest_match(&byte, 1, r)) {
+            if (b < 0x80 && d->map.shortest_match(&byte, 1, r)) {
                 d->ascii_is_key[b] = true;
                 d->ascii_replacement[b] = std::string(r);
+                d->stop[b] = true;
             }
         }
         return d;
@@ -501,38 +559,62 @@ private:
         std::size_t i = 0;
         while (i < n) {
             // An ASCII byte followed by another ASCII byte (or the end) is a cluster of its
-            // own, except CR before LF.
+            // own, except CR before LF; one that is no key stays as it is.
             std::size_t j = i;
-            while (j < n && s[j] < 0x80) {
-                const unsigned char b = s[j];
-                const bool last = j + 1 == n;
-                if (!last && s[j + 1] >= 0x80) break;
-                if (b == '\r' && !last && s[j + 1] == '\n') break;
-                if (d.ascii_is_key[b]) {
-                    out.append(in.data() + i, j - i);
-                    out.append(d.ascii_replacement[b]);
-                    i = j + 1;
-                }
-                ++j;
-            }
+            while (j < n && !d.stop[s[j]]) ++j;
+            if (j < n && s[j] >= 0x80 && j > i) --j;  // the byte before may join its cluster
             out.append(in.data() + i, j - i);
             i = j;
             if (i >= n) break;
-            const std::size_t e = hf_norm::cluster_end(s, i, n);
-            std::string_view r;
-            if (e - i < 6 && d.map.shortest_match(s + i, e - i, r)) {
-                out.append(r);
-            } else {
-                for (std::size_t k = i; k < e;) {
-                    const std::size_t len = utf8::decode(s + k, s + e).length;
-                    if (d.map.shortest_match(s + k, len, r))
-                        out.append(r);
-                    else
-                        out.append(in.data() + k, len);
-                    k += len;
-                }
+            const unsigned char b = s[i];
+            if (b < 0x80 && d.ascii_is_key[b] && (i + 1 == n || (s[i + 1] < 0x80 && !(b == '\r' && s[i + 1] == '\n')))) {
+                out.append(d.ascii_replacement[b]);
+                ++i;
+                continue;
             }
-            i = e;
+            // Clusters back to back until the next ASCII byte; each character is decoded once
+            // by the cluster rules, and again only inside clusters of several characters.
+            utf8::decoded cur = utf8::decode(s + i, s + n);
+            unsigned cur_class = hf_norm::gcb_of(cur);
+            for (;;) {
+                hf_norm::grapheme_state g;
+                g.start(cur_class);
+                std::size_t e = i + cur.length;
+                bool single = true;
+                while (e < n) {
+                    cur = utf8::decode(s + e, s + n);
+                    cur_class = hf_norm::gcb_of(cur);
+                    if (!g.joins(cur_class)) break;
+                    g.advance(cur_class);
+                    e += cur.length;
+                    single = false;
+                }
+                precompiled_cluster(d, in, i, e, single, out);
+                i = e;
+                if (i >= n || s[i] < 0x80) break;
+            }
+        }
+    }
+
+    static void precompiled_cluster(const charsmap_data& d, std::string_view in, std::size_t i, std::size_t e,
+                                    bool single, std::string& out) {
+        const auto* s = reinterpret_cast<const unsigned char*>(in.data());
+        std::string_view r;
+        if (d.starts_key[s[i]] && e - i < 6 && d.map.shortest_match(s + i, e - i, r)) {
+            out.append(r);
+            return;
+        }
+        if (single) {
+            out.append(in.data() + i, e - i);
+            return;
+        }
+        for (std::size_t k = i; k < e;) {
+            const std::size_t len = utf8::decode(s + k, s + e).length;
+            if (d.starts_key[s[k]] && d.map.shortest_match(s + k, len, r))
+                out.append(r);
+            else
+                out.append(in.data() + k, len);
+            k += len;
         }
     }
 
@@ -542,10 +624,16 @@ private:
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
         const std::size_t n = in.size();
         for (std::size_t i = 0; i < n;) {
-            const unsigned char b = s[i];
-            if (b < 0x80) {
-                out.push_back(static_cast<char>(b >= 'A' && b <= 'Z' ? b + 32 : b));
-                ++i;
+            if (s[i] < 0x80) {
+                std::size_t j = i + 1;
+                while (j < n && s[j] < 0x80) ++j;
+                const std::size_t at = out.size();
+                out.append(in.data() + i, j - i);
+                for (std::size_t k = at; k < out.size(); ++k) {
+                    const char ch = out[k];
+                    if (ch >= 'A' && ch <= 'Z') out[k] = static_cast<char>(ch + 32);
+                }
+                i = j;
                 continue;
             }
             const utf8::decoded d = utf8::decode(s + i, s + n);
