@@ -5,7 +5,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer built with clang (GCC builds the Release
 # stage, so both compilers must compile everything warning-free). Installs missing packages first.
 #   scripts/test.sh            (BYTEPIECE_SHARED_DIR=... to point at another shared folder;
-#                               BYTEPIECE_FUZZ_SECONDS=N fuzzes each target N s, default 15)
+#                               BYTEPIECE_FUZZ_SECONDS=N fuzzes each target N s, default 10)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -22,13 +22,17 @@ ctest --test-dir build/release --output-on-failure -j"$jobs"
 echo "== ThreadSanitizer: one tokenizer, sampler and trainer shared by several threads"
 scripts/tsan.sh
 
-echo "== libFuzzer targets (clang, ASan+UBSan): replay seeds and regressions, fuzz ${BYTEPIECE_FUZZ_SECONDS:-15} s each"
-CXX=clang++ fuzz/replay.sh "${BYTEPIECE_FUZZ_SECONDS:-15}"
+echo "== libFuzzer targets (clang, ASan+UBSan): replay seeds and regressions, fuzz ${BYTEPIECE_FUZZ_SECONDS:-10} s each"
+CXX=clang++ fuzz/replay.sh "${BYTEPIECE_FUZZ_SECONDS:-10}"
 
 # Last, so that CTest's summary closes the output.
-# Built with clang, so that the suite is also compiled warning-free by a second compiler.
-echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (clang) and tests"
-CXX=clang++ cmake -S . -B build/asan-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
+# Built with clang, so that the suite is also compiled warning-free by a second compiler, and in
+# the compiled mode (BYTEPIECE_COMPILED: the default tokenizer and model built once, not in every
+# test; the Release stage covers the header-only mode), which also puts that mode under the
+# sanitizers. The fuzz stage above has replayed the fuzz seeds under the same sanitizers.
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (clang, compiled mode) and tests"
+CXX=clang++ cmake -S . -B build/asan-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON -DBYTEPIECE_COMPILED=ON \
+  -DBYTEPIECE_FUZZ_REPLAY=OFF "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build/asan-clang -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan-clang --output-on-failure -j"$jobs"
