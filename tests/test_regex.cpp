@@ -115,7 +115,7 @@ TEST_CASE("regex: unsupported syntax is a typed error naming it", "[regex]") {
         {"(?<=a)b", "lookbehind"},     {"(?<!a)b", "lookbehind"},  {"(?i)a", "options"},     {"(?i:a)", "options"},
         {"a*+", "possessive"},         {"a**", "quantifier"},       {"(a)\\1", "escape"},     {"[[:alpha:]]", "POSIX"},
         {"[a&&b]", "intersection"},    {"\\p{Han}", "property"},    {"(?<n>a)", "named"},     {"(?>a)", "atomic"},
-        {"a{100001}", "100000"},       {"\\b", "escape"},           {"(?#c)", "comments"},    {"[\\w-z]", "end point"},
+        {"a{100001}", "100000"},       {"(?:ab){20000}", "too large"}, {"\\b", "escape"},           {"(?#c)", "comments"},    {"[\\w-z]", "end point"},
     };
     for (const auto& c : cases) {
         INFO(c.first);

@@ -163,7 +163,8 @@ private:
     };
     static constexpr std::uint32_t unbounded = 0xFFFFFFFFu;
     static constexpr std::uint32_t max_repeat = 100000;
-    static constexpr std::size_t max_program = 200000;
+    static constexpr std::size_t max_program = 20000;
+    static constexpr std::uint32_t no_slot = 0xFFFFFFFFu;
 
     [[noreturn]] void fail(const std::string& what) const {
         throw regex_unsupported("regex \"" + pattern_ + "\": " + what);
@@ -853,8 +854,18 @@ private:
         start_ = first_of(0);
         leading_star_ = program_[0].code == op_star && program_[0].flag;
         // Regions: 0 = the main program, k = the body of the k-th lookahead (for the memo).
+        // Only join points (branch targets and x* loops) need a memo slot: between them a thread
+        // runs straight, so marking them bounds the work just as well, with far less memory.
         region_.assign(program_.size(), 0);
-        slot_.assign(program_.size(), 0);
+        slot_.assign(program_.size(), no_slot);
+        std::vector<char> join(program_.size(), 0);
+        for (std::uint32_t pc = 0; pc < program_.size(); ++pc) {
+            const inst& i = program_[pc];
+            if (i.code == op_split) join[i.x] = join[i.y] = 1;
+            if (i.code == op_jmp) join[i.x] = 1;
+            if (i.code == op_star) join[pc] = 1;
+        }
+        join_ = std::move(join);
         std::vector<std::uint32_t> count{0};
         assign_regions(0, static_cast<std::uint32_t>(program_.size()), 0, count);
         region_size_ = std::move(count);
@@ -864,7 +875,7 @@ private:
     void assign_regions(std::uint32_t begin, std::uint32_t end, std::uint32_t region, std::vector<std::uint32_t>& count) {
         for (std::uint32_t pc = begin; pc < end; ++pc) {
             region_[pc] = region;
-            slot_[pc] = count[region]++;
+            if (join_[pc]) slot_[pc] = count[region]++;
             if (program_[pc].code == op_look) {
                 const auto inner = static_cast<std::uint32_t>(count.size());
                 count.push_back(0);
@@ -1097,7 +1108,7 @@ private:
                     return outcome::aborted;
                 }
                 --w.budget;
-                if (w.memo && seen(w, pc, pos, stamp)) break;
+                if (w.memo && slot_[pc] != no_slot && seen(w, pc, pos, stamp)) break;
                 const inst& i = program_[pc];
                 switch (i.code) {
                 case op_literal:
@@ -1281,6 +1292,7 @@ private:
     std::vector<first_set> firsts_;
     first_set start_;
     std::vector<std::uint32_t> region_, slot_, region_size_;
+    std::vector<char> join_;
     std::vector<std::size_t> look_offset_;
     std::size_t look_total_ = 0;
     bool literal_barrier_ = true;
