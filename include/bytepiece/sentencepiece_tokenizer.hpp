@@ -315,9 +315,10 @@ private:
         const info_type* info = automaton_.info();
         const std::size_t vocab = model_.pieces.size();
         detail::window_workspace<float>& w = ws.window;
-        detail::segment_window<detail::float_records>(
-            automaton_, trie_, chars_, s, ws.bounds.data(), ws.bounds.size() - 1, w, [&](std::size_t c) {
+        detail::segment_window<detail::float_records, detail::lead_byte_length>(
+            automaton_, trie_, chars_, s, ws.bounds.data(), ws.bounds.size() - 1, w, [&, s, info, vocab](std::size_t c) {
                 std::size_t pos = ws.bounds[c];
+                const std::uint32_t* const path = w.path.data();
                 std::size_t unknown_start = 0, unknown_length = 0;  // a run of unknown characters
                 const auto flush_unknown = [&] {
                     if (unknown_length == 0) return;
@@ -325,8 +326,8 @@ private:
                     unknown_length = 0;
                 };
                 for (std::size_t i = w.path.size(); i-- > 0;) {
-                    const std::uint32_t id = automaton_type::id_of(w.path[i]);
-                    const std::size_t len = automaton_type::entry(info, w.path[i]).length();
+                    const std::uint32_t id = automaton_type::id_of(path[i]);
+                    const std::size_t len = automaton_type::entry(info, path[i]).length();
                     if (id < vocab) {
                         flush_unknown();
                         f(c, s.substr(pos, len), static_cast<id_type>(id));

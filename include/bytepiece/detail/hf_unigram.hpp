@@ -255,7 +255,7 @@ void hf_unigram<Id>::encode(std::string_view text, const std::uint32_t* ends, st
         }
         if (ws.bounds.size() == 1) break;  // only empty pre-tokens were left
         const std::string_view window = text.substr(start, end - start);
-        segment_window<rules>(automaton_, trie_, chars_, window, ws.bounds.data(), ws.bounds.size() - 1, ws.window,
+        segment_window<rules, checked_length>(automaton_, trie_, chars_, window, ws.bounds.data(), ws.bounds.size() - 1, ws.window,
                               [&](std::size_t c) { emit_text(window, ws.bounds.data(), c, ws, f); });
         start = end;
     }

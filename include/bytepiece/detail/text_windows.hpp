@@ -59,18 +59,30 @@ struct character_pieces {
     bool is_unknown(std::uint32_t w) const noexcept { return w >= unknown_entry[1] && w <= unknown_entry[4]; }
 };
 
-/// The byte length of the character starting at `p` (p < end): a well-formed UTF-8 sequence,
-/// or a lone byte. On well-formed text this is the lead byte's length; an ill-formed byte is a
-/// character of its own, so that no piece (valid UTF-8) can start inside a character.
-inline std::size_t character_length(const unsigned char* p, const unsigned char* end) noexcept {
-    return utf8::decode(p, end).length;
-}
+/// The byte length of the character starting at `p` (p < end, *p == lead) from its lead byte alone, as
+/// SentencePiece counts it: for text known to be valid UTF-8.
+struct lead_byte_length {
+    std::size_t operator()(unsigned char lead, const unsigned char* p, const unsigned char* end) const noexcept {
+        const std::size_t len = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+        return std::min(len, static_cast<std::size_t>(end - p));
+    }
+};
+
+/// The byte length of the character starting at `p` (p < end) in any bytes: a well-formed
+/// UTF-8 sequence, or a lone byte, so that no piece (valid UTF-8) can start inside a
+/// character. The same as `lead_byte_length` on valid UTF-8.
+struct checked_length {
+    std::size_t operator()(unsigned char, const unsigned char* p, const unsigned char* end) const noexcept {
+        return utf8::decode(p, end).length;
+    }
+};
 
 /// Segments the texts `[bounds[c], bounds[c + 1])` of `window` (c < chunks, none empty) with
-/// the rules `Rules` (detail/viterbi.hpp, which must have an unknown candidate), and calls
+/// the rules `Rules` (detail/viterbi.hpp, which must have an unknown candidate), characters
+/// cut by `CharLength` (`lead_byte_length` or `checked_length`), and calls
 /// `on_text(c)` for each text in order with `ws.path` holding its winners (entry offsets,
 /// last piece first); `ws.winners`/`ws.ends`/`ws.first_end` stay valid during the call.
-template <class Rules, class Automaton, class OnText>
+template <class Rules, class CharLength, class Automaton, class OnText>
 void segment_window(const Automaton& automaton, const double_array_trie& trie, const character_pieces& chars,
                     std::string_view window, const std::uint32_t* bounds, std::size_t chunks,
                     window_workspace<typename Rules::record_type>& ws, OnText&& on_text) {
@@ -89,6 +101,12 @@ void segment_window(const Automaton& automaton, const double_array_trie& trie, c
     ws.winners.assign(n + 1, chars.pad_entry);
     ws.ends.clear();
     ws.first_end.resize(chunks + 1);
+    // Locals: stores to `winners` could alias the table's words, which would be reloaded.
+    std::uint32_t* const winners = ws.winners.data();
+    const std::array<bool, 128> ascii_piece = chars.ascii_piece;
+    std::uint32_t unknown_entry[5];
+    std::copy(chars.unknown_entry, chars.unknown_entry + 5, unknown_entry);
+    const std::size_t vocab = chars.vocab;
     bool offered = false;
     for (std::size_t c = 0; c < chunks; ++c) {
         const std::size_t begin = bounds[c], end = bounds[c + 1];
@@ -96,16 +114,16 @@ void segment_window(const Automaton& automaton, const double_array_trie& trie, c
         for (std::size_t p = begin; p < end;) {
             const unsigned char lead = bytes[p];
             if (lead < 0x80) {
-                if (!chars.ascii_piece[lead]) {
-                    ws.winners[p + 1] = chars.unknown_entry[1];
+                if (!ascii_piece[lead]) {
+                    winners[p + 1] = unknown_entry[1];
                     offered = true;
                 }
                 ++p;
             } else {
-                const std::size_t len = character_length(bytes + p, bytes + end);
+                const std::size_t len = CharLength{}(lead, bytes + p, bytes + end);
                 const std::int32_t v = trie.find(window.substr(p, len));
-                if (v < 0 || static_cast<std::size_t>(v) >= chars.vocab) {
-                    ws.winners[p + len] = chars.unknown_entry[len];
+                if (v < 0 || static_cast<std::size_t>(v) >= vocab) {
+                    winners[p + len] = unknown_entry[len];
                     offered = true;
                 }
                 p += len;
