@@ -105,6 +105,18 @@ inline std::size_t cluster_end(const unsigned char* s, std::size_t i, std::size_
     return j;
 }
 
+// The end of the run of ASCII bytes that starts at `i`, eight bytes at a time.
+inline std::size_t ascii_run_end(const unsigned char* s, std::size_t i, std::size_t n) noexcept {
+    while (i + 8 <= n) {
+        std::uint64_t w;
+        std::memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+    }
+    while (i < n && s[i] < 0x80) ++i;
+    return i;
+}
+
 // ---- Unicode normalization with HF's Unicode 9.0 data ----
 
 inline constexpr char32_t s_base = 0xAC00, l_base = 0x1100, v_base = 0x1161, t_base = 0x11A7;
@@ -217,8 +229,7 @@ inline void unicode_normalize(std::string_view in, bool compat, bool compose, st
         if (s[i] < 0x80) {
             // ASCII characters decompose to themselves, have class 0 and never join a
             // preceding character, so only the last of a run can still combine with what follows.
-            std::size_t j = i + 1;
-            while (j < n && s[j] < 0x80) ++j;
+            const std::size_t j = ascii_run_end(s, i + 1, n);
             if (!seg.empty()) flush_segment(seg, compose, out);
             out.append(in.data() + i, j - 1 - i);
             seg.push_back(s[j - 1]);
@@ -625,13 +636,13 @@ private:
         const std::size_t n = in.size();
         for (std::size_t i = 0; i < n;) {
             if (s[i] < 0x80) {
-                std::size_t j = i + 1;
-                while (j < n && s[j] < 0x80) ++j;
+                const std::size_t j = hf_norm::ascii_run_end(s, i + 1, n);
                 const std::size_t at = out.size();
-                out.append(in.data() + i, j - i);
-                for (std::size_t k = at; k < out.size(); ++k) {
-                    const char ch = out[k];
-                    if (ch >= 'A' && ch <= 'Z') out[k] = static_cast<char>(ch + 32);
+                out.resize(at + (j - i));
+                char* w = &out[at];
+                for (std::size_t k = i; k < j; ++k) {
+                    const unsigned char ch = s[k];
+                    w[k - i] = static_cast<char>(ch + (static_cast<unsigned>(ch - 65u < 26u) << 5));
                 }
                 i = j;
                 continue;
@@ -677,7 +688,7 @@ private:
         std::size_t i = 0, kept = 0;
         while (i < n) {
             if (s[i] < 0x80) {
-                ++i;
+                i = hf_norm::ascii_run_end(s, i + 1, n);
                 continue;
             }
             const utf8::decoded d = utf8::decode(s + i, s + n);
