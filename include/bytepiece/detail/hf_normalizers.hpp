@@ -4,14 +4,10 @@
 // NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend and Nmt, with HF's own rules
 // (spec sentencepiece-and-hf.md 3.5 and 3.7). Only the text matters here, never offsets.
 //
-// Unicode versions. NFC/NFD/NFKC/NFKD and StripAccents use HF's Unicode 9.0 data (the tables
-// keep only characters of age 9.0 or older, which reproduces HF on every code point).
-// Lowercase, Strip's White_Space and the grapheme clusters of Precompiled use the data of
-// unicode_hf_tables.hpp (Unicode 15.0), while HF is built with Rust's and unicode-segmentation's
-// (Unicode 16.0 in 0.23.2): characters assigned after 15.0 are not lowercased here, and the
-// clusters lack rule GB9c (Indic conjuncts, 15.1), which only matters for a cluster that
-// holds a virama between two consonants (9 bytes or more, so looked up per character by both
-// unless its tail is cut off shorter than 6 bytes and starts with a key).
+// Unicode versions, as in HF tokenizers 0.23.2: NFC/NFD/NFKC/NFKD and StripAccents use Unicode
+// 9.0 (unicode-normalization-alignments; the tables keep only characters of age 9.0 or older),
+// grapheme clusters (unicode-segmentation, with GB9c), Lowercase and Strip's White_Space (Rust's
+// char) Unicode 17.0.
 #pragma once
 
 #include <algorithm>
@@ -39,27 +35,34 @@ namespace detail {
 namespace hf_norm {
 
 inline std::uint32_t props(char32_t cp) noexcept { return unicode_hf::props(cp); }
-inline unsigned gcb_of(std::uint32_t p) noexcept { return (p >> unicode_hf::gcb_shift) & 0xFF; }
+// A character's cluster class: Grapheme_Cluster_Break in the low 4 bits, Indic_Conjunct_Break
+// in the next 2.
+inline unsigned gcb_of(std::uint32_t p) noexcept { return (p >> unicode_hf::gcb_shift) & 0x3F; }
 
 // ---- extended grapheme clusters (UAX #29) ----
 
 // The state of UAX #29's extended grapheme cluster rules (GB3-GB13) inside one cluster.
+// Classes are gcb_of values.
 struct grapheme_state {
     unsigned prev = 0;
     bool pict = false;            // ExtPict Extend* ends at prev
     bool zwj_after_pict = false;  // prev is a ZWJ after ExtPict Extend*
     unsigned ri_count = 0;
+    unsigned conjunct = 0;        // GB9c: 1 after Consonant [Extend Linker]*, 2 once a Linker is in
 
-    void start(unsigned g) noexcept {
+    void start(unsigned cls) noexcept {
+        const unsigned g = cls & 15;
         prev = g;
         pict = g == unicode_hf::gcb_extended_pictographic;
         zwj_after_pict = false;
         ri_count = g == unicode_hf::gcb_regional_indicator ? 1 : 0;
+        conjunct = (cls >> 4) == 1 ? 1 : 0;
     }
 
-    // Whether a character of class `cur` stays in the cluster.
-    bool joins(unsigned cur) const noexcept {
+    // Whether a character of class `cls` stays in the cluster.
+    bool joins(unsigned cls) const noexcept {
         using namespace unicode_hf;
+        const unsigned cur = cls & 15;
         if (prev == gcb_cr && cur == gcb_lf) return true;
         if (prev == gcb_cr || prev == gcb_lf || prev == gcb_control || cur == gcb_cr || cur == gcb_lf ||
             cur == gcb_control)
@@ -68,12 +71,20 @@ struct grapheme_state {
         if ((prev == gcb_lv || prev == gcb_v) && (cur == gcb_v || cur == gcb_t)) return true;
         if ((prev == gcb_lvt || prev == gcb_t) && cur == gcb_t) return true;
         if (cur == gcb_extend || cur == gcb_zwj || cur == gcb_spacingmark || prev == gcb_prepend) return true;
+        if (conjunct == 2 && (cls >> 4) == 1) return true;
         if (prev == gcb_zwj && cur == gcb_extended_pictographic && zwj_after_pict) return true;
         return prev == gcb_regional_indicator && cur == gcb_regional_indicator && ri_count % 2 == 1;
     }
 
-    void advance(unsigned cur) noexcept {
+    void advance(unsigned cls) noexcept {
         using namespace unicode_hf;
+        const unsigned cur = cls & 15, incb = cls >> 4;
+        if (incb == 1)
+            conjunct = 1;
+        else if (incb == 3 && conjunct != 0)
+            conjunct = 2;
+        else if (incb != 2)
+            conjunct = 0;
         zwj_after_pict = cur == gcb_zwj && pict;
         if (cur == gcb_extended_pictographic)
             pict = true;
@@ -103,6 +114,18 @@ inline std::size_t cluster_end(const unsigned char* s, std::size_t i, std::size_
         j += d.length;
     }
     return j;
+}
+
+// The end of the run of ASCII bytes that starts at `i`, eight bytes at a time.
+inline std::size_t ascii_run_end(const unsigned char* s, std::size_t i, std::size_t n) noexcept {
+    while (i + 8 <= n) {
+        std::uint64_t w;
+        std::memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ull) break;
+        i += 8;
+    }
+    while (i < n && s[i] < 0x80) ++i;
+    return i;
 }
 
 // ---- Unicode normalization with HF's Unicode 9.0 data ----
@@ -217,8 +240,7 @@ inline void unicode_normalize(std::string_view in, bool compat, bool compose, st
         if (s[i] < 0x80) {
             // ASCII characters decompose to themselves, have class 0 and never join a
             // preceding character, so only the last of a run can still combine with what follows.
-            std::size_t j = i + 1;
-            while (j < n && s[j] < 0x80) ++j;
+            const std::size_t j = ascii_run_end(s, i + 1, n);
             if (!seg.empty()) flush_segment(seg, compose, out);
             out.append(in.data() + i, j - 1 - i);
             seg.push_back(s[j - 1]);
@@ -625,13 +647,13 @@ private:
         const std::size_t n = in.size();
         for (std::size_t i = 0; i < n;) {
             if (s[i] < 0x80) {
-                std::size_t j = i + 1;
-                while (j < n && s[j] < 0x80) ++j;
+                const std::size_t j = hf_norm::ascii_run_end(s, i + 1, n);
                 const std::size_t at = out.size();
-                out.append(in.data() + i, j - i);
-                for (std::size_t k = at; k < out.size(); ++k) {
-                    const char ch = out[k];
-                    if (ch >= 'A' && ch <= 'Z') out[k] = static_cast<char>(ch + 32);
+                out.resize(at + (j - i));
+                char* w = &out[at];
+                for (std::size_t k = i; k < j; ++k) {
+                    const unsigned char ch = s[k];
+                    w[k - i] = static_cast<char>(ch + (static_cast<unsigned>(ch - 65u < 26u) << 5));
                 }
                 i = j;
                 continue;
@@ -677,7 +699,7 @@ private:
         std::size_t i = 0, kept = 0;
         while (i < n) {
             if (s[i] < 0x80) {
-                ++i;
+                i = hf_norm::ascii_run_end(s, i + 1, n);
                 continue;
             }
             const utf8::decoded d = utf8::decode(s + i, s + n);
