@@ -91,6 +91,8 @@ hf_score_scale hf_scale_scores(const basic_model<Score, Id>& m) {
             if (s != 0) k = std::max(k, hf_needed_shift(s));
         }
         out.k = k;
+        // Unreachable for scores basic_model computes (see to_hf_json); a guard, never a
+        // silently rounded file.
         if (std::ldexp(largest, out.k) >= limit)
             BYTEPIECE_THROW(model_error(errc::model_hf_unsupported,
                                         "to_hf_json: the scores span too many binary orders of magnitude to be written "
@@ -127,9 +129,12 @@ inline void append_hf_piece(std::string_view bytes, std::string& out) {
 /// `<pad>`, `<s>`, `</s>` with score -10^21, never chosen (and not added tokens, so a literal
 /// `</s>` in a text stays text, as in BytePiece); every piece keeps its id, written in the
 /// byte alphabet, with its float64 score times 2^k as a JSON integer, k = 52 - floor(log2 of
-/// the smallest |score|) (51 for the released models). Decoding gives the text's bytes back.
-/// Throws `model_error` (`model_empty`) for a model without pieces, and (`model_hf_unsupported`)
-/// if the scores are too far apart to be written as integers below 2^64.
+/// the smallest |score|) (50 or 51 for the released models), or where that would reach 2^64,
+/// the smallest k that makes every score an integer. Decoding gives the text's bytes back.
+/// Throws `model_error` (`model_empty`) for a model without pieces. (A score that no k could
+/// write below 2^64 would be refused with `model_hf_unsupported`, but BytePiece's scores are
+/// differences of two logarithms below 45, so multiples of 2^-53 that always fit below 2^59,
+/// in float as in double.)
 ///
 /// Example: `std::string json = bytepiece::to_hf_json(bytepiece::model::load("bytepiece.eu.plus.40k.model"));`
 template <class Score, class Id>
