@@ -20,6 +20,7 @@
 
 #include "bytepiece/detail/piece_automaton.hpp"
 #include "bytepiece/detail/sentencepiece_decode.hpp"
+#include "bytepiece/detail/text_windows.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/detail/viterbi.hpp"
 #include "bytepiece/errors.hpp"
@@ -232,50 +233,16 @@ private:
     using info_type = automaton_type::piece_info;
 
     struct workspace {
-        std::string scratch;      // one text normalized
-        std::string normalized;   // the window's texts normalized, one after the other
-        std::vector<std::uint32_t> bounds;  // where each of them starts, then the end
-        std::vector<std::size_t> owners;    // the index of each in the caller's texts
-        std::vector<std::uint32_t> states;
-        std::vector<std::uint32_t> winners;
-        std::vector<std::uint32_t> ends;       // the character ends of the window's texts
-        std::vector<std::size_t> first_end;   // where each text's ends start in `ends`
-        std::vector<float> best;
-        std::vector<std::uint32_t> path;
+        std::string scratch;                 // one text normalized
+        std::string normalized;              // the window's texts normalized, one after the other
+        std::vector<std::uint32_t> bounds;   // where each of them starts, then the end
+        std::vector<std::size_t> owners;     // the index of each in the caller's texts
+        detail::window_workspace<float> window;
     };
 
     // The calling thread's scratch space, or a fresh one while the thread's is in use: a
     // callback of encode_texts may call encode or tokenize on the same tokenizer.
-    class workspace_lease {
-    public:
-        workspace_lease() {
-            if (!busy()) {
-                busy() = true;
-                ws_ = &shared();
-            } else {
-                own_ = std::make_unique<workspace>();
-                ws_ = own_.get();
-            }
-        }
-        ~workspace_lease() {
-            if (!own_) busy() = false;
-        }
-        workspace_lease(const workspace_lease&) = delete;
-        workspace_lease& operator=(const workspace_lease&) = delete;
-        workspace& get() noexcept { return *ws_; }
-
-    private:
-        static workspace& shared() {
-            static thread_local workspace ws;
-            return ws;
-        }
-        static bool& busy() {
-            static thread_local bool in_use = false;
-            return in_use;
-        }
-        workspace* ws_ = nullptr;
-        std::unique_ptr<workspace> own_;
-    };
+    using workspace_lease = detail::workspace_lease<workspace>;
 
     static bool is_reserved(piece_type t) noexcept {
         return t == piece_type::unknown || t == piece_type::control || t == piece_type::byte;
@@ -304,10 +271,6 @@ private:
         segment_window(ws, [&](std::size_t, std::string_view piece, id_type id) { f(piece, id); });
     }
 
-    // Bytes of normalized text per automaton pass: enough texts for the scan's lanes to stay
-    // busy, few enough that the states stay in cache for the Viterbi passes that follow.
-    static constexpr std::size_t window_bytes = std::size_t{1} << 16;
-
     // Segments texts[0, count) as `segment` does each, calling f(i, piece, id) for the pieces
     // of text i in order, texts in order. Texts are normalized into windows of many, each
     // window scanned by the automaton at once (independent texts fill its lanes), then each
@@ -327,7 +290,7 @@ private:
         for (std::size_t i = 0; i < count; ++i) {
             normalizer_.normalize(texts[i], ws.scratch);
             if (ws.scratch.empty()) continue;
-            if (!ws.owners.empty() && ws.normalized.size() + ws.scratch.size() > window_bytes) flush();
+            if (!ws.owners.empty() && ws.normalized.size() + ws.scratch.size() > detail::text_window_bytes) flush();
             append_normalized(ws);
             ws.owners.push_back(i);
         }
@@ -337,7 +300,7 @@ private:
     // Moves ws.scratch (one text's normalized bytes, not empty) to the end of the window.
     static void append_normalized(workspace& ws) {
         // Positions are 32-bit in the automaton's passes (SentencePiece's own are int).
-        if (ws.normalized.size() + ws.scratch.size() >= (std::size_t{1} << 31) - detail::viterbi_prefetch_distance)
+        if (ws.normalized.size() + ws.scratch.size() >= detail::text_window_limit)
             BYTEPIECE_THROW(argument_error(errc::invalid_argument,
                                            "sentencepiece_tokenizer: a text of 2 GiB or more after normalization"));
         ws.normalized += ws.scratch;
@@ -349,90 +312,39 @@ private:
     template <class F>
     void segment_window(workspace& ws, F&& f) const {
         const std::string_view s = ws.normalized;
-        const std::size_t n = s.size();
-        const std::size_t chunks = ws.bounds.size() - 1;
-        const auto* bytes = reinterpret_cast<const unsigned char*>(s.data());
-        ws.states.resize(n + detail::viterbi_prefetch_distance);
-        std::fill(ws.states.begin() + static_cast<std::ptrdiff_t>(n), ws.states.end(), 0u);
-        automaton_.scan(bytes, ws.bounds.data(), chunks, ws.states.data());
-
-        // The positions to score, each text's character ends (relative to the text: a piece
-        // starts only where a character does, so no record inside a character is ever read),
-        // and the unknown candidates: at the end of each character that is no piece, one
-        // spanning it (SentencePiece offers one from a character's start only when no piece is
-        // exactly that character). Normalized text is valid UTF-8: no character crosses a text.
-        ws.winners.assign(n + 1, pad_entry_);
-        ws.ends.clear();
-        ws.first_end.resize(chunks + 1);
-        for (std::size_t c = 0; c < chunks; ++c) {
-            const std::size_t begin = ws.bounds[c], end = ws.bounds[c + 1];
-            ws.first_end[c] = ws.ends.size();
-            for (std::size_t p = begin; p < end;) {
-                const unsigned char lead = bytes[p];
-                if (lead < 0x80) {
-                    if (!ascii_piece_[lead]) ws.winners[p + 1] = unknown_entry_[1];
-                    ++p;
-                } else {
-                    const std::size_t len = std::min(char_length(lead), end - p);
-                    const std::int32_t v = trie_.find(s.substr(p, len));
-                    if (v < 0 || static_cast<std::size_t>(v) >= model_.pieces.size())
-                        ws.winners[p + len] = unknown_entry_[len];
-                    p += len;
-                }
-                ws.ends.push_back(static_cast<std::uint32_t>(p - begin));
-            }
-        }
-        ws.first_end[chunks] = ws.ends.size();
-        // Read ahead by the pass's prefetch: any position of a text will do.
-        ws.ends.insert(ws.ends.end(), detail::viterbi_prefetch_distance, 1u);
-
-        if (ws.best.size() < n + 1) ws.best.resize(n + 1);
         const info_type* info = automaton_.info();
         const std::size_t vocab = model_.pieces.size();
-        for (std::size_t c = 0; c < chunks; ++c) {
-            const std::uint32_t begin = ws.bounds[c], end = ws.bounds[c + 1];
-            // Each text starts from a zero record, as each SentencePiece Encode does. The
-            // pass writes best and winners after `begin` only, so best[begin] can be reset
-            // for it after the previous text has used it.
-            ws.best[begin] = 0;
-            const detail::listed_positions positions{ws.ends.data() + ws.first_end[c],
-                                                     static_cast<std::uint32_t>(ws.first_end[c + 1] - ws.first_end[c])};
-            detail::best_last_pieces<detail::float_records>(automaton_, ws.states.data() + begin,
-                                                            ws.best.data() + begin, ws.winners.data() + begin, positions);
-            ws.path.clear();
-            for (std::size_t e = end; e > begin;) {
-                const std::uint32_t w = ws.winners[e];
-                ws.path.push_back(w);
-                e -= automaton_type::entry(info, w).length();
-            }
-            std::size_t pos = begin;
-            std::size_t unknown_start = 0, unknown_length = 0;  // a run of unknown characters
-            const auto flush_unknown = [&] {
-                if (unknown_length == 0) return;
-                f(c, s.substr(unknown_start, unknown_length), unk_id_);
-                unknown_length = 0;
-            };
-            for (std::size_t i = ws.path.size(); i-- > 0;) {
-                const std::uint32_t id = automaton_type::id_of(ws.path[i]);
-                const std::size_t len = automaton_type::entry(info, ws.path[i]).length();
-                if (id < vocab) {
-                    flush_unknown();
-                    f(c, s.substr(pos, len), static_cast<id_type>(id));
-                } else if (byte_fallback_) {
-                    // An unknown character becomes the byte pieces of its normalized bytes.
-                    for (std::size_t k = 0; k < len; ++k) {
-                        const auto b = static_cast<unsigned char>(s[pos + k]);
-                        f(c, model_.pieces[byte_ids_[b]].text, static_cast<id_type>(byte_ids_[b]));
+        detail::window_workspace<float>& w = ws.window;
+        detail::segment_window<detail::float_records>(
+            automaton_, trie_, chars_, s, ws.bounds.data(), ws.bounds.size() - 1, w, [&](std::size_t c) {
+                std::size_t pos = ws.bounds[c];
+                std::size_t unknown_start = 0, unknown_length = 0;  // a run of unknown characters
+                const auto flush_unknown = [&] {
+                    if (unknown_length == 0) return;
+                    f(c, s.substr(unknown_start, unknown_length), unk_id_);
+                    unknown_length = 0;
+                };
+                for (std::size_t i = w.path.size(); i-- > 0;) {
+                    const std::uint32_t id = automaton_type::id_of(w.path[i]);
+                    const std::size_t len = automaton_type::entry(info, w.path[i]).length();
+                    if (id < vocab) {
+                        flush_unknown();
+                        f(c, s.substr(pos, len), static_cast<id_type>(id));
+                    } else if (byte_fallback_) {
+                        // An unknown character becomes the byte pieces of its normalized bytes.
+                        for (std::size_t k = 0; k < len; ++k) {
+                            const auto b = static_cast<unsigned char>(s[pos + k]);
+                            f(c, model_.pieces[byte_ids_[b]].text, static_cast<id_type>(byte_ids_[b]));
+                        }
+                    } else {
+                        // Consecutive unknown characters become one unknown piece.
+                        if (unknown_length == 0) unknown_start = pos;
+                        unknown_length += len;
                     }
-                } else {
-                    // Consecutive unknown characters become one unknown piece.
-                    if (unknown_length == 0) unknown_start = pos;
-                    unknown_length += len;
+                    pos += len;
                 }
-                pos += len;
-            }
-            flush_unknown();
-        }
+                flush_unknown();
+            });
     }
 
     void build(std::string_view source);
@@ -459,9 +371,7 @@ private:
     detail::sentencepiece_decoder decoder_;
     double_array_trie trie_;       // matchable pieces, and every single byte (see build)
     automaton_type automaton_;     // what segmentation runs on
-    std::uint32_t unknown_entry_[5] = {};  // entry offsets of the unknown candidates, by byte length
-    std::uint32_t pad_entry_ = 0;          // "no candidate"
-    std::array<bool, 128> ascii_piece_{};  // whether an ASCII character is a matchable piece
+    detail::character_pieces chars_;  // which characters are pieces, the unknown candidates
     std::array<std::uint32_t, 256> byte_ids_{};  // <0xXX> ids, with byte fallback
     bool byte_fallback_ = false;
     float unknown_score_ = 0;  // of an unknown character in the lattice
@@ -531,7 +441,8 @@ void basic_sentencepiece_tokenizer<Id>::build(std::string_view source) {
         if (keys[i].first == keys[i - 1].first)
             invalid(static_cast<std::size_t>(keys[i].second),
                     "is the same as piece " + std::to_string(keys[i - 1].second) + " up to a NUL byte");
-    for (int b = 0; b < 128; ++b) ascii_piece_[static_cast<std::size_t>(b)] = single[static_cast<std::size_t>(b)];
+    for (int b = 0; b < 128; ++b) chars_.ascii_piece[static_cast<std::size_t>(b)] = single[static_cast<std::size_t>(b)];
+    chars_.vocab = vocab;
     // Ids past the vocabulary: the absent single bytes, then the unknown candidates of 1-4 bytes.
     const std::size_t absent = vocab;
     static const std::array<char, 256> all_bytes = [] {
@@ -557,8 +468,8 @@ void basic_sentencepiece_tokenizer<Id>::build(std::string_view source) {
         },
         [&](std::size_t id) -> std::uint64_t { return key_length[id]; });
     for (std::uint32_t len = 1; len <= 4; ++len)
-        unknown_entry_[len] = static_cast<std::uint32_t>(absent + len) << automaton_type::entry_shift;
-    pad_entry_ = automaton_.padding() << automaton_type::entry_shift;
+        chars_.unknown_entry[len] = static_cast<std::uint32_t>(absent + len) << automaton_type::entry_shift;
+    chars_.pad_entry = automaton_.padding() << automaton_type::entry_shift;
 
     unk_id_ = static_cast<id_type>(model_.unknown_id());
     byte_fallback_ = model_.trainer.byte_fallback;

@@ -6,6 +6,9 @@
 #include <bytepiece/detail/binary_model.hpp>
 #include <bytepiece/detail/file.hpp>
 #include <bytepiece/detail/model_format.hpp>
+#include <bytepiece/detail/utf8.hpp>
+
+#include <cstddef>
 
 #include <cstdint>
 #include <optional>
@@ -54,6 +57,11 @@ bytepiece::sentencepiece_model model_file::sentencepiece_model() const {
 bytepiece::sentencepiece_tokenizer model_file::sentencepiece() const {
     if (!whole_) return bytepiece::sentencepiece_tokenizer::load(path_);
     return bytepiece::sentencepiece_tokenizer(bytepiece::sentencepiece_model::parse(bytes_, path_), path_);
+}
+
+bytepiece::hf_tokenizer model_file::huggingface() const {
+    if (!whole_) return bytepiece::hf_tokenizer::load(path_);
+    return bytepiece::hf_tokenizer::from_json(bytes_, path_);
 }
 
 usage_error not_for_sentencepiece(const std::string& option, const std::string& why) {
@@ -132,6 +140,80 @@ int sentencepiece_encode(const model_file& model, const std::vector<std::string>
             [&] {
                 // After each block read: a co-process gets the answers to what it sent.
                 encode_batch();
+                if (in.interactive()) out.flush();
+            });
+    }
+    out.finish();
+    return 0;
+}
+
+int huggingface_encode(const model_file& model, const std::vector<std::string>& files, bool pieces, bool add_special) {
+    const auto tok = model.huggingface();
+    output out;
+    std::string batch;
+    std::vector<std::size_t> ends;
+    std::vector<std::string_view> views;
+    std::vector<std::string> tokens;
+    const auto put_ids = [&](std::size_t, const std::uint32_t* ids, std::size_t n) {
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i) out.put(std::string_view(" ", 1));  // a string_view: flushes inside a huge line
+            out.put_uint(ids[i]);
+        }
+        out.put('\n');
+    };
+    const auto encode_batch = [&] {
+        views.clear();
+        for (std::size_t i = 0, start = 0; i < ends.size(); start = ends[i++])
+            views.push_back(std::string_view(batch).substr(start, ends[i] - start));
+        tok.encode_texts(views.data(), views.size(), put_ids, add_special);
+        batch.clear();
+        ends.clear();
+    };
+    for (const auto& file : files) {
+        input_file in(file);
+        for_each_line(
+            in,
+            [&](std::string_view line, std::size_t line_no) {
+                if (!bytepiece::detail::utf8::is_valid(line))
+                    throw failure((file == "-" ? std::string("<stdin>") : file) + ":" + std::to_string(line_no) +
+                                  ": the line is not valid UTF-8, which a tokenizer.json cannot encode");
+                if (!pieces) {
+                    batch.append(line);
+                    ends.push_back(batch.size());
+                    return;
+                }
+                // Tokens as HF gives them, escaped as for BytePiece models (added tokens may
+                // hold spaces).
+                tokens = tok.tokenize(line, add_special);
+                for (std::size_t i = 0; i < tokens.size(); ++i) {
+                    if (i) out.put(std::string_view(" ", 1));
+                    append_escaped(tokens[i], out);
+                }
+                out.put('\n');
+            },
+            [&] {
+                encode_batch();
+                if (in.interactive()) out.flush();
+            });
+    }
+    out.finish();
+    return 0;
+}
+
+int huggingface_decode(const model_file& model, const std::vector<std::string>& files, bool skip_special) {
+    const auto tok = model.huggingface();
+    output out;
+    std::vector<std::uint32_t> ids;
+    for (const auto& file : files) {
+        input_file in(file);
+        for_each_line(
+            in,
+            [&](std::string_view line, std::size_t line_no) {
+                parse_id_line(line, file, line_no, tok.vocab_size(), ids);
+                out.put(tok.decode(ids, skip_special));
+                out.put('\n');
+            },
+            [&] {
                 if (in.interactive()) out.flush();
             });
     }

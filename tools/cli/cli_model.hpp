@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The model file behind `-m MODEL`: BytePiece (JSON or binary) or SentencePiece, told apart by
-// its content, and the commands' SentencePiece mode, which prints what spm_encode and
-// spm_decode print.
+// The model file behind `-m MODEL`: BytePiece (JSON or binary), SentencePiece or a Hugging Face
+// tokenizer.json, told apart by its content; the commands' SentencePiece mode, which prints
+// what spm_encode and spm_decode print, and their tokenizer.json mode, line by line too.
 #pragma once
 
+#include <bytepiece/hf_tokenizer.hpp>
 #include <bytepiece/model_file.hpp>
 #include <bytepiece/sentencepiece_tokenizer.hpp>
 #include <bytepiece/tokenizer.hpp>
@@ -31,6 +32,7 @@ public:
     const std::string& path() const noexcept { return path_; }
     bytepiece::model_file_format format() const noexcept { return format_; }
     bool is_sentencepiece() const noexcept { return format_ == bytepiece::model_file_format::sentencepiece; }
+    bool is_huggingface() const noexcept { return format_ == bytepiece::model_file_format::huggingface; }
 
     /// The BytePiece tokenizer of a JSON or binary model; any other format is refused by the
     /// library's loader, which names what the file is.
@@ -45,6 +47,9 @@ public:
 
     /// The tokenizer of a SentencePiece unigram model.
     bytepiece::sentencepiece_tokenizer sentencepiece() const;
+
+    /// The tokenizer of a tokenizer.json with a Unigram model.
+    bytepiece::hf_tokenizer huggingface() const;
 
 private:
     std::string path_;
@@ -61,6 +66,15 @@ usage_error not_for_sentencepiece(const std::string& option, const std::string& 
 /// `spm_encode --output_format=id` (or `piece`) prints; with `bos` / `eos`, the model's `<s>` /
 /// `</s>` first / last on every line, as `--extra_options=bos:eos`. Returns the exit status.
 int sentencepiece_encode(const model_file& model, const std::vector<std::string>& files, bool pieces, bool bos, bool eos);
+
+/// `encode` (or `tokenize`, with `pieces`) of a tokenizer.json: each input line, without its
+/// `\n`, gives one output line of ids (or escaped tokens) separated by single spaces, as HF
+/// tokenizers' `encode(line, add_special_tokens = add_special)`. Returns the exit status.
+int huggingface_encode(const model_file& model, const std::vector<std::string>& files, bool pieces, bool add_special);
+
+/// `decode` of a tokenizer.json: each line of ids gives HF's `decode(ids, skip_special)` and a
+/// `\n`. Returns the exit status.
+int huggingface_decode(const model_file& model, const std::vector<std::string>& files, bool skip_special);
 
 /// `decode` of a SentencePiece model: each line of ids gives its text and a `\n`, exactly
 /// what `spm_decode --input_format=id` prints. Returns the exit status.

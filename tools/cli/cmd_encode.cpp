@@ -105,6 +105,8 @@ struct common_options {
     double alpha = -1;       // < 0 (or -0): deterministic (Viterbi), as in BytePiece
     bool alpha_given = false;
     bool bos = false, eos = false;  // SentencePiece models only: add <s> / </s> to every line
+    bool add_special = false;       // encode, tokenize: the model's special tokens (see --help)
+    bool keep_special = false;      // decode of a tokenizer.json: do not skip special tokens
     std::uint64_t seed = 0;  // of the splitmix64 generator used when alpha >= 0
     bool sampling() const { return !std::signbit(alpha); }
 };
@@ -116,6 +118,7 @@ common_options parse_common(std::vector<std::string>& argv, bool sampling) {
     o.raw = args.flag({"--raw"});
     o.lines = args.flag({"--lines"});
     if (sampling) {
+        o.add_special = args.flag({"--add-special"});
         o.bos = args.flag({"--bos"});
         o.eos = args.flag({"--eos"});
         const std::string alpha = args.value({"--alpha"});
@@ -134,6 +137,7 @@ common_options parse_common(std::vector<std::string>& argv, bool sampling) {
             o.seed = static_cast<std::uint64_t>(v);
         }
     }
+    if (!sampling) o.keep_special = args.flag({"--keep-special"});
     o.files = args.positional();
     if (o.model.empty()) throw usage_error("missing -m MODEL");
     if (o.files.empty()) o.files.push_back("-");
@@ -147,14 +151,31 @@ void refuse_for_sentencepiece(const common_options& o) {
     if (o.alpha_given) throw not_for_sentencepiece("--alpha", "sampling SentencePiece models is not supported yet");
 }
 
+// Likewise for a tokenizer.json, whose special tokens come from its post-processor.
+void refuse_for_huggingface(const common_options& o) {
+    const auto refuse = [](const std::string& option, const std::string& why) {
+        return usage_error(option + " is not available with a tokenizer.json: " + why);
+    };
+    if (o.raw) throw refuse("--raw", "its text is always normalized by the file's own normalizer");
+    if (o.alpha_given) throw refuse("--alpha", "sampling tokenizer.json models is not supported");
+    if (o.bos || o.eos) throw refuse(o.bos ? "--bos" : "--eos", "--add-special adds what its post-processor adds");
+}
+
 int run_encode(std::vector<std::string>& argv, bool pieces) {
     const common_options o = parse_common(argv, true);
     const model_file model(o.model);
+    if (model.is_huggingface()) {
+        refuse_for_huggingface(o);
+        // Always line by line: --lines changes nothing.
+        return huggingface_encode(model, o.files, pieces, o.add_special);
+    }
     if (model.is_sentencepiece()) {
         refuse_for_sentencepiece(o);
-        // Always line by line, as spm_encode: --lines changes nothing.
-        return sentencepiece_encode(model, o.files, pieces, o.bos, o.eos);
+        // Always line by line, as spm_encode: --lines changes nothing. --add-special is --bos --eos.
+        return sentencepiece_encode(model, o.files, pieces, o.bos || o.add_special, o.eos || o.add_special);
     }
+    // A BytePiece model has no special tokens: --add-special adds nothing, and is accepted so
+    // that one command line serves every format.
     if (o.bos || o.eos)
         throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
                           " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
@@ -260,6 +281,13 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
 int run_decode(std::vector<std::string>& argv) {
     const common_options o = parse_common(argv, false);
     const model_file model(o.model);
+    if (model.is_huggingface()) {
+        if (o.raw) throw usage_error("--raw is not available with a tokenizer.json: its decoder gives text");
+        // Always line by line: --lines changes nothing.
+        return huggingface_decode(model, o.files, !o.keep_special);
+    }
+    if (o.keep_special)
+        throw usage_error("--keep-special is for tokenizer.json files, whose decoding skips special tokens by default");
     if (model.is_sentencepiece()) {
         if (o.raw) throw not_for_sentencepiece("--raw", "its decoded text is always valid UTF-8, as spm_decode writes it");
         // Always line by line, as spm_decode: --lines changes nothing.
@@ -293,21 +321,32 @@ const char* const sentencepiece_encode_doc =
     "  empty line for an empty line. No special ids are added unless asked for: --bos and --eos\n"
     "  put the model's <s> and </s> first and last on every line, as spm_encode's\n"
     "  --extra_options=bos:eos does (an error if the model has no such piece). --lines changes\n"
-    "  nothing; --raw and --alpha are refused. A BPE, WORD or CHAR .model is refused as such.\n";
+    "  nothing; --raw and --alpha are refused. A BPE, WORD or CHAR .model is refused as such.\n"
+    "  --add-special is --bos --eos for a SentencePiece model.\n\n"
+    "Hugging Face tokenizer.json files (with a Unigram model; told by content): every input line,\n"
+    "  without its \\n, gives one output line: the ids of HF tokenizers' encode(line) separated by\n"
+    "  single spaces (tokenize: its tokens, escaped as below), an empty line for an empty line.\n"
+    "  --add-special runs the file's post-processor (add_special_tokens=True: [CLS] ... [SEP] and\n"
+    "  the like); without it no special tokens are added. A line that is not valid UTF-8 is an\n"
+    "  error. --lines changes nothing; --raw, --alpha, --bos and --eos are refused.\n\n"
+    "--add-special with a BytePiece model adds nothing: BytePiece models have no special tokens.\n";
 
 const char* const encode_options_doc =
     "\noptions:\n"
-    "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, or SentencePiece .model\n"
+    "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, SentencePiece .model, or\n"
+    "                     Hugging Face tokenizer.json\n"
     "  --raw              do not normalize: segment the input bytes as they are\n"
     "  --lines            one output line per input line, the newline not encoded (see above)\n"
     "  --alpha A          sample with this alpha (A >= 0); negative: deterministic (default -1)\n"
     "  --seed S           seed of the random generator, 0 to 2^64-1 (default 0); needs --alpha\n"
     "  --bos, --eos       SentencePiece models: add <s> / </s> to every line (see above)\n"
+    "  --add-special      add the model's special tokens (tokenizer.json: its post-processor;\n"
+    "                     SentencePiece: <s> and </s>; BytePiece: none)\n"
     "  -h, --help         this text\n";
 
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk (or per line with --lines)",
-    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [FILE...]\n\n"
+    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
@@ -316,7 +355,7 @@ const registrar encode_command("encode", {
 
 const registrar tokenize_command("tokenize", {
     "split text into pieces, one line of escaped pieces per chunk (or per line with --lines)",
-    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [FILE...]\n\n"
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
         escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc +
         encode_options_doc,
@@ -324,7 +363,7 @@ const registrar tokenize_command("tokenize", {
 
 const registrar decode_command("decode", {
     "turn lines of ids back into text",
-    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [FILE...]\n\n"
+    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [--keep-special] [FILE...]\n\n"
                 "Reads lines of space-separated ids (the output of 'encode') from each FILE (standard\n"
                 "input when none) and writes the text they stand for. Ids 0-2 are skipped; an id outside\n"
                 "the vocabulary is an error naming the file and line. By default bytes that do not form\n"
@@ -338,11 +377,15 @@ const registrar decode_command("decode", {
                 "text and a newline, exactly what 'spm_decode --model=MODEL --input_format=id' prints\n"
                 "(control ids such as <s> give nothing, the unknown id the model's unk surface, byte\n"
                 "pieces are joined into characters). A field that is not an id is an error naming the\n"
-                "line (spm_decode would read it as 0). --lines changes nothing; --raw is refused.\n") +
+                "line (spm_decode would read it as 0). --lines changes nothing; --raw is refused.\n\n"
+                "With a Hugging Face tokenizer.json, each line of ids gives HF tokenizers' decode(ids) and\n"
+                "a newline: special added tokens are skipped (skip_special_tokens=True) unless\n"
+                "--keep-special is given. --lines changes nothing; --raw is refused.\n") +
         "\noptions:\n"
         "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, or SentencePiece .model\n"
         "  --raw              write the pieces' bytes as they are, invalid UTF-8 included\n"
         "  --lines            end each decoded line with a newline (for 'encode --lines' output)\n"
+        "  --keep-special     tokenizer.json: keep special tokens in the text\n"
         "  -h, --help         this text\n",
     [](std::vector<std::string>& a) { return run_decode(a); }});
 

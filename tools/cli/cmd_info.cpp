@@ -145,6 +145,29 @@ int sentencepiece_info(const model_file& file, bool vocab) {
     return 0;
 }
 
+// `info` of a tokenizer.json: its size, and with --vocab every id's token.
+int huggingface_info(const model_file& file, bool vocab) {
+    const auto tok = file.huggingface();
+    output out;
+    if (vocab) {
+        for (std::size_t id = 0; id < tok.vocab_size(); ++id) {
+            out.put_uint(id);
+            out.put('\t');
+            append_escaped(tok.id_to_token(static_cast<std::uint32_t>(id)), out, true);
+            out.put('\n');
+        }
+        out.finish();
+        return 0;
+    }
+    out.put("file: ");
+    out.put(file.path());
+    out.put("\nformat: huggingface\nmodel_type: unigram\nvocab_size: ");
+    out.put_uint(tok.vocab_size());
+    out.put('\n');
+    out.finish();
+    return 0;
+}
+
 int run_info(std::vector<std::string>& argv) {
     arguments args(argv);
     std::string path = args.value({"-m", "--model"});
@@ -156,6 +179,7 @@ int run_info(std::vector<std::string>& argv) {
 
     const model_file file(path);
     if (file.is_sentencepiece()) return sentencepiece_info(file, vocab);
+    if (file.is_huggingface()) return huggingface_info(file, vocab);
     const bool binary = file.format() == bytepiece::model_file_format::bytepiece_binary;
     const auto m = file.bytepiece_model();
     using id_type = bytepiece::model::id_type;

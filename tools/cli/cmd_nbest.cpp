@@ -35,6 +35,8 @@ int run_nbest(std::vector<std::string>& argv) {
     bytepiece::encode_options eo;
     eo.normalize = !raw;
     const model_file file(model);
+    if (file.is_huggingface())
+        throw usage_error("nbest does not support tokenizer.json files (" + model + " is one); 'encode' gives their best segmentation");
     if (file.is_sentencepiece())
         throw usage_error("nbest does not support SentencePiece models yet (" + model + " is one); 'encode' gives their best segmentation");
     const auto tok = file.bytepiece(eo);

@@ -77,6 +77,31 @@ public:
         return best;
     }
 
+    /// The shortest key that is a prefix of `[p, p + n)`, with the walk stopping at a NUL
+    /// byte: spm_precompiled's rule, which HF's `Precompiled` normalizer uses. Returns its
+    /// length (0 if none) and sets `replacement`.
+    ///
+    /// Example: `std::string_view r; if (m.shortest_match(p, n, r)) out += r;`
+    std::size_t shortest_match(const unsigned char* p, std::size_t n, std::string_view& replacement) const noexcept {
+        const std::size_t count = units_.size();
+        if (count == 0) return 0;
+        const std::uint32_t* u = units_.data();
+        std::size_t pos = offset(u[0]);
+        for (std::size_t i = 0; i < n && p[i] != 0; ++i) {
+            pos ^= p[i];
+            if (pos >= count) break;
+            const std::uint32_t unit = u[pos];
+            if (label(unit) != p[i]) break;
+            pos ^= offset(unit);
+            if (has_leaf(unit)) {
+                if (pos >= count) break;
+                replacement = replacement_at(value(u[pos]));
+                return i + 1;
+            }
+        }
+        return 0;
+    }
+
     /// Whether some key starts with byte `b`.
     bool starts_key(unsigned char b) const noexcept { return transition(root(), b) != no_state; }
 

@@ -51,6 +51,15 @@ struct exact_records {
     }
 };
 
+/// HF tokenizers' Unigram arithmetic (`encode_optimized` in its models/unigram/model.rs): sums
+/// and records in `Score`, the earlier candidate staying among equal sums as in
+/// `exact_records`, and a character that is no piece gets an unknown candidate, offered after
+/// the pieces and taken only if strictly greater.
+template <class Score>
+struct exact_records_with_unknown : exact_records<Score> {
+    static constexpr bool has_unknown = true;
+};
+
 /// SentencePiece's arithmetic (EncodeOptimized in its unigram_model.cc): a candidate is a
 /// double (a piece's float score, or a user-defined symbol's double bonus, plus the float
 /// record it starts from), it replaces the record only if strictly greater than the record
@@ -95,9 +104,9 @@ struct listed_positions {
 /// set it. best[0] must hold the chunk's starting record (0).
 ///
 /// With `Rules::has_unknown`, winners[e] holds on entry the entry offset of the unknown
-/// candidate to offer at e after the pieces (the automaton's padding entry for none); its score
-/// is added in float, as SentencePiece adds its unknown score. Rules whose records are rounded
-/// (of another type than their scores) must have it.
+/// candidate to offer at e after the pieces (the automaton's padding entry for none); with
+/// rounded records its score is added in float, as SentencePiece adds its unknown score. Rules
+/// whose records are rounded (of another type than their scores) must have it.
 ///
 /// Measured, this loop is bound by instruction count, so: best[e - length] is read through the
 /// entry's byte step from a pointer to best[e]; the one-byte piece (always a row's last slot)
@@ -117,7 +126,7 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
     static_assert(Automaton::row_width == 4, "the loop below is written for rows of 4");
     static_assert(std::is_same_v<decltype(info_type::score), score_type>, "the automaton's scores are the rules'");
     constexpr bool exact = std::is_same_v<score_type, record_type>;
-    static_assert(exact != Rules::has_unknown, "exact records without unknowns, rounded ones with");
+    static_assert(exact || Rules::has_unknown, "rounded records need the unknown candidate");
     const info_type* info = automaton.info();
     const auto offset_of = [info](const info_type* p) {
         return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
@@ -222,6 +231,12 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
                                        (static_cast<unsigned>(bits(c2) == bits_b) << 2);
                 const info_type* candidates[4] = {p0, p1, p2, p3};
                 w = candidates[first_set[equal]];
+            }
+            if constexpr (Rules::has_unknown) {
+                // Offered after the pieces, as HF offers it after the pieces from the
+                // character's start (all pieces ending here start no later).
+                const info_type* pu = &Automaton::entry(info, *winner_at);
+                Rules::take(b, w, pu->before(at) + pu->score, pu);
             }
         } else {
             // Rounded records. Taken one after another, each candidate would be compared with

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+// bytepiece::hf_tokenizer on the corpus, line by line, against HF tokenizers 0.23.2: every line
+// of every corpus file for the two ALBERT files, and for the other fixtures every line of
+// small.txt and every 10th line of the large files (all lines with BYTEPIECE_HF_CORPUS_FULL=1).
+// HF's ids are computed once per build tree (tests/hf_oracle.hpp caches them).
+#include "hf_oracle.hpp"
+#include "hf_test_texts.hpp"
+#include "test_support.hpp"
+
+#include "bytepiece/hf_tokenizer.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace {
+
+std::vector<std::string_view> split_lines(const std::string& text) {
+    std::vector<std::string_view> lines;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t nl = text.find('\n', start);
+        if (nl == std::string::npos) nl = text.size();
+        lines.push_back(std::string_view(text).substr(start, nl - start));
+        start = nl + 1;
+    }
+    return lines;
+}
+
+// The corpus file itself, or every `stride`-th of its lines in a file of the build tree.
+std::string corpus_subset(const std::string& corpus, std::size_t stride) {
+    if (stride == 1) return test_support::shared_path("corpus/" + corpus);
+    const std::string path = hf_oracle::detail::work_dir() + "/" + corpus + ".every" + std::to_string(stride) + ".txt";
+    if (test_support::file_exists(path)) return path;
+    const std::string text = test_support::read(test_support::shared_path("corpus/" + corpus));
+    std::string subset;
+    const auto lines = split_lines(text);
+    for (std::size_t i = 0; i < lines.size(); i += stride) {
+        subset.append(lines[i]);
+        subset += '\n';
+    }
+    test_support::write(path, subset);
+    return path;
+}
+
+}  // namespace
+
+TEST_CASE("hf_tokenizer: corpus lines, as HF tokenizers") {
+    if (!hf_oracle::available()) return;
+    const bool full = std::getenv("BYTEPIECE_HF_CORPUS_FULL") && *std::getenv("BYTEPIECE_HF_CORPUS_FULL") == '1';
+    const std::vector<std::string> corpora = {"small.txt", "en.txt", "mixed.txt", "zh.txt", "code.txt"};
+    std::size_t total_lines = 0, total_same = 0;
+    for (const auto& f : hf_test::fixtures()) {
+        if (!test_support::require_shared("models/hf/" + f)) return;
+        const std::string path = test_support::shared_path("models/hf/" + f);
+        const auto tok = bytepiece::hf_tokenizer::load(path);
+        const bool albert = f.rfind("albert", 0) == 0;
+        for (const auto& corpus : corpora) {
+            if (!test_support::require_shared("corpus/" + corpus)) return;
+            const std::size_t stride = full || albert || corpus == "small.txt" ? 1 : 10;
+            const std::string file = corpus_subset(corpus, stride);
+            // The post-processor matters only for the file that has one.
+            for (const bool special : {false, true}) {
+                if (special && f != "albert-30k-clean.transformers-albert.json") continue;
+                const auto expected = hf_oracle::encode_lines(path, file, special);
+                const std::string text = test_support::read(file);
+                const auto lines = split_lines(text);
+                REQUIRE(lines.size() == expected.size());
+                const auto t0 = std::chrono::steady_clock::now();
+                std::size_t same = 0, first_bad = lines.size();
+                tok.encode_texts(
+                    lines.data(), lines.size(),
+                    [&](std::size_t i, const std::uint32_t* p, std::size_t n) {
+                        const bool ok = hf_oracle::ids(p, p + n) == expected[i];
+                        same += ok;
+                        if (!ok && first_bad == lines.size()) first_bad = i;
+                    },
+                    special);
+                const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                INFO(f << " on " << corpus << (stride > 1 ? " (every " + std::to_string(stride) + "th line)" : "")
+                       << (special ? " with special tokens" : "") << ": " << same << " of " << lines.size()
+                       << " lines identical; first difference at line " << first_bad);
+                CHECK(same == lines.size());
+                WARN(f << " " << corpus << (special ? " special" : "") << ": " << same << "/" << lines.size()
+                       << " lines identical, " << text.size() / 1e6 / seconds << " MB/s");
+                total_lines += lines.size();
+                total_same += same;
+            }
+        }
+    }
+    WARN("total: " << total_same << " of " << total_lines << " lines identical");
+}
