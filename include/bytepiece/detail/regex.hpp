@@ -89,7 +89,10 @@ public:
 
 private:
     // ---- character classes ------------------------------------------------------------------
-    enum prop_kind : std::uint8_t { prop_categories, prop_white_space, prop_word, prop_alphabetic, prop_any };
+    // prop_word_outside: \w or \p{Word} outside brackets, where Oniguruma's Latin-1 table also
+    // counts the superscript digits and vulgar fractions (inside [...] it does not; measured).
+    enum prop_kind : std::uint8_t { prop_categories, prop_white_space, prop_word, prop_word_outside, prop_alphabetic,
+                                    prop_any };
     struct prop {
         prop_kind kind;
         bool negated;
@@ -117,7 +120,8 @@ private:
                     case prop_categories: v = ((p.categories >> (e & unicode_categories::category_mask)) & 1u) != 0; break;
                     case prop_white_space: v = (e & unicode_categories::white_space_bit) != 0; break;
                     case prop_alphabetic: v = (e & unicode_categories::alphabetic_bit) != 0; break;
-                    case prop_word: v = is_word(cp, e); break;
+                    case prop_word: v = is_word(e); break;
+                    case prop_word_outside: v = is_word(e) || is_latin1_word_extra(cp); break;
                     case prop_any: v = true; break;
                     }
                     if (v != p.negated) {
@@ -135,13 +139,15 @@ private:
         bool contains_ascii(unsigned char b) const noexcept { return ((ascii[b >> 6] >> (b & 63)) & 1u) != 0; }
     };
 
-    // Oniguruma's \w: Alphabetic, marks, Nd and Pc; below U+0100 its Latin-1 table also counts
-    // the superscript digits and vulgar fractions (measured against HF, code point by code point).
-    static bool is_word(char32_t cp, std::uint8_t e) noexcept {
+    // Oniguruma's Word property: Alphabetic, marks, Nd and Pc (no Join_Control; measured against
+    // HF code point by code point).
+    static bool is_word(std::uint8_t e) noexcept {
         using namespace unicode_categories;
         if (e & alphabetic_bit) return true;
         const unsigned c = e & category_mask;
-        if (c == Mn || c == Mc || c == Me || c == Nd || c == Pc) return true;
+        return c == Mn || c == Mc || c == Me || c == Nd || c == Pc;
+    }
+    static bool is_latin1_word_extra(char32_t cp) noexcept {
         return cp == 0xB2 || cp == 0xB3 || cp == 0xB9 || (cp >= 0xBC && cp <= 0xBE);
     }
 
@@ -505,6 +511,7 @@ private:
             }
             prop p{};
             if (class_escape(e, p)) {
+                if (p.kind == prop_word) p.kind = prop_word_outside;
                 char_class cls;
                 cls.props.push_back(p);
                 return leaf(n_class, re.add_class(std::move(cls)));
@@ -844,6 +851,7 @@ private:
             firsts_.push_back(first_of(program_[pc].x));
         }
         start_ = first_of(0);
+        leading_star_ = program_[0].code == op_star && program_[0].flag;
         // Regions: 0 = the main program, k = the body of the k-th lookahead (for the memo).
         region_.assign(program_.size(), 0);
         slot_.assign(program_.size(), 0);
@@ -924,17 +932,11 @@ private:
             return std::nullopt;
         }
         while (s < n) {
-            std::size_t len = unit_match(run_unit_, text, s);
-            if (len == 0) {
+            std::uint64_t count = 0;
+            const std::size_t e = scan_units(run_unit_, text, s, run_max_, count);
+            if (count == 0) {
                 s += unit_length(text, s);
                 continue;
-            }
-            std::size_t e = s;
-            std::uint32_t count = 0;
-            while (len != 0 && count < run_max_) {
-                e += len;
-                ++count;
-                len = e < n ? unit_match(run_unit_, text, e) : 0;
             }
             if (count >= run_min_) return std::make_pair(s, e);
             s = e;  // every start inside a too-short run is too short as well
@@ -978,6 +980,43 @@ private:
         return 0;
     }
 
+    // The end of the longest run of at most `limit` units matching i's unit from pos; `count`
+    // receives the number of units.
+    std::size_t scan_units(const inst& i, std::string_view text, std::size_t pos, std::uint64_t limit,
+                           std::uint64_t& count) const noexcept {
+        const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+        const std::size_t n = text.size();
+        count = 0;
+        if (i.unit == u_literal && i.y == 1) {
+            const auto c = static_cast<unsigned char>(literals_[i.x]);
+            while (pos < n && p[pos] == c && count < limit) ++pos, ++count;
+            return pos;
+        }
+        if (i.unit == u_class) {
+            const char_class& cls = classes_[i.x];
+            while (pos < n && count < limit) {
+                const unsigned char b = p[pos];
+                if (b < 0x80) {
+                    if (!cls.contains_ascii(b)) break;
+                    ++pos;
+                } else {
+                    const auto d = utf8::decode(p + pos, p + n);
+                    if (!cls.slow_contains(d.cp)) break;
+                    pos += d.length;
+                }
+                ++count;
+            }
+            return pos;
+        }
+        while (count < limit) {
+            const std::size_t len = unit_match(i, text, pos);
+            if (len == 0) break;
+            pos += len;
+            ++count;
+        }
+        return pos;
+    }
+
     static std::size_t prev_boundary(std::string_view text, std::size_t pos) noexcept {
         const auto* p = reinterpret_cast<const unsigned char*>(text.data());
         for (std::size_t k = 1; k <= 4 && k <= pos; ++k) {
@@ -996,13 +1035,15 @@ private:
         std::size_t pos;
         std::size_t aux;
     };
+    // The memo is position-major and grows on demand, so that its cost follows the positions a
+    // search actually reaches, not the length of the text.
     struct workspace {
         std::vector<frame> stack;
-        std::vector<std::uint64_t> main_bits;      // visited (pc, pos) of the main program
-        std::vector<std::uint32_t> look_stamps;    // visited (pc, pos) of lookahead bodies
+        std::vector<std::uint64_t> main_bits;      // visited (pos - base, pc) of the main program
+        std::size_t main_touched = 0;              // words of main_bits that may be non-zero
+        std::vector<std::uint32_t> look_stamps;    // visited (pos - base, pc) of lookahead bodies
         std::uint32_t stamp = 0;
-        std::size_t base = 0, width = 0;           // memo window: positions base..base+width-1
-        std::size_t look_total = 0;
+        std::size_t base = 0;
         bool memo = false;
         std::uint64_t budget = 0;
     };
@@ -1017,14 +1058,19 @@ private:
     bool seen(workspace& w, std::uint32_t pc, std::size_t pos, std::uint32_t stamp) const {
         const std::size_t rel = pos - w.base;
         if (region_[pc] == 0) {
-            const std::size_t bit = static_cast<std::size_t>(slot_[pc]) * w.width + rel;
-            std::uint64_t& word = w.main_bits[bit >> 6];
+            const std::size_t bit = rel * region_size_[0] + slot_[pc];
+            const std::size_t wi = bit >> 6;
+            if (wi >= w.main_bits.size()) w.main_bits.resize(std::max(wi + 1, 2 * w.main_bits.size()), 0);
+            if (wi >= w.main_touched) w.main_touched = wi + 1;
+            std::uint64_t& word = w.main_bits[wi];
             const std::uint64_t m = std::uint64_t{1} << (bit & 63);
             if (word & m) return true;
             word |= m;
             return false;
         }
-        std::uint32_t& st = w.look_stamps[look_offset_[region_[pc]] * w.width + static_cast<std::size_t>(slot_[pc]) * w.width + rel];
+        const std::size_t si = rel * look_total_ + look_offset_[region_[pc]] + slot_[pc];
+        if (si >= w.look_stamps.size()) w.look_stamps.resize(std::max(si + 1, 2 * w.look_stamps.size()), 0u);
+        std::uint32_t& st = w.look_stamps[si];
         if (st == stamp) return true;
         st = stamp;
         return false;
@@ -1055,7 +1101,8 @@ private:
                 const inst& i = program_[pc];
                 switch (i.code) {
                 case op_literal:
-                    if (n - pos >= i.y && std::memcmp(text.data() + pos, literals_.data() + i.x, i.y) == 0) {
+                    if (n - pos >= i.y && bytes[pos] == static_cast<unsigned char>(literals_[i.x]) &&
+                        std::memcmp(text.data() + pos, literals_.data() + i.x, i.y) == 0) {
                         pos += i.y;
                         ++pc;
                     } else {
@@ -1097,12 +1144,9 @@ private:
                         break;
                     }
                     const std::size_t start = pos;
-                    std::size_t len = unit_match(i, text, pos);
-                    while (len != 0) {
-                        pos += len;
-                        len = unit_match(i, text, pos);
-                        if (w.budget) --w.budget;
-                    }
+                    std::uint64_t count = 0;
+                    pos = scan_units(i, text, pos, ~std::uint64_t{0}, count);
+                    w.budget -= std::min(w.budget, count);
                     if (pos != start) w.stack.push_back({pc, f_star_back, pos, start});
                     ++pc;
                     break;
@@ -1188,15 +1232,11 @@ private:
         }
     }
 
-    void enter_memo(workspace& w, std::size_t base, std::size_t n) const {
+    static void enter_memo(workspace& w, std::size_t base) {
         w.memo = true;
         w.base = base;
-        w.width = n - base + 1;
-        w.main_bits.assign((static_cast<std::size_t>(region_size_[0]) * w.width + 63) / 64, 0);
-        if (look_total_ != 0) {
-            w.look_stamps.assign(look_total_ * w.width, 0u);
-            w.stamp = 0;
-        }
+        std::fill(w.main_bits.begin(), w.main_bits.begin() + static_cast<std::ptrdiff_t>(w.main_touched), 0);
+        w.main_touched = 0;
         w.budget = ~std::uint64_t{0};
     }
 
@@ -1206,18 +1246,27 @@ private:
         const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
         w.stack.clear();
         w.memo = false;
-        w.budget = 4096 + 64 * static_cast<std::uint64_t>(n - from);
-        if (always_memo_) enter_memo(w, from, n);
+        // Real patterns take a few steps per byte; a search that needs many more is going
+        // quadratic or worse and continues under the memo, which makes it linear.
+        w.budget = 1024 + 16 * static_cast<std::uint64_t>(n - from);
+        if (always_memo_) enter_memo(w, from);
         std::size_t s = from;
         for (;;) {
             if (s < n ? start_.has(bytes[s]) || start_.nullable : start_.nullable) {
                 std::size_t end = 0;
                 outcome r = run(0, s, text, w, end);
                 if (r == outcome::aborted) {
-                    enter_memo(w, s, n);
+                    enter_memo(w, s);
                     r = run(0, s, text, w, end);
                 }
                 if (r == outcome::yes) return std::make_pair(s, end);
+                if (leading_star_) {
+                    // Every start inside the run the leading x* just consumed would try a subset of
+                    // the continuations that failed from s (results depend on position only).
+                    std::uint64_t count = 0;
+                    const std::size_t e = scan_units(program_[0], text, s, ~std::uint64_t{0}, count);
+                    if (e > s) s = e;
+                }
             }
             if (s >= n) return std::nullopt;
             s += unit_length(text, s);
@@ -1236,6 +1285,7 @@ private:
     std::size_t look_total_ = 0;
     bool literal_barrier_ = true;
     bool always_memo_ = false;
+    bool leading_star_ = false;
     fast_kind fast_ = fast_kind::none;
     inst run_unit_{};
     std::uint32_t run_min_ = 0, run_max_ = 0;
