@@ -12,7 +12,8 @@ cd "$root"
 scripts/deps.sh test
 jobs=$(nproc)
 shared=${BYTEPIECE_SHARED_DIR:-$root/../shared}
-common=(-G Ninja -DBYTEPIECE_SHARED_DIR="$shared" -DBYTEPIECE_WERROR=ON -DBYTEPIECE_BUILD_BENCH=OFF -DBYTEPIECE_BUILD_EXAMPLES=ON)
+# HF's ids of whole corpus files are computed once (by node, slowly) and shared by the stages.
+common=(-G Ninja -DBYTEPIECE_SHARED_DIR="$shared" -DBYTEPIECE_HF_ORACLE_CACHE="$root/build/hf_oracle" -DBYTEPIECE_WERROR=ON -DBYTEPIECE_BUILD_BENCH=OFF -DBYTEPIECE_BUILD_EXAMPLES=ON)
 
 echo "== Release build and tests"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release "${common[@]}" >/dev/null

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bytepiece/detail/hash.hpp"
+
 #include <sys/stat.h>
 
 #include <cstdint>
@@ -98,9 +100,26 @@ inline std::vector<ids> run(const std::string& tokenizer_json, const std::string
 
 inline std::string base_name(const std::string& path) { return path.substr(path.find_last_of('/') + 1); }
 
-inline long long file_size(const std::string& path) {
-    struct ::stat st {};
-    return ::stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
+// Where encode_lines keeps HF's ids: BYTEPIECE_HF_ORACLE_CACHE when CMake gives one (the test
+// command gives its stages one folder, so that the sanitizer stage reuses what the Release stage
+// computed), else the work folder.
+inline std::string cache_dir() {
+#if defined(BYTEPIECE_HF_ORACLE_CACHE)
+    const std::string dir = BYTEPIECE_HF_ORACLE_CACHE;
+    if (!dir.empty()) {
+        ::mkdir(dir.c_str(), 0777);
+        return dir;
+    }
+#endif
+    return work_dir();
+}
+
+// The content's hash in hex: cached ids are keyed by what the files hold, not by their names.
+inline std::string content_key(const std::string& path) {
+    const std::string bytes = test_support::read(path);
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(bytepiece::detail::hash_bytes(bytes)));
+    return hex;
 }
 
 }  // namespace detail
@@ -123,11 +142,11 @@ inline std::vector<ids> encode(const std::string& tokenizer_json, const std::vec
 }
 
 /// HF's ids of every line of the text file `corpus` (each line without its '\n'), computed once
-/// per build tree and kept in <build>/hf_oracle, so that several tests can compare with them.
+/// for the files' contents and kept (see cache_dir), so that several tests can compare with them.
 inline std::vector<ids> encode_lines(const std::string& tokenizer_json, const std::string& corpus, bool special) {
-    const std::string cached = detail::work_dir() + "/" + detail::base_name(tokenizer_json) + "." +
-                               std::to_string(detail::file_size(tokenizer_json)) + "." + detail::base_name(corpus) + "." +
-                               std::to_string(detail::file_size(corpus)) + (special ? ".special" : "") + ".ids";
+    const std::string cached = detail::cache_dir() + "/" + detail::base_name(tokenizer_json) + "." +
+                               detail::content_key(tokenizer_json) + "." + detail::base_name(corpus) + "." +
+                               detail::content_key(corpus) + (special ? ".special" : "") + ".ids";
     if (test_support::file_exists(cached)) return detail::parse(test_support::read(cached));
     return detail::run(tokenizer_json, corpus, special, true, cached);
 }
