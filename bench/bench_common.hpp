@@ -124,6 +124,28 @@ inline const std::vector<std::string_view>& chunks(const std::string& path) {
     return it->second;
 }
 
+/// A corpus cut into lines without their \n (a last line without \n counts), as spm_encode and
+/// the HF peer (scripts/bench_hf.js) cut it.
+inline const std::vector<std::string_view>& lines(const std::string& path) {
+    static std::mutex m;
+    static std::map<std::string, std::vector<std::string_view>> cache;
+    const std::string& text = corpus(path);
+    std::lock_guard<std::mutex> lock(m);
+    auto it = cache.find(path);
+    if (it == cache.end()) {
+        std::vector<std::string_view> v;
+        const std::string_view all(text);
+        for (std::size_t p = 0; p < all.size();) {
+            std::size_t nl = all.find('\n', p);
+            if (nl == std::string_view::npos) nl = all.size();
+            v.push_back(all.substr(p, nl - p));
+            p = nl + 1;
+        }
+        it = cache.emplace(path, std::move(v)).first;
+    }
+    return it->second;
+}
+
 /// Loads (once) and returns a tokenizer.
 inline const bytepiece::tokenizer& tokenizer(const std::string& path) {
     static std::mutex m;

@@ -40,28 +40,6 @@ std::string file_stem(const std::string& path) {
     return s;
 }
 
-// A corpus cut into lines without their \n (a last line without \n counts), as the node peer
-// cuts it.
-const std::vector<std::string_view>& lines(const std::string& corpus_path) {
-    static std::mutex m;
-    static std::map<std::string, std::vector<std::string_view>> cache;
-    const std::string& text = bench::corpus(corpus_path);
-    std::lock_guard<std::mutex> lock(m);
-    auto it = cache.find(corpus_path);
-    if (it == cache.end()) {
-        std::vector<std::string_view> v;
-        const std::string_view all(text);
-        for (std::size_t p = 0; p < all.size();) {
-            std::size_t nl = all.find('\n', p);
-            if (nl == std::string_view::npos) nl = all.size();
-            v.push_back(all.substr(p, nl - p));
-            p = nl + 1;
-        }
-        it = cache.emplace(corpus_path, std::move(v)).first;
-    }
-    return it->second;
-}
-
 const bytepiece::hf_tokenizer& hf_tokenizer(const std::string& path) {
     static std::mutex m;
     static std::map<std::string, std::unique_ptr<bytepiece::hf_tokenizer>> cache;
@@ -82,7 +60,7 @@ const std::vector<std::uint32_t>& reference_ids(const std::string& file, const s
     if (it != cache.end()) return it->second;
     const auto& tok = hf_tokenizer(file);
     std::vector<std::uint32_t> ids, line_ids;
-    for (const auto line : lines(corpus_path)) {
+    for (const auto line : bench::lines(corpus_path)) {
         line_ids.clear();
         tok.encode(line, line_ids);
         ids.insert(ids.end(), line_ids.begin(), line_ids.end());
@@ -93,7 +71,7 @@ const std::vector<std::uint32_t>& reference_ids(const std::string& file, const s
 void bm_hf(benchmark::State& state, const std::string& file, const std::string& corpus_path, bool batch) {
     const auto& reference = reference_ids(file, corpus_path);
     const auto& tok = hf_tokenizer(file);
-    const auto& ls = lines(corpus_path);
+    const auto& ls = bench::lines(corpus_path);
     const auto sums = bench::time_ids(state, reference, [&](std::vector<std::uint32_t>& ids) {
         if (batch) {
             tok.encode_texts(ls.data(), ls.size(),

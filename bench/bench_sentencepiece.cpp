@@ -35,28 +35,6 @@ std::vector<std::string> sp_corpus_paths() {
     return out;
 }
 
-// A corpus cut into lines without their \n, as spm_encode reads it (a last line without \n
-// counts).
-const std::vector<std::string_view>& lines(const std::string& corpus_path) {
-    static std::mutex m;
-    static std::map<std::string, std::vector<std::string_view>> cache;
-    const std::string& text = bench::corpus(corpus_path);
-    std::lock_guard<std::mutex> lock(m);
-    auto it = cache.find(corpus_path);
-    if (it == cache.end()) {
-        std::vector<std::string_view> v;
-        const std::string_view all(text);
-        for (std::size_t p = 0; p < all.size();) {
-            std::size_t nl = all.find('\n', p);
-            if (nl == std::string_view::npos) nl = all.size();
-            v.push_back(all.substr(p, nl - p));
-            p = nl + 1;
-        }
-        it = cache.emplace(corpus_path, std::move(v)).first;
-    }
-    return it->second;
-}
-
 const bytepiece::sentencepiece_tokenizer& sp_tokenizer(const std::string& path) {
     static std::mutex m;
     static std::map<std::string, std::unique_ptr<bytepiece::sentencepiece_tokenizer>> cache;
@@ -103,7 +81,7 @@ const agreement& compare(const std::string& model_path, const std::string& corpu
     std::vector<int> theirs;
     std::vector<std::uint32_t> ours;
     std::vector<std::string> pieces;
-    const auto& ls = lines(corpus_path);
+    const auto& ls = bench::lines(corpus_path);
     for (std::size_t i = 0; i < ls.size(); ++i) {
         sp.Encode(ls[i], &theirs).IgnoreError();
         ours.clear();
@@ -131,7 +109,7 @@ void bm_ours(benchmark::State& state, const std::string& model_path, const std::
         return;
     }
     const auto& tok = sp_tokenizer(model_path);
-    const auto& ls = lines(corpus_path);
+    const auto& ls = bench::lines(corpus_path);
     const auto sums = bench::time_ids(state, a.ids, [&](std::vector<std::uint32_t>& ids) {
         if (each) {
             tok.encode_texts(ls.data(), ls.size(),
@@ -150,7 +128,7 @@ void bm_theirs(benchmark::State& state, const std::string& model_path, const std
         return;
     }
     const auto& sp = processor(model_path);
-    const auto& ls = lines(corpus_path);
+    const auto& ls = bench::lines(corpus_path);
     std::vector<int> line_ids;
     // Appending each line's ids costs a copy SentencePiece's API forces; it is tiny beside
     // Encode and lets the timed output be checked as ours is.
@@ -175,7 +153,7 @@ void bm_normalize(benchmark::State& state, const std::string& model_path, const 
     }
 #endif
     const auto& tok = sp_tokenizer(model_path);
-    const auto& ls = lines(corpus_path);
+    const auto& ls = bench::lines(corpus_path);
     // The timed runs must give every line the length an untimed run gave it (the text itself
     // is compared with SentencePiece's above).
     auto lengths = [&] {
@@ -212,7 +190,7 @@ void register_sentencepiece() {
                 row,
                 [m, c](benchmark::State& st) {
                     const auto& tok = sp_tokenizer(m);
-                    const auto& ls = lines(c);
+                    const auto& ls = bench::lines(c);
                     std::vector<std::uint32_t> reference;
                     for (const auto line : ls) tok.encode(line, reference);
                     const auto sums = bench::time_ids(st, reference, [&](std::vector<std::uint32_t>& ids) {
