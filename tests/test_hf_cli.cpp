@@ -175,3 +175,46 @@ TEST_CASE("--add-special on SentencePiece and BytePiece models") {
     CHECK(special.status == 0);
     CHECK(special.out == plain.out);
 }
+
+TEST_CASE("bytepiece encode on whole corpus files with a tokenizer.json, as HF tokenizers") {
+    if (!test_support::require_cli() || !hf_oracle::available()) return;
+    // Every line of every corpus file with the benchmark's file (sanitizer builds: small.txt
+    // only), and the post-processor's ids on small.txt.
+#if defined(BYTEPIECE_SANITIZE) || !defined(NDEBUG)
+    const std::vector<std::string> corpora = {"small.txt"};
+#else
+    const std::vector<std::string> corpora = {"small.txt", "en.txt", "mixed.txt", "zh.txt", "code.txt"};
+#endif
+    struct job {
+        const char* file;
+        std::string corpus;
+        bool special;
+    };
+    std::vector<job> jobs;
+    for (const auto& c : corpora) jobs.push_back({"albert-30k-clean.from_spm.json", c, false});
+    jobs.push_back({"albert-30k-clean.transformers-albert.json", "small.txt", true});
+    for (const auto& j : jobs) {
+        if (!test_support::require_shared(std::string("models/hf/") + j.file) ||
+            !test_support::require_shared("corpus/" + j.corpus))
+            continue;
+        const std::string model = test_support::shared_path(std::string("models/hf/") + j.file);
+        const std::string corpus = test_support::shared_path("corpus/" + j.corpus);
+        const auto expected = hf_oracle::encode_lines(model, corpus, j.special);
+        const auto r = run(quote(cli()) + " encode -m " + quote(model) + (j.special ? " --add-special " : " ") + quote(corpus));
+        INFO(j.file << " on " << j.corpus << (j.special ? " with --add-special" : ""));
+        CHECK(r.status == 0);
+        // Compared line by line, so that a failure names the first line that differs.
+        const std::string want = id_lines(expected);
+        std::size_t line = 0, a = 0, b = 0, differing = 0;
+        for (; a < r.out.size() && b < want.size(); ++line) {
+            const std::size_t ea = r.out.find('\n', a), eb = want.find('\n', b);
+            if (ea == std::string::npos || eb == std::string::npos) break;  // caught by the size check
+            if (r.out.compare(a, ea - a, want, b, eb - b) != 0 && differing++ == 0) UNSCOPED_INFO("first difference at line " << line + 1);
+            a = ea + 1;
+            b = eb + 1;
+        }
+        CHECK(differing == 0);
+        CHECK(line == expected.size());
+        CHECK(r.out.size() == want.size());
+    }
+}
