@@ -34,8 +34,9 @@ bytepiece::model_error load_error(const std::string& path) {
     return bytepiece::model_error(errc::model_not_json, "");
 }
 
-// `by_cli`: whether the tool refuses the file too. It reads SentencePiece models itself
-// (test_sentencepiece_cli.cpp), so for those only the BytePiece loaders' refusal is checked.
+// `by_cli`: whether the tool refuses the file too. It reads SentencePiece models and
+// tokenizer.json files itself (test_sentencepiece_cli.cpp, test_hf_cli.cpp), so for those only
+// the BytePiece loaders' refusal is checked.
 void check_refused(const std::string& path, const std::vector<std::string>& words, bool by_cli = true) {
     const auto e = load_error(path);
     const std::string what = e.what();
@@ -62,12 +63,12 @@ TEST_CASE("SentencePiece models and Hugging Face tokenizer.json files are named 
     for (const std::string name : {"models/bytepiece.eu.plus.40k.hf.json", "models/hf/albert-30k-clean.from_spm.json",
                                    "models/hf/bytepiece.eu.plus.40k.bytelevel.json"}) {
         if (!test_support::require_shared(name)) continue;
-        check_refused(test_support::shared_path(name), {"Hugging Face", "tokenizer.json"});
+        check_refused(test_support::shared_path(name), {"Hugging Face", "tokenizer.json"}, false);
     }
     // Written by other tools the keys may come in another order: any top-level key of theirs.
     scratch_folder dir("format_hf");
     test_support::write(dir / "sorted.json", "{\n  \"added_tokens\": [],\n  \"model\": {\"type\": \"Unigram\"}\n}");
-    check_refused(dir / "sorted.json", {"Hugging Face"});
+    check_refused(dir / "sorted.json", {"Hugging Face"}, false);
 }
 
 TEST_CASE("archives and compressed files are named, with what to do", "[model][format]") {
