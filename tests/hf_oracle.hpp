@@ -151,4 +151,25 @@ inline std::vector<ids> encode_lines(const std::string& tokenizer_json, const st
     return detail::run(tokenizer_json, corpus, special, true, cached);
 }
 
+/// The shared corpus file `corpus` (a name under corpus/), or, for `stride` > 1, a file of the
+/// build tree holding every `stride`-th of its lines (the first, the stride+1-th, ...), so that
+/// line i of the sample is line i * stride of the file.
+inline std::string corpus_sample(const std::string& corpus, std::size_t stride) {
+    const std::string source = test_support::shared_path("corpus/" + corpus);
+    if (stride <= 1) return source;
+    const std::string path = detail::work_dir() + "/" + corpus + ".every" + std::to_string(stride) + ".txt";
+    if (test_support::file_exists(path)) return path;
+    const std::string text = test_support::read(source);
+    std::string sample;
+    std::size_t index = 0;
+    for (std::size_t begin = 0; begin < text.size(); ++index) {
+        std::size_t end = text.find('\n', begin);
+        if (end == std::string::npos) end = text.size();
+        if (index % stride == 0) sample.append(text, begin, end - begin) += '\n';
+        begin = end + 1;
+    }
+    test_support::write(path, sample);
+    return path;
+}
+
 }  // namespace hf_oracle

@@ -17,17 +17,11 @@
 namespace sp_test {
 
 /// The normalizer's and decoder's corpus oracles check every `line_stride()`-th line (a fixed
-/// choice, so runs repeat): every 16th in optimized builds, where test_sentencepiece_corpus
-/// already compares the ids of every line (which SentencePiece derives from the normalized
-/// text) with SentencePiece's, so that the whole suite stays within the CI's time; every 61st
-/// in sanitizer and unoptimized builds, 20-50 times slower.
-inline std::size_t line_stride() {
-#if defined(BYTEPIECE_SANITIZE) || !defined(NDEBUG)
-    return 61;
-#else
-    return 16;
-#endif
-}
+/// choice, so runs repeat): every 61st by default, where test_sentencepiece_corpus already
+/// compares the ids of many more lines (which SentencePiece derives from the normalized text)
+/// with SentencePiece's, so that the whole suite stays within the CI's time; every line in a
+/// full run (BYTEPIECE_TEST_FULL=1, see test_support::full_run).
+inline std::size_t line_stride() { return test_support::corpus_stride(61); }
 
 /// `s` with bytes outside printable ASCII (and backslashes) as \xHH, for failure messages.
 inline std::string escaped(std::string_view s) {

@@ -21,6 +21,7 @@
 #include <sentencepiece_processor.h>
 #endif
 
+#include "sp_test_texts.hpp"
 #include "test_support.hpp"
 
 using namespace std::string_literals;
@@ -153,10 +154,13 @@ TEST_CASE("encode, tokenize and decode of SentencePiece models print what spm_en
     const auto models = unigram_models();
     REQUIRE(models.size() >= 4);
     scratch_folder dir("sp_cli_oracle");
-    test_support::write(dir / "edge.txt", edge_case_lines());
+    // small.txt and the edge cases in one file: every tool run loads the model (over a second
+    // for spm_encode on the 160k models), so fewer, larger inputs keep the test quick.
+    test_support::write(dir / "edge.txt",
+                        test_support::read(test_support::shared_path("corpus/small.txt")) + "\n" + edge_case_lines());
     test_support::write(dir / "crlf.txt", "windows\r\nline endings\r\n\r\n  \r\nlast\r");
     for (const auto& model : models) {
-        for (const std::string& input : {test_support::shared_path("corpus/small.txt"), dir / "edge.txt", dir / "crlf.txt"}) {
+        for (const std::string& input : {dir / "edge.txt", dir / "crlf.txt"}) {
             const std::string m = quote(model), in = quote(input);
             check_same("encode", quote(cli()) + " encode -m " + m + " " + in, "spm_encode --model=" + m + " --output_format=id " + in);
             check_same("tokenize", quote(cli()) + " tokenize -m " + m + " " + in,
@@ -370,13 +374,20 @@ TEST_CASE("info describes a SentencePiece model", "[cli][sentencepiece][info]") 
 #endif
 }
 
-TEST_CASE("ALBERT through the CLI on the whole mixed corpus equals spm_encode", "[cli][sentencepiece][large]") {
+// The whole file in a full run (BYTEPIECE_TEST_FULL=1), every 5th line by default.
+TEST_CASE("ALBERT through the CLI on the mixed corpus equals spm_encode", "[cli][sentencepiece][large]") {
     if (!test_support::require_cli() || !require_spm_tools() || !test_support::require_shared("models/sp/albert-30k-clean.model") ||
         !test_support::require_shared("corpus/mixed.txt"))
         return;
     scratch_folder dir("sp_cli_large");
     const std::string model = quote(test_support::shared_path("models/sp/albert-30k-clean.model"));
-    const std::string corpus = quote(test_support::shared_path("corpus/mixed.txt"));
+    std::string corpus = quote(test_support::shared_path("corpus/mixed.txt"));
+    if (const std::size_t stride = test_support::corpus_stride(5); stride > 1) {
+        std::string sample;
+        for (const auto& line : sp_test::corpus_lines("mixed.txt", stride)) sample.append(line) += '\n';
+        test_support::write(dir / "sample.txt", sample);
+        corpus = quote(dir / "sample.txt");
+    }
     // Outputs go to files and are compared there, so neither is held by a pipe reader.
     const auto t0 = std::chrono::steady_clock::now();
     REQUIRE(run(quote(cli()) + " encode -m " + model + " " + corpus + " > " + quote(dir / "ours.txt")).status == 0);

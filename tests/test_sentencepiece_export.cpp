@@ -461,24 +461,27 @@ TEST_CASE("SentencePiece on the export agrees with BytePiece on small.txt and mi
         std::string label = corpus + ".txt";
         std::string_view sample = text;
         std::string strided;
+        // A full run (BYTEPIECE_TEST_FULL=1) covers every chunk. By default every 4th block of
+        // about 64 KiB (cut at chunk boundaries; every 8th under the sanitizers, several times
+        // slower), so that the sample spans the whole file and all its sources within the CI's time.
 #if BYTEPIECE_SANITIZE
-        // Sanitized builds run several times slower. The Release build covers every chunk;
-        // here every 8th block of about 64 KiB (cut at chunk boundaries), so that the sample
-        // spans the whole file and all its sources, keeps CI within budget.
-        if (text.size() > (4u << 20)) {
+        const std::size_t every = test_support::corpus_stride(8);
+#else
+        const std::size_t every = test_support::corpus_stride(4);
+#endif
+        if (every > 1 && text.size() > (4u << 20)) {
             std::size_t block = 0;
             for (std::size_t p = 0; p < text.size(); ++block) {
                 std::size_t q = std::min(text.size(), p + (64u << 10));
                 q = text.find('\n', q);
                 q = q == std::string::npos ? text.size() : text.find_first_not_of('\n', q);
                 if (q == std::string::npos) q = text.size();
-                if (block % 8 == 0) strided.append(text, p, q - p);
+                if (block % every == 0) strided.append(text, p, q - p);
                 p = q;
             }
             sample = strided;
-            label += " (every 8th 64 KiB block)";
+            label += " (every " + std::to_string(every) + "th 64 KiB block)";
         }
-#endif
         for (const std::string name : released_models) {
             if (!test_support::require_shared("models/" + name + ".model")) continue;
             const auto start = std::chrono::steady_clock::now();

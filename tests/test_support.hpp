@@ -48,6 +48,18 @@ inline bool require_shared(const std::string& relative) {
 
 inline std::string shared_path(const std::string& relative) { return shared_dir() + "/" + relative; }
 
+/// True when BYTEPIECE_TEST_FULL=1: the corpus-wide oracle checks then compare every line of
+/// every corpus file (tens of minutes, the figures in the closing notes come from such runs).
+/// By default they compare a fixed sample, so that the whole suite fits the CI's budget on two
+/// cores; the sample spans every file and every source in it, and runs repeat exactly.
+inline bool full_run() {
+    const char* v = std::getenv("BYTEPIECE_TEST_FULL");
+    return v && v[0] == '1' && v[1] == '\0';
+}
+
+/// The line stride of a corpus-wide check: 1 in a full run, `sample` otherwise.
+inline std::size_t corpus_stride(std::size_t sample) { return full_run() ? 1 : sample; }
+
 inline std::string read(const std::string& path) { return bytepiece::detail::read_file(path); }
 
 /// A model with all 256 single bytes (count `byte_count`) plus the given pieces.
