@@ -34,7 +34,10 @@ public:
     using id_type = Id;
 
     /// An empty index over no pieces and a vocabulary of 0 ids.
-    basic_piece_prefix_index() { offsets_.push_back(0); }
+    basic_piece_prefix_index() {
+        offsets_.push_back(0);
+        for (auto& f : first_) f = 0;
+    }
 
     /// Builds the index of `pieces` (bytes and id), for a vocabulary of `vocab_size` ids (the
     /// bitmasks' width; ids without a piece, such as special tokens, are never candidates).
@@ -68,6 +71,12 @@ public:
             offsets_.push_back(static_cast<std::uint32_t>(bytes_.size()));
             ids_.push_back(p.second);
         }
+        // first_[c]: the first piece whose first byte is c or more.
+        std::size_t i = 0;
+        for (unsigned c = 0; c <= 256; ++c) {
+            while (i < pieces.size() && static_cast<unsigned char>(pieces[i].first[0]) < c) ++i;
+            first_[c] = static_cast<std::uint32_t>(i);
+        }
     }
 
     /// Calls `f(id, piece)` for every piece that starts with `r` (`r` itself included when it is
@@ -86,9 +95,22 @@ public:
     /// Example: `idx.starting_with("天")` holds the ids of "天", "天气", "天下", ...
     std::vector<id_type> starting_with(std::string_view r) const {
         const range run = narrow(r, [](std::size_t, std::size_t) {});
-        std::vector<id_type> out(ids_.begin() + static_cast<std::ptrdiff_t>(run.first),
-                                 ids_.begin() + static_cast<std::ptrdiff_t>(run.last));
-        std::sort(out.begin(), out.end());
+        const std::size_t k = run.last - run.first;
+        std::vector<id_type> out;
+        out.reserve(k);
+        if (k * 16 < vocab_size_) {
+            out.assign(ids_.begin() + static_cast<std::ptrdiff_t>(run.first),
+                       ids_.begin() + static_cast<std::ptrdiff_t>(run.last));
+            std::sort(out.begin(), out.end());
+            return out;
+        }
+        // A large answer (a short r, or none): ordering through a bitmap, O(k + V / 64), beats
+        // sorting, O(k log k).
+        std::vector<std::uint64_t> bits((vocab_size_ + 63) / 64, 0);
+        for (std::size_t i = run.first; i < run.last; ++i) set_bit(bits, ids_[i]);
+        for (std::size_t w = 0; w < bits.size(); ++w)
+            for (std::uint64_t x = bits[w]; x != 0; x &= x - 1)
+                out.push_back(static_cast<id_type>(w * 64 + lowest_bit(x)));
         return out;
     }
 
@@ -169,7 +191,8 @@ public:
     ///
     /// Example: `idx.memory_bytes()`
     std::size_t memory_bytes() const noexcept {
-        return bytes_.capacity() + offsets_.capacity() * sizeof(std::uint32_t) + ids_.capacity() * sizeof(id_type);
+        return bytes_.capacity() + offsets_.capacity() * sizeof(std::uint32_t) + ids_.capacity() * sizeof(id_type) +
+               sizeof first_;
     }
 
 private:
@@ -188,10 +211,13 @@ private:
     // that byte alone. `exact(i, d)` is called when piece i is exactly r[0, d).
     template <class G>
     range narrow(std::string_view r, G&& exact) const {
-        range run{0, ids_.size()};
+        if (r.empty()) return {0, ids_.size()};
         const auto* want = reinterpret_cast<const unsigned char*>(r.data());
         const auto* bytes = reinterpret_cast<const unsigned char*>(bytes_.data());
-        for (std::size_t d = 0; d < r.size() && run.first < run.last; ++d) {
+        // The first byte from the table: every query pays it, and the whole list is the widest run.
+        range run{first_[want[0]], first_[want[0] + 1u]};
+        if (run.first < run.last && piece_length(run.first) == 1) exact(run.first, std::size_t{1});
+        for (std::size_t d = 1; d < r.size() && run.first < run.last; ++d) {
             // Key of piece i at depth d: 0 when it ends there, 1 + its byte d otherwise.
             const auto key = [&](std::size_t i) -> unsigned {
                 return piece_length(i) > d ? 1u + bytes[offsets_[i] + d] : 0u;
@@ -217,6 +243,19 @@ private:
         return run;
     }
 
+    static unsigned lowest_bit(std::uint64_t x) noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+        return static_cast<unsigned>(__builtin_ctzll(x));
+#else
+        unsigned n = 0;
+        while (!(x & 1u)) {
+            x >>= 1;
+            ++n;
+        }
+        return n;
+#endif
+    }
+
     void clear_mask(std::vector<std::uint64_t>& mask) const { mask.assign((vocab_size_ + 63) / 64, 0); }
     static void set_bit(std::vector<std::uint64_t>& mask, id_type id) noexcept {
         const auto i = static_cast<std::size_t>(id);
@@ -226,6 +265,7 @@ private:
     std::string bytes_;                  // the pieces in byte order, concatenated
     std::vector<std::uint32_t> offsets_;  // piece i is bytes_[offsets_[i], offsets_[i + 1])
     std::vector<id_type> ids_;           // id of piece i
+    std::uint32_t first_[257];           // see the constructor
     std::size_t vocab_size_ = 0;
     std::size_t max_piece_bytes_ = 0;
 };
@@ -323,8 +363,21 @@ public:
         const std::size_t limit = index_.max_piece_bytes();
         std::size_t p = n >= limit ? n - limit + 1 : 0;
         p = std::max(p, last_chunk_start(t));
-        for (; p < n; ++p)
-            if (index_.extends_past(t.substr(p))) return p;
+        // Most positions fail within a byte or two of the trie walk, one load per byte; only
+        // where the whole rest of the prompt is a trie path does the index say whether some
+        // piece goes on past it.
+        const double_array_trie& trie = tok_->trie();
+        const auto* bytes = reinterpret_cast<const unsigned char*>(t.data());
+        for (; p < n; ++p) {
+            std::uint32_t node = double_array_trie::root_node();
+            std::size_t k = p;
+            for (; k < n; ++k) {
+                const std::uint32_t next = trie.base_at(node) + bytes[k];
+                if (trie.check_at(next) != node) break;
+                node = next;
+            }
+            if (k == n && index_.extends_past(t.substr(p))) return p;
+        }
         return n;
     }
 
