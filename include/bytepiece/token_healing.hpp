@@ -363,9 +363,7 @@ public:
         const std::size_t limit = index_.max_piece_bytes();
         std::size_t p = n >= limit ? n - limit + 1 : 0;
         p = std::max(p, last_chunk_start(t));
-        // Most positions fail within a byte or two of the trie walk, one load per byte; only
-        // where the whole rest of the prompt is a trie path does the index say whether some
-        // piece goes on past it.
+        // Most positions fail within a byte or two of the trie walk, one load per byte.
         const double_array_trie& trie = tok_->trie();
         const auto* bytes = reinterpret_cast<const unsigned char*>(t.data());
         for (; p < n; ++p) {
@@ -376,7 +374,11 @@ public:
                 if (trie.check_at(next) != node) break;
                 node = next;
             }
-            if (k == n && index_.extends_past(t.substr(p))) return p;
+            if (k < n) continue;
+            // Every node of the trie lies on the way to some key: a node where no piece ends
+            // has a child, so a longer piece goes on from it. Only a node that is itself a
+            // piece may be a leaf, which the index tells.
+            if (trie.value_at(node) < 0 || index_.extends_past(t.substr(p))) return p;
         }
         return n;
     }
