@@ -322,7 +322,7 @@ public:
     using healed_type = basic_healed_prompt<Id>;
 
     /// Builds the candidate index over `tok`'s pieces (ids 3 and up; `<pad>`, `<bos>`,
-    /// `<eos>` are never candidates). About 20 ms for a 160k vocabulary.
+    /// `<eos>` are never candidates): a sort of the pieces, about 0.12 s for a 160k vocabulary.
     ///
     /// Example: `bytepiece::token_healer healer(tok);`
     explicit basic_token_healer(const tokenizer_type& tok) : tok_(&tok), index_(pieces_of(tok), tok.vocab_size()) {}
