@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece heal`: one tab-separated line per prompt, equal to the library's token_healer,
 // --candidates, --pieces, --whole, and its refusals.
+#include <bytepiece/sentencepiece_token_healing.hpp>
 #include <bytepiece/token_healing.hpp>
 
 #include <string>
@@ -91,13 +92,47 @@ TEST_CASE("heal refuses what it cannot do, in one line with status 2", "[cli][he
     CHECK(no_model.status == 2);
     CHECK(test_support::is_one_line(no_model.out));
     CHECK(no_model.out.find("-m") != std::string::npos);
-    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.sp.model")) return;
-    const auto sp = run(quote(cli()) + " heal -m " + quote(test_support::shared_path("models/bytepiece.eu.plus.40k.sp.model")) +
+    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.hf.json")) return;
+    const auto hf = run(quote(cli()) + " heal -m " + quote(test_support::shared_path("models/bytepiece.eu.plus.40k.hf.json")) +
                         " 2>&1 < /dev/null");
-    CHECK(sp.status == 2);
-    CHECK(test_support::is_one_line(sp.out));
-    CHECK(sp.out.find("SentencePiece") != std::string::npos);
+    CHECK(hf.status == 2);
+    CHECK(test_support::is_one_line(hf.out));
+    CHECK(hf.out.find("tokenizer.json") != std::string::npos);
+    if (test_support::require_shared("models/sp/spm-u2k-ws-suffix.model")) {
+        const auto suffix = run("printf 'Hello wor\\n' | " + quote(cli()) + " heal -m " +
+                                quote(test_support::shared_path("models/sp/spm-u2k-ws-suffix.model")) + " 2>&1");
+        CHECK(suffix.status == 2);
+        CHECK(test_support::is_one_line(suffix.out));
+        CHECK(suffix.out.find("argument.10") != std::string::npos);
+    }
     const auto help = run(quote(cli()) + " heal --help");
     CHECK(help.status == 0);
     CHECK(help.out.find("--candidates") != std::string::npos);
+}
+
+TEST_CASE("heal works on SentencePiece models in their normalized text", "[cli][heal]") {
+    if (!test_support::require_cli() || !test_support::require_shared("models/sp/spm-u2k-nmt_nfkc.model")) return;
+    const std::string model = test_support::shared_path("models/sp/spm-u2k-nmt_nfkc.model");
+    const auto sp = bytepiece::sentencepiece_tokenizer::load(model);
+    const bytepiece::sentencepiece_token_healer healer(sp);
+    scratch_folder dir("cli_heal_sp");
+    const std::vector<std::string> prompts{"Hello wor", "Hello ", "The weather in Ber"};
+    std::string input;
+    for (const auto& p : prompts) input += p + "\n";
+    test_support::write(dir / "in.txt", input);
+    const auto r = run(quote(cli()) + " heal -m " + quote(model) + " --candidates " + quote(dir / "in.txt"));
+    REQUIRE(r.status == 0);
+    const auto lines = split(r.out, '\n');
+    REQUIRE(lines.size() == prompts.size() + 1);
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        INFO("prompt '" << prompts[i] << "'");
+        const auto h = healer.heal(prompts[i]);
+        const auto f = split(lines[i], '\t');
+        REQUIRE(f.size() == 5);
+        CHECK(f[0] == join(h.ids));
+        CHECK(f[1] == join(h.removed_ids));
+        CHECK(f[2] == h.remainder);  // U+2581 needs no escape
+        CHECK(f[3] == join(healer.starting_with(h.remainder)));
+        CHECK(f[4] == join(healer.prefixes_of(h.remainder)));
+    }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece heal`: token healing of prompts, with the prefix-constrained candidates.
+#include <bytepiece/sentencepiece_token_healing.hpp>
 #include <bytepiece/token_healing.hpp>
 #include <bytepiece/tokenizer.hpp>
 
@@ -13,30 +14,20 @@
 namespace bytepiece_cli {
 namespace {
 
-int run_heal(std::vector<std::string>& argv) {
-    arguments args(argv);
-    const std::string model = args.value({"-m", "--model"});
-    const bool raw = args.flag({"--raw"});
-    const bool pieces = args.flag({"--pieces"});
-    const bool candidates = args.flag({"--candidates"});
-    const bool whole = args.flag({"--whole"});
-    std::vector<std::string> files = args.positional();
-    if (model.empty()) throw usage_error("missing -m MODEL");
-    if (files.empty()) files.push_back("-");
-    bytepiece::encode_options eo;
-    eo.normalize = !raw;
-    const model_file file(model);
-    if (file.is_huggingface() || file.is_sentencepiece())
-        throw usage_error("heal supports BytePiece models only for now (" + model + " is a " +
-                          (file.is_huggingface() ? "tokenizer.json" : "SentencePiece model") + ")");
-    const auto tok = file.bytepiece(eo);
-    const bytepiece::token_healer healer(tok);
-    output out;
+struct heal_options {
+    bool pieces = false;
+    bool candidates = false;
+    bool whole = false;
+};
 
+// Heals every prompt of `files` with `healer`; `piece(id)` spells an id for --pieces.
+template <class Healer, class Piece>
+void heal_files(const Healer& healer, Piece piece, const std::vector<std::string>& files, const heal_options& o) {
+    output out;
     const auto put_ids = [&](const std::vector<std::uint32_t>& ids) {
         for (std::size_t i = 0; i < ids.size(); ++i) {
             if (i) out.put(std::string_view(" ", 1));
-            if (pieces) append_escaped(tok.model().piece(ids[i]), out);
+            if (o.pieces) append_escaped(piece(ids[i]), out);
             else out.put_uint(ids[i]);
         }
     };
@@ -47,7 +38,7 @@ int run_heal(std::vector<std::string>& argv) {
         put_ids(h.removed_ids);
         out.put('\t');
         append_escaped(h.remainder, out);
-        if (candidates) {
+        if (o.candidates) {
             out.put('\t');
             put_ids(healer.starting_with(h.remainder));
             out.put('\t');
@@ -55,10 +46,9 @@ int run_heal(std::vector<std::string>& argv) {
         }
         out.put('\n');
     };
-
     for (const auto& name : files) {
         input_file in(name);
-        if (whole) {
+        if (o.whole) {
             std::string text;
             for_each_raw_block(in, std::size_t{1} << 20, [&](std::string_view block) { text.append(block); });
             heal_one(text);
@@ -71,6 +61,35 @@ int run_heal(std::vector<std::string>& argv) {
             });
     }
     out.finish();
+}
+
+int run_heal(std::vector<std::string>& argv) {
+    arguments args(argv);
+    const std::string model = args.value({"-m", "--model"});
+    const bool raw = args.flag({"--raw"});
+    heal_options o;
+    o.pieces = args.flag({"--pieces"});
+    o.candidates = args.flag({"--candidates"});
+    o.whole = args.flag({"--whole"});
+    std::vector<std::string> files = args.positional();
+    if (model.empty()) throw usage_error("missing -m MODEL");
+    if (files.empty()) files.push_back("-");
+    const model_file file(model);
+    if (file.is_huggingface())
+        throw usage_error("heal does not support tokenizer.json files yet (" + model +
+                          " is one); a tokenizer.json converted from a BytePiece model has that model's ids");
+    if (file.is_sentencepiece()) {
+        if (raw) throw not_for_sentencepiece("--raw", "it always normalizes as the model says");
+        const auto sp = file.sentencepiece();
+        const bytepiece::sentencepiece_token_healer healer(sp);
+        heal_files(healer, [&](std::uint32_t id) { return sp.id_to_piece(id); }, files, o);
+        return 0;
+    }
+    bytepiece::encode_options eo;
+    eo.normalize = !raw;
+    const auto tok = file.bytepiece(eo);
+    const bytepiece::token_healer healer(tok);
+    heal_files(healer, [&](std::uint32_t id) { return tok.model().piece(id); }, files, o);
     return 0;
 }
 
@@ -92,10 +111,13 @@ const registrar heal_command("heal", {
     "The rule: the prompt is normalized (NFC) and segmented as 'encode' does; p is the earliest\n"
     "position in its last chunk from which some piece matches the rest of the prompt and runs past\n"
     "its end (searched back at most the longest piece's length); the kept prefix ends at the last\n"
-    "piece boundary at or before p. The remainder is normalized text.\n\n"
+    "piece boundary at or before p. The remainder is normalized text. With a SentencePiece model\n"
+    "the same rule runs on its normalized text (U+2581 for spaces), at character positions, and a\n"
+    "trailing space its normalizer drops is given back as U+2581; a model that treats whitespace as\n"
+    "a suffix is refused (argument.10).\n\n"
     "options:\n"
-    "  -m, --model MODEL  BytePiece model file (JSON, or binary from convert); SentencePiece and\n"
-    "                     tokenizer.json files are refused for now\n"
+    "  -m, --model MODEL  BytePiece model file (JSON, or binary from convert) or SentencePiece\n"
+    "                     .model; tokenizer.json files are refused for now\n"
     "  --candidates       add fields 4 and 5\n"
     "  --pieces           print escaped pieces instead of ids\n"
     "  --raw              do not normalize: heal the input bytes as they are\n"
