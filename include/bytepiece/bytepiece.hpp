@@ -17,6 +17,7 @@
 #include "bytepiece/random.hpp"
 #include "bytepiece/sampler.hpp"
 #include "bytepiece/stream_encoder.hpp"
+#include "bytepiece/token_healing.hpp"
 #include "bytepiece/tokenizer.hpp"
 #include "bytepiece/trainer.hpp"
 #include "bytepiece/trie.hpp"

@@ -53,6 +53,7 @@ enum class errc : int {
     // argument_error: a caller passed a value outside the documented domain.
     invalid_argument = 401,  ///< an argument outside its documented domain
     encode_no_unknown = 402,  ///< a text needs an unknown token and the model has none (HF unk_id null)
+    heal_undefined = 410,     ///< token healing is not defined for this prompt and model (token_healing.hpp)
     // train_error: the trainer cannot produce a model from what it was given.
     train_empty_corpus = 501,   ///< the corpus holds no text
     train_bad_option = 502,     ///< an option outside its documented range
