@@ -14,14 +14,7 @@ using test_support::cli;
 using test_support::quote;
 using test_support::run;
 using test_support::scratch_folder;
-
-std::vector<std::string> split(const std::string& text, char sep) {
-    std::vector<std::string> out;
-    std::size_t pos = 0;
-    for (std::size_t at; (at = text.find(sep, pos)) != std::string::npos; pos = at + 1) out.push_back(text.substr(pos, at - pos));
-    out.push_back(text.substr(pos));
-    return out;
-}
+using test_support::split;
 
 // The inverse of the documented escaping.
 std::string unescape(const std::string& s) {

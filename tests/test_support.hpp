@@ -62,6 +62,15 @@ inline std::size_t corpus_stride(std::size_t sample) { return full_run() ? 1 : s
 
 inline std::string read(const std::string& path) { return bytepiece::detail::read_file(path); }
 
+/// `text` cut at every `sep` (n separators give n + 1 parts, empty ones included).
+inline std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> out;
+    std::size_t pos = 0;
+    for (std::size_t at; (at = text.find(sep, pos)) != std::string::npos; pos = at + 1) out.push_back(text.substr(pos, at - pos));
+    out.push_back(text.substr(pos));
+    return out;
+}
+
 /// A model with all 256 single bytes (count `byte_count`) plus the given pieces.
 inline bytepiece::model make_model(const std::vector<std::pair<std::string, std::uint64_t>>& extra,
                                    std::uint64_t byte_count = 1) {
