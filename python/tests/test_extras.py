@@ -171,3 +171,27 @@ def test_error_ids_match_the_message():
         bytepiece_cpp.load("/nonexistent/dir/model")
     assert e.value.id == "io.1" and "[bytepiece.io.1]" in str(e.value)
     assert isinstance(e.value, OSError)
+
+
+def test_encode_arguments_are_checked_like_a_python_function(tokenizer):
+    with pytest.raises(TypeError):
+        tokenizer.encode()
+    with pytest.raises(TypeError):
+        tokenizer.encode("a", no_such_argument=1)
+    with pytest.raises(TypeError):
+        tokenizer.encode("a", False, text="b")
+    with pytest.raises(TypeError):
+        tokenizer.encode("a", False, False, -1, False, "extra")
+    # Truthiness, as the reference's `if add_bos:`.
+    assert tokenizer.encode("a", add_bos=1, add_eos=[0]) == [1] + tokenizer.encode("a") + [2]
+    assert tokenizer.encode("a", alpha=-1) == tokenizer.encode("a", alpha=-1.0)
+
+
+def test_library_errors_keep_their_stable_id(tokenizer):
+    with pytest.raises(bytepiece_cpp.ArgumentError) as e:
+        tokenizer.encode("a", alpha=float("nan"))
+    assert isinstance(e.value, ValueError)
+    assert e.value.id == "argument.1" and e.value.code == 401
+    assert str(e.value).startswith("[bytepiece.argument.1]")
+    with pytest.raises(bytepiece_cpp.ArgumentError):
+        tokenizer.encode_batch(["a"], alpha=float("inf"))
