@@ -256,6 +256,12 @@ py::object generator_of(py::list items) {
     return py::reinterpret_borrow<py::object>(make)(items);
 }
 
+// raise_key_error for an id from collect_ids (`item` null: an array element, made an int here).
+[[noreturn]] void raise_bad_id(PyObject* item, long long value) {
+    if (item) raise_key_error(item);
+    raise_key_error(py::int_(value));
+}
+
 long long id_of(py::handle i) {
     py::object index = py::reinterpret_steal<py::object>(PyNumber_Index(i.ptr()));
     if (!index) {
@@ -292,7 +298,7 @@ std::vector<id_type> decode_ids(const tokenizer& tok, py::handle ids) {
     const long long vocab = static_cast<long long>(tok.vocab_size());
     return collect_ids(ids, [&](long long v, PyObject* item) {
         if (v <= 2) return false;  // the reference skips ids <= 2, negative ones too
-        if (v >= vocab) raise_key_error(item);
+        if (v >= vocab) raise_bad_id(item, v);
         return true;
     });
 }
@@ -602,7 +608,7 @@ threads (``seed=None`` draws a seed from the generator ``set_seed`` seeds).)doc"
             [](const tokenizer& tok, py::handle text, py::handle ids, double alpha) {
                 const std::string_view t = utf8_view(text);
                 const std::vector<id_type> v = collect_ids(ids, [&](long long x, PyObject* item) {
-                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_key_error(item);
+                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_bad_id(item, x);
                     return true;
                 });
                 py::gil_scoped_release release;
@@ -629,7 +635,7 @@ threads (``seed=None`` draws a seed from the generator ``set_seed`` seeds).)doc"
             "score",
             [](const tokenizer& tok, py::handle ids) {
                 const std::vector<id_type> v = collect_ids(ids, [&](long long x, PyObject* item) {
-                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_key_error(item);
+                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_bad_id(item, x);
                     return true;
                 });
                 return tok.score(v);

@@ -195,3 +195,16 @@ def test_library_errors_keep_their_stable_id(tokenizer):
     assert str(e.value).startswith("[bytepiece.argument.1]")
     with pytest.raises(bytepiece_cpp.ArgumentError):
         tokenizer.encode_batch(["a"], alpha=float("inf"))
+
+
+def test_numpy_ids_decode_and_score_like_lists(tokenizer):
+    ids = tokenizer.encode("NumPy arrays of ids, 数组。")
+    for dtype in [np.uint32, np.int64, np.int32, np.uint16]:
+        a = np.array([0] + ids + [2], dtype=dtype)
+        assert tokenizer.decode(a) == tokenizer.decode(ids)
+        assert tokenizer.score(a) == tokenizer.score(ids)
+    assert tokenizer.decode(np.array([-1, 1] + ids, dtype=np.int64)) == tokenizer.decode(ids)
+    with pytest.raises(KeyError) as e:
+        tokenizer.decode(np.array(ids + [tokenizer.vocab_size], dtype=np.int64))
+    assert e.value.args == (tokenizer.vocab_size,)
+    assert tokenizer.decode_batch([np.array(ids, dtype=np.uint32), ids]) == [tokenizer.decode(ids)] * 2
