@@ -128,3 +128,28 @@ TEST_CASE("encode --special with SentencePiece and tokenizer.json models", "[cli
         CHECK(r.out == joined(tok.encode("hello<|sep|>world")) + "\n" + joined(tok.encode("<|sep|>")) + "\n");
     }
 }
+
+TEST_CASE("decode takes the special tokens encode was given", "[cli][special]") {
+    if (!test_support::require_cli()) return;
+    scratch_folder dir("cli_special_decode");
+    test_support::make_model({{"hello", 50}}).save(dir / "m.json");
+    test_support::write(dir / "in.txt", "hello<|end|>hello\n<|im|>x\n");
+    const std::string m = " -m " + quote(dir / "m.json");
+    const std::string specials = " --special '<|end|>' --special '<|im|>'";
+    const auto enc = run(quote(cli()) + " encode --allow-special" + m + specials + " " + quote(dir / "in.txt") + " > " + quote(dir / "ids.txt"));
+    REQUIRE(enc.status == 0);
+    const auto kept = run(quote(cli()) + " decode --keep-special" + m + specials + " " + quote(dir / "ids.txt"));
+    REQUIRE(kept.status == 0);
+    CHECK(kept.out == "hello<|end|>hello\n<|im|>x\n");
+    const auto skipped = run(quote(cli()) + " decode" + m + specials + " " + quote(dir / "ids.txt"));
+    REQUIRE(skipped.status == 0);
+    CHECK(skipped.out == "hellohello\nx\n");
+    const auto raw = run(quote(cli()) + " decode --raw --keep-special" + m + specials + " " + quote(dir / "ids.txt"));
+    CHECK(raw.out == kept.out);
+    // Without the tokens, their ids are outside the vocabulary.
+    const auto plain = run(quote(cli()) + " decode" + m + " " + quote(dir / "ids.txt") + " 2>&1");
+    CHECK(plain.status != 0);
+    CHECK(plain.out.find("outside the vocabulary") != std::string::npos);
+    const auto no_tokens = run(quote(cli()) + " decode --keep-special" + m + " " + quote(dir / "ids.txt") + " 2>&1");
+    CHECK(no_tokens.status != 0);
+}

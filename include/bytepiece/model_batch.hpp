@@ -178,10 +178,13 @@ basic_model_batch<Id> to_model_batch(const basic_batch_result<Id>& flat, thread_
             Id* dst = b.ids.data() + i * width;
             std::uint8_t* mask = b.attention_mask.data() + i * width;
             const std::size_t at = b.left_padded ? width - n : 0;
-            std::fill(dst, dst + width, pad);
+            // Each cell written once: padding before (left) or after (right) the ids.
+            std::fill(dst, dst + at, pad);
             std::copy(src, src + n, dst + at);
-            std::fill(mask, mask + width, std::uint8_t{0});
+            std::fill(dst + at + n, dst + width, pad);
+            std::fill(mask, mask + at, std::uint8_t{0});
             std::fill(mask + at, mask + at + n, std::uint8_t{1});
+            std::fill(mask + at + n, mask + width, std::uint8_t{0});
         }
     });
     return b;

@@ -524,14 +524,19 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
 }
 
 int run_decode(std::vector<std::string>& argv) {
+    const special_options so = parse_special(argv);
     const common_options o = parse_common(argv, false);
     const model_file model(o.model);
+    if (so.allow || so.refuse) throw usage_error("--allow-special and --refuse-special are options of encode");
+    if (so.given() && (model.is_huggingface() || model.is_sentencepiece()))
+        throw usage_error("--special and --special-file with decode are for BytePiece models");
     if (model.is_huggingface()) {
         if (o.raw) throw usage_error("--raw is not available with a tokenizer.json: its decoder gives text");
         // Always line by line: --lines changes nothing.
         return huggingface_decode(model, o.files, !o.keep_special);
     }
-    if (o.keep_special)
+    // With a BytePiece model, --keep-special needs special tokens; checked below.
+    if (o.keep_special && model.is_sentencepiece())
         throw usage_error("--keep-special is for tokenizer.json files, whose decoding skips special tokens by default");
     if (model.is_sentencepiece()) {
         if (o.raw) throw not_for_sentencepiece("--raw", "its decoded text is always valid UTF-8, as spm_decode writes it");
@@ -539,15 +544,33 @@ int run_decode(std::vector<std::string>& argv) {
         return sentencepiece_decode(model, o.files);
     }
     const auto tok = model.bytepiece();
+    // Special tokens (the model's own, --special, --special-file): skipped unless --keep-special.
+    const auto specials = build_specials(so, tok.specials(), tok.vocab_size());
+    if (o.keep_special && specials.empty())
+        throw usage_error("--keep-special needs special tokens: a binary model that carries them, or --special / --special-file");
+    const std::size_t id_bound = std::max<std::size_t>(tok.vocab_size(), static_cast<std::size_t>(specials.end_id()));
+    const auto decode_line = [&](const std::vector<std::uint32_t>& v) {
+        if (specials.empty()) return o.raw ? tok.decode_bytes(v.data(), v.size()) : tok.decode(v);
+        if (!o.raw) return bytepiece::decode_with_specials(tok, v, specials, !o.keep_special);
+        std::string bytes;
+        for (const auto id : v) {
+            if (const std::string* s = specials.content_of(id)) {
+                if (o.keep_special) bytes += *s;
+            } else {
+                bytes += tok.decode_bytes(&id, 1);
+            }
+        }
+        return bytes;
+    };
     output out;
     std::vector<std::uint32_t> ids;
     for (const auto& file : o.files) {
         input_file in(file);
         auto handle_line = [&](std::string_view line, std::size_t line_no) {
-            parse_id_line(line, file, line_no, tok.vocab_size(), ids);
+            parse_id_line(line, file, line_no, id_bound, ids);
             // Each line is decoded on its own: chunks end at a \n, which no UTF-8 character
             // straddles, so dropping invalid bytes per line drops what the whole would.
-            out.put(o.raw ? tok.decode_bytes(ids.data(), ids.size()) : tok.decode(ids));
+            out.put(decode_line(ids));
             if (o.lines) out.put('\n');
         };
         for_each_line(in, handle_line, [&] {
@@ -615,7 +638,7 @@ const registrar tokenize_command("tokenize", {
 
 const registrar decode_command("decode", {
     "turn lines of ids back into text",
-    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [--keep-special] [FILE...]\n\n"
+    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [--keep-special] [--special TOKEN] [FILE...]\n\n"
                 "Reads lines of space-separated ids (the output of 'encode') from each FILE (standard\n"
                 "input when none) and writes the text they stand for. Ids 0-2 are skipped; an id outside\n"
                 "the vocabulary is an error naming the file and line. By default bytes that do not form\n"
@@ -632,12 +655,17 @@ const registrar decode_command("decode", {
                 "line (spm_decode would read it as 0). --lines changes nothing; --raw is refused.\n\n"
                 "With a Hugging Face tokenizer.json, each line of ids gives HF tokenizers' decode(ids) and\n"
                 "a newline: special added tokens are skipped (skip_special_tokens=True) unless\n"
-                "--keep-special is given. --lines changes nothing; --raw is refused.\n") +
+                "--keep-special is given. --lines changes nothing; --raw is refused.\n\n"
+                "With a BytePiece model, the ids of special tokens (a binary model's own, and those of\n"
+                "--special and --special-file, numbered as encode numbers them) are accepted and skipped,\n"
+                "or written as their text with --keep-special.\n") +
         "\noptions:\n"
         "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, or SentencePiece .model\n"
         "  --raw              write the pieces' bytes as they are, invalid UTF-8 included\n"
         "  --lines            end each decoded line with a newline (for 'encode --lines' output)\n"
-        "  --keep-special     tokenizer.json: keep special tokens in the text\n"
+        "  --keep-special     tokenizer.json, BytePiece with special tokens: keep them in the text\n"
+        "  --special TOKEN    BytePiece: a special token, as given to encode (repeatable)\n"
+        "  --special-file F   BytePiece: special tokens, as given to encode\n"
         "  -h, --help         this text\n",
     [](std::vector<std::string>& a) { return run_decode(a); }});
 
