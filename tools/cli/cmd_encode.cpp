@@ -376,12 +376,12 @@ int bytepiece_encode_with_specials(const bytepiece::tokenizer& tok, const std::v
 // --- end of special tokens ---
 
 int run_encode(std::vector<std::string>& argv, bool pieces) {
-    const special_options so = parse_special(argv);
+    const special_options special_opts = parse_special(argv);
     const common_options o = parse_common(argv, true);
     const model_file model(o.model);
-    if (so.given() || so.allow || so.refuse) {
-        if (!so.given() && (so.allow || so.refuse))
-            throw usage_error(std::string(so.allow ? "--allow-special" : "--refuse-special") +
+    if (special_opts.given() || special_opts.allow || special_opts.refuse) {
+        if (!special_opts.given() && (special_opts.allow || special_opts.refuse))
+            throw usage_error(std::string(special_opts.allow ? "--allow-special" : "--refuse-special") +
                               " needs special tokens: --special TOKEN or --special-file FILE");
         if (!model.is_huggingface() && !model.is_sentencepiece()) {
             if (o.bos || o.eos)
@@ -390,11 +390,11 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
             bytepiece::encode_options eo;
             eo.normalize = !o.raw;
             const auto tok = model.bytepiece(eo);
-            const auto specials = build_specials(so, tok.specials(), tok.vocab_size());
+            const auto specials = build_specials(special_opts, tok.specials(), tok.vocab_size());
             std::optional<bytepiece::sampler> sampler;
             if (o.sampling()) sampler.emplace(tok, o.alpha);
             bytepiece::splitmix64 rng(o.seed);
-            return bytepiece_encode_with_specials(tok, o.files, pieces, o.lines, so, specials, sampler, rng);
+            return bytepiece_encode_with_specials(tok, o.files, pieces, o.lines, special_opts, specials, sampler, rng);
         }
         if (pieces) throw usage_error("special tokens with 'tokenize' are for BytePiece models; use 'encode'");
         if (o.bos || o.eos || o.add_special)
@@ -403,11 +403,11 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
         if (model.is_sentencepiece()) {
             refuse_for_sentencepiece(o);
             const auto tok = model.sentencepiece();
-            return encode_lines_with_specials(tok, o.files, so, build_specials(so, {}, tok.vocab_size()));
+            return encode_lines_with_specials(tok, o.files, special_opts, build_specials(special_opts, {}, tok.vocab_size()));
         }
         refuse_for_huggingface(o);
         const auto tok = model.huggingface();
-        return encode_lines_with_specials(tok, o.files, so, build_specials(so, {}, tok.vocab_size()));
+        return encode_lines_with_specials(tok, o.files, special_opts, build_specials(special_opts, {}, tok.vocab_size()));
     }
     if (model.is_huggingface()) {
         refuse_for_huggingface(o);
@@ -524,11 +524,11 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
 }
 
 int run_decode(std::vector<std::string>& argv) {
-    const special_options so = parse_special(argv);
+    const special_options special_opts = parse_special(argv);
     const common_options o = parse_common(argv, false);
     const model_file model(o.model);
-    if (so.allow || so.refuse) throw usage_error("--allow-special and --refuse-special are options of encode");
-    if (so.given() && (model.is_huggingface() || model.is_sentencepiece()))
+    if (special_opts.allow || special_opts.refuse) throw usage_error("--allow-special and --refuse-special are options of encode");
+    if (special_opts.given() && (model.is_huggingface() || model.is_sentencepiece()))
         throw usage_error("--special and --special-file with decode are for BytePiece models");
     if (model.is_huggingface()) {
         if (o.raw) throw usage_error("--raw is not available with a tokenizer.json: its decoder gives text");
@@ -545,7 +545,7 @@ int run_decode(std::vector<std::string>& argv) {
     }
     const auto tok = model.bytepiece();
     // Special tokens (the model's own, --special, --special-file): skipped unless --keep-special.
-    const auto specials = build_specials(so, tok.specials(), tok.vocab_size());
+    const auto specials = build_specials(special_opts, tok.specials(), tok.vocab_size());
     if (o.keep_special && specials.empty())
         throw usage_error("--keep-special needs special tokens: a binary model that carries them, or --special / --special-file");
     const std::size_t id_bound = std::max<std::size_t>(tok.vocab_size(), static_cast<std::size_t>(specials.end_id()));
