@@ -597,7 +597,8 @@ const char* const sentencepiece_encode_doc =
     "  --add-special runs the file's post-processor (add_special_tokens=True: [CLS] ... [SEP] and\n"
     "  the like); without it no special tokens are added. A line that is not valid UTF-8 is an\n"
     "  error. --lines changes nothing; --raw, --alpha, --bos and --eos are refused.\n\n"
-    "--add-special with a BytePiece model adds nothing: BytePiece models have no special tokens.\n";
+    "--add-special with a BytePiece model adds nothing: no post-processor adds ids there (special\n"
+    "  tokens given with --special are matched in the text with --allow-special, not added).\n";
 
 const char* const encode_options_doc =
     "\noptions:\n"
