@@ -16,8 +16,10 @@ namespace py = pybind11;
 /// The exception classes (bytepiece_cpp.Error and its subclasses) and the translator that turns
 /// a C++ `bytepiece::error` into one of them, keeping the stable id ("model.20") in `.id`.
 void bind_errors(py::module_& m);
-/// Tokenizer, SentencePieceTokenizer, HFTokenizer, Sampler, load().
+/// Tokenizer and Sampler.
 void bind_tokenizer(py::module_& m);
+/// SentencePieceTokenizer, HFTokenizer and load().
+void bind_formats(py::module_& m);
 /// Trainer.
 void bind_trainer(py::module_& m);
 /// Module-level functions of the reference: normalize, convert_to_bytepiece.

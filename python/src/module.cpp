@@ -144,6 +144,7 @@ PYBIND11_MODULE(_core, m) {
     m.attr("library_version") = BYTEPIECE_VERSION_STRING;
     bytepiece_py::bind_errors(m);
     bytepiece_py::bind_tokenizer(m);
+    bytepiece_py::bind_formats(m);
     bytepiece_py::bind_trainer(m);
     bytepiece_py::bind_functions(m);
 }
