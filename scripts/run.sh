@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian machine: installs what is missing, builds in Release, then
-# encodes, samples and decodes a sample text with a model (printing its tokens) and runs the
-# benchmark binary. The model is ../shared/models/bytepiece.eu.plus.40k.model when present;
+# The main job on a fresh Debian machine: installs what is missing, builds in Release, installs
+# the Python package bytepiece_cpp for Debian's /usr/bin/python3 (into
+# /usr/local/lib/python3.X/dist-packages, which apt never touches), then encodes, samples and
+# decodes a sample text with a model (printing its tokens) and runs the benchmark binary.
+# The model is ../shared/models/bytepiece.eu.plus.40k.model when present;
 # otherwise a model is trained on the spot from the English and Chinese fortune texts that
 # Debian's fortunes and fortunes-zh packages ship, and the benchmark runs on those texts.
 set -euo pipefail
@@ -12,6 +14,12 @@ shared=${BYTEPIECE_SHARED_DIR:-$root/../shared}
 cmake -S . -B build/main -G Ninja -DCMAKE_BUILD_TYPE=Release -DBYTEPIECE_BUILD_TESTS=OFF -DBYTEPIECE_SHARED_DIR="$shared" >/dev/null
 cmake --build build/main -j"$(nproc)"
 bin=build/main
+
+echo "== the Python package bytepiece_cpp, for /usr/bin/python3"
+sudo=()
+if [[ $(id -u) != 0 ]]; then sudo=(sudo); fi
+"${sudo[@]}" cmake --install build/main --component python
+(cd / && /usr/bin/python3 -c "import bytepiece_cpp; print('import bytepiece_cpp:', bytepiece_cpp.__file__)")
 
 model=$shared/models/bytepiece.eu.plus.40k.model
 corpora=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the whole test suite: a Release build with warnings as errors, the
+# Builds and runs the whole test suite: a Release build with warnings as errors (with it the
+# Python module, whose pytest suite is one of the CTest tests: python_pytest), the
 # multi-threaded test under ThreadSanitizer, every libFuzzer target (seeds and regressions
 # replayed, then a short bounded fuzzing run each), then the whole suite again under
 # AddressSanitizer + UndefinedBehaviorSanitizer built with clang (GCC builds the Release
@@ -32,8 +33,9 @@ CXX=clang++ fuzz/replay.sh "${BYTEPIECE_FUZZ_SECONDS:-10}"
 # test; the Release stage covers the header-only mode), which also puts that mode under the
 # sanitizers. The fuzz stage above has replayed the fuzz seeds under the same sanitizers.
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build (clang, compiled mode) and tests"
+# (No Python module here: an instrumented extension cannot be loaded into an uninstrumented python3.)
 CXX=clang++ cmake -S . -B build/asan-clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBYTEPIECE_SANITIZE=ON -DBYTEPIECE_COMPILED=ON \
-  -DBYTEPIECE_FUZZ_REPLAY=OFF "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
+  -DBYTEPIECE_BUILD_PYTHON=OFF -DBYTEPIECE_FUZZ_REPLAY=OFF "${common[@]}" -DBYTEPIECE_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build build/asan-clang -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build/asan-clang --output-on-failure -j"$jobs"

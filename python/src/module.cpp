@@ -2,6 +2,8 @@
 // The extension module bytepiece_cpp._core: each binding file adds its part. This file also
 // holds the error classes and the text helpers every binding file shares (it includes none of
 // the big library headers, so it compiles quickly).
+#include <cerrno>
+#include <cstring>
 #include <exception>
 #include <string>
 
@@ -19,6 +21,7 @@ struct error_classes {
     PyObject* base = nullptr;
     PyObject* model = nullptr;
     PyObject* file = nullptr;
+    PyObject* missing = nullptr;
     PyObject* decode = nullptr;
     PyObject* argument = nullptr;
     PyObject* train = nullptr;
@@ -79,6 +82,10 @@ void bind_errors(py::module_& m) {
                          "A model file or model data is not acceptable (also a ValueError).");
     c.file = make_class(m, "FileError", derived(PyExc_OSError),
                         "A file could not be opened, read or written (also an OSError).");
+    c.missing = make_class(m, "MissingFileError",
+                           py::make_tuple(py::reinterpret_borrow<py::object>(c.file),
+                                          py::reinterpret_borrow<py::object>(PyExc_FileNotFoundError)),
+                           "A file that does not exist (also a FileNotFoundError, as open() raises).");
     c.decode = make_class(m, "DecodeError", derived(PyExc_KeyError),
                           "An id outside the vocabulary, or an unknown piece (also a KeyError, as the reference "
                           "raises).");
@@ -91,7 +98,12 @@ void bind_errors(py::module_& m) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const bytepiece::error& e) {
-            set_error(class_of(e.code()), stable_id(e.code()), static_cast<int>(e.code()), e.what());
+            PyObject* cls = class_of(e.code());
+            // The library's message carries strerror's text; a missing file is the one case
+            // scripts commonly catch by type (FileNotFoundError), so it gets its own class.
+            if (e.code() == bytepiece::errc::io_open && std::strstr(e.what(), std::strerror(ENOENT)))
+                cls = classes().missing;
+            set_error(cls, stable_id(e.code()), static_cast<int>(e.code()), e.what());
         }
     });
 }
@@ -101,6 +113,7 @@ py::handle error_class(const char* name) {
     const std::string n = name;
     if (n == "ModelError") return c.model;
     if (n == "FileError") return c.file;
+    if (n == "MissingFileError") return c.missing;
     if (n == "DecodeError") return c.decode;
     if (n == "ArgumentError") return c.argument;
     if (n == "TrainError") return c.train;
