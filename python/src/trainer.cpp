@@ -408,6 +408,67 @@ file is written whole to a temporary file and renamed; a failure leaves none of 
 
 Example: t.save('my.model'))doc");
 
+    cls.def(
+        "prune_pieces",
+        [](const py_trainer& self, py::handle pieces, long long workers, long long) {
+            std::vector<std::pair<std::string, std::uint64_t>> given;
+            for (py::handle item : pieces.attr("items")()) {
+                py::tuple kv = py::reinterpret_borrow<py::object>(item);
+                given.emplace_back(std::string(bytes_view(kv[0], "a piece")), option_int(kv[1], "a piece count"));
+            }
+            bytepiece::trainer_options o = self.options(workers > 1 ? static_cast<unsigned>(std::min<long long>(workers, 1024)) : 1u);
+            std::shared_ptr<bytepiece::trainer> t;
+            {
+                py::gil_scoped_release release;
+                t = std::make_shared<bytepiece::trainer>(std::move(o));
+                t->train_counts(std::move(given));
+            }
+            py_trainer view;
+            view.trained = t;
+            return view.pieces();
+        },
+        py::arg("pieces"), py::arg("workers") = 1, py::arg("batch_size") = 1000,
+        R"doc(The reference's pruning alone, on a dict of piece bytes -> count: single bytes added where
+missing (count 1), pieces rarer than min_count or longer than max_piece_length split into the
+others, pieces no piece encodes to removed, then the cut to each max_vocab_size. Returns one
+dict per size, as `pieces` after train(). Does not change the trainer.
+
+Example: Trainer(max_vocab_size=300, min_count=1).prune_pieces({b'ab': 5, b'abc': 1}))doc");
+
+    cls.def(
+        "dump",
+        [](const py_trainer&, py::handle pieces) {
+            std::vector<std::pair<std::string, py::object>> items;
+            for (py::handle item : pieces.attr("items")()) {
+                py::tuple kv = py::reinterpret_borrow<py::object>(item);
+                items.emplace_back(std::string(bytes_view(kv[0], "a piece")), py::reinterpret_borrow<py::object>(kv[1]));
+            }
+            std::sort(items.begin(), items.end(), [](const auto& a, const auto& b) {
+                return a.first.size() != b.first.size() ? a.first.size() < b.first.size() : a.first < b.first;
+            });
+            py::object b64 = py::module_::import("base64").attr("b64encode");
+            py::dict out;
+            std::size_t id = bytepiece::model::first_piece_id;
+            for (const auto& [piece, count] : items) {
+                py::bytes raw(piece.data(), piece.size());
+                py::str text = py::reinterpret_steal<py::str>(
+                    PyUnicode_DecodeUTF8(piece.data(), static_cast<Py_ssize_t>(piece.size()), "ignore"));
+                if (!text) throw py::error_already_set();
+                py::list entry;
+                entry.append(id++);
+                entry.append(text);
+                entry.append(count);
+                out[b64(raw).attr("decode")()] = entry;
+            }
+            return out;
+        },
+        py::arg("pieces"),
+        R"doc(The model dict of pieces (piece bytes -> count), as the reference writes it and as Tokenizer() takes it:
+{base64(piece): [id, piece decoded as UTF-8 with errors dropped, count]}, ids from 3 in
+(length, bytes) order.
+
+Example: Tokenizer(t.dump(t.pieces[0])))doc");
+
     cls.def_property_readonly(
         "pieces", [](py_trainer& self) { return self.pieces(); },
         "The trained pieces: one dict (piece bytes -> count) per vocabulary size, in the order of max_vocab_size.");

@@ -210,3 +210,39 @@ def test_progress_goes_to_stderr_when_asked(capfd):
     assert "Count Ngrams" in err and "Count Pieces" in err and "Prune Pieces" in err
     t.train(["the cat sat on the mat\n"] * 20)  # not a terminal: nothing
     assert capfd.readouterr().err == ""
+
+
+def test_dump_and_prune_pieces(small_text, train_dir):
+    t = bytepiece_cpp.Trainer(max_vocab_size=1000)
+    t.train([small_text])
+    with open(train_dir / golden_name(1000, False, True), encoding="utf-8") as f:
+        assert t.dump(t.pieces[0]) == json.load(f)
+    # prune_pieces alone, with convert_to_bytepiece's options: "abc" is split into "ab" + "c".
+    p = bytepiece_cpp.Trainer(max_vocab_size=[262], max_piece_length=math.inf, min_count=1)
+    got = p.prune_pieces({b"abc": 1, b"ab": 100, b"c": 100})
+    assert len(got) == 1 and got[0][b"ab"] == 101 and got[0][b"c"] == 101 and b"abc" not in got[0]
+    assert len(got[0]) == 257
+    with pytest.raises(AttributeError):
+        p.pieces  # prune_pieces does not train the trainer
+
+
+def test_training_releases_the_gil(small_text):
+    # While a thread trains, this thread keeps running Python code. Were the GIL held for the
+    # whole of train(), the longest pause between two of its steps would be the whole training.
+    import threading
+    import time
+
+    t = bytepiece_cpp.Trainer(max_vocab_size=1000)
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (t.train([small_text] * 4, workers=2), done.set()))
+    start = last = time.perf_counter()
+    longest = 0.0
+    worker.start()
+    while not done.is_set():
+        now = time.perf_counter()
+        longest = max(longest, now - last)
+        last = now
+    worker.join()
+    total = time.perf_counter() - start
+    assert longest < total / 2, (longest, total)
+    assert len(t.pieces[0]) > 0
