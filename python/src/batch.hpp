@@ -102,12 +102,28 @@ flat_ids run_ranges(const std::vector<std::string_view>& texts, std::size_t tota
 /// Puts `bos` before and `eos` after every text's ids of `r` (when asked).
 void add_bos_eos(flat_ids& r, bool add_bos, id_type bos, bool add_eos, id_type eos);
 
-/// The ids of a Python sequence (or iterable) of ints, each through `accept(value, position)`
-/// which returns whether to keep it (for ids that are skipped) and raises for bad ones.
-/// Values beyond the range of `long long` go to `accept` as LLONG_MAX/LLONG_MIN.
+/// The ids of a Python sequence (or iterable) of ints, or of a NumPy integer array, each through
+/// `accept(value, item)` which returns whether to keep it (for ids that are skipped) and raises
+/// for bad ones; `item` is the Python object (null for an array element: make one from the
+/// value). Values beyond the range of `long long` go to `accept` as LLONG_MAX/LLONG_MIN.
 template <class Accept>
 std::vector<id_type> collect_ids(py::handle ids, Accept&& accept) {
     std::vector<id_type> out;
+    if (py::isinstance<py::array>(ids)) {
+        const py::array a = py::reinterpret_borrow<py::array>(ids);
+        const char kind = a.dtype().kind();
+        if ((kind == 'i' || kind == 'u') && a.ndim() == 1) {
+            // Read as int64 (uint64 values above 2^63 cannot be ids anyway: clamped).
+            const auto v = py::array_t<long long, py::array::c_style | py::array::forcecast>::ensure(ids);
+            if (!v) throw py::error_already_set();
+            const long long* p = v.data();
+            const std::size_t n = static_cast<std::size_t>(v.size());
+            out.reserve(n);
+            for (std::size_t i = 0; i < n; ++i)
+                if (accept(p[i], nullptr)) out.push_back(static_cast<id_type>(p[i]));
+            return out;
+        }
+    }
     py::object seq = py::reinterpret_steal<py::object>(PySequence_Fast(ids.ptr(), "ids must be an iterable of ints"));
     if (!seq) throw py::error_already_set();
     const Py_ssize_t n = PySequence_Fast_GET_SIZE(seq.ptr());

@@ -6,6 +6,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,11 @@ void bind_functions(py::module_& m);
 /// the UTF-8 form in the object). Raises TypeError for anything but `str` (the reference
 /// refuses bytes in `tokenize` with TypeError) and UnicodeEncodeError for lone surrogates.
 std::string_view utf8_view(py::handle text, const char* what = "text");
+
+/// Sets the Python error for an exception caught in code that pybind11 does not wrap (a raw
+/// CPython method): bytepiece errors as bind_errors maps them, py::error_already_set restored,
+/// other C++ exceptions as pybind11 would translate them.
+void set_python_error(std::exception_ptr e);
 
 /// The bytes of a `bytes` object, without a copy (valid as long as `data` lives). Raises
 /// TypeError otherwise.

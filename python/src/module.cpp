@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstring>
 #include <exception>
+#include <new>
 #include <string>
 
 #include "bindings.hpp"
@@ -97,15 +98,33 @@ void bind_errors(py::module_& m) {
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
-        } catch (const bytepiece::error& e) {
-            PyObject* cls = class_of(e.code());
-            // The library's message carries strerror's text; a missing file is the one case
-            // scripts commonly catch by type (FileNotFoundError), so it gets its own class.
-            if (e.code() == bytepiece::errc::io_open && std::strstr(e.what(), std::strerror(ENOENT)))
-                cls = classes().missing;
-            set_error(cls, stable_id(e.code()), static_cast<int>(e.code()), e.what());
+        } catch (const bytepiece::error&) {
+            set_python_error(std::current_exception());
         }
     });
+}
+
+void set_python_error(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (py::error_already_set& err) {
+        err.restore();
+    } catch (const py::builtin_exception& err) {
+        err.set_error();
+    } catch (const bytepiece::error& err) {
+        PyObject* cls = class_of(err.code());
+        // The library's message carries strerror's text; a missing file is the one case
+        // scripts commonly catch by type (FileNotFoundError), so it gets its own class.
+        if (err.code() == bytepiece::errc::io_open && std::strstr(err.what(), std::strerror(ENOENT)))
+            cls = classes().missing;
+        set_error(cls, stable_id(err.code()), static_cast<int>(err.code()), err.what());
+    } catch (const std::bad_alloc&) {
+        PyErr_NoMemory();
+    } catch (const std::exception& err) {
+        PyErr_SetString(PyExc_RuntimeError, err.what());
+    } catch (...) {
+        PyErr_SetString(PyExc_RuntimeError, "unknown C++ exception");
+    }
 }
 
 py::handle error_class(const char* name) {

@@ -205,8 +205,8 @@ tokenizer make_tokenizer(py::handle pieces) {
 }
 
 // The encoding of one text with the reference's arguments, ids only.
-std::vector<id_type> encode_ids(const tokenizer& tok, std::string_view text, bool add_bos, bool add_eos, double alpha) {
-    std::vector<id_type> ids;
+void encode_ids(const tokenizer& tok, std::string_view text, bool add_bos, bool add_eos, double alpha,
+                std::vector<id_type>& ids) {
     if (add_bos) ids.push_back(tokenizer::model_type::bos_id);
     if (alpha < 0) {  // NaN goes to the sampler, which refuses it
         if (text.size() >= release_gil_bytes) {
@@ -220,6 +220,11 @@ std::vector<id_type> encode_ids(const tokenizer& tok, std::string_view text, boo
         s.sample(text, global_generator(), ids);
     }
     if (add_eos) ids.push_back(tokenizer::model_type::eos_id);
+}
+
+std::vector<id_type> encode_ids(const tokenizer& tok, std::string_view text, bool add_bos, bool add_eos, double alpha) {
+    std::vector<id_type> ids;
+    encode_ids(tok, text, add_bos, add_eos, alpha, ids);
     return ids;
 }
 
@@ -249,6 +254,12 @@ py::object generator_of(py::list items) {
         return py::object(ns["_generator"]).release().ptr();
     }();
     return py::reinterpret_borrow<py::object>(make)(items);
+}
+
+// raise_key_error for an id from collect_ids (`item` null: an array element, made an int here).
+[[noreturn]] void raise_bad_id(PyObject* item, long long value) {
+    if (item) raise_key_error(item);
+    raise_key_error(py::int_(value));
 }
 
 long long id_of(py::handle i) {
@@ -287,7 +298,7 @@ std::vector<id_type> decode_ids(const tokenizer& tok, py::handle ids) {
     const long long vocab = static_cast<long long>(tok.vocab_size());
     return collect_ids(ids, [&](long long v, PyObject* item) {
         if (v <= 2) return false;  // the reference skips ids <= 2, negative ones too
-        if (v >= vocab) raise_key_error(item);
+        if (v >= vocab) raise_bad_id(item, v);
         return true;
     });
 }
@@ -354,6 +365,64 @@ struct py_sampler {
         : owner(std::move(tok)), sampler(owner.cast<const tokenizer&>(), alpha), generator(seed) {}
 };
 
+// Tokenizer.encode, the per-call hot path, as a vectorcall method: pybind11's generic argument
+// dispatch costs about as much as encoding a short line, so the arguments are parsed here
+// directly (same names, defaults and truthiness as the reference's Python function).
+PyObject* fast_encode(PyObject* self, PyObject* const* args, Py_ssize_t nargs, PyObject* kwnames) {
+    static const char* const names[] = {"text", "add_bos", "add_eos", "alpha", "iter"};
+    constexpr Py_ssize_t n_names = 5;
+    PyObject* values[n_names] = {nullptr, nullptr, nullptr, nullptr, nullptr};
+    if (nargs > n_names) {
+        PyErr_Format(PyExc_TypeError, "encode() takes at most 5 arguments (%zd given)", nargs);
+        return nullptr;
+    }
+    for (Py_ssize_t i = 0; i < nargs; ++i) values[i] = args[i];
+    const Py_ssize_t n_kw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    for (Py_ssize_t k = 0; k < n_kw; ++k) {
+        PyObject* name = PyTuple_GET_ITEM(kwnames, k);
+        Py_ssize_t slot = -1;
+        for (Py_ssize_t j = 0; j < n_names; ++j)
+            if (PyUnicode_CompareWithASCIIString(name, names[j]) == 0) slot = j;
+        if (slot < 0) {
+            PyErr_Format(PyExc_TypeError, "encode() got an unexpected keyword argument '%U'", name);
+            return nullptr;
+        }
+        if (values[slot]) {
+            PyErr_Format(PyExc_TypeError, "encode() got multiple values for argument '%s'", names[slot]);
+            return nullptr;
+        }
+        values[slot] = args[nargs + k];
+    }
+    if (!values[0]) {
+        PyErr_SetString(PyExc_TypeError, "encode() missing required argument: 'text'");
+        return nullptr;
+    }
+    auto truth = [](PyObject* v, int& out) {
+        out = v ? PyObject_IsTrue(v) : 0;
+        return out >= 0;
+    };
+    int add_bos = 0, add_eos = 0, iter = 0;
+    if (!truth(values[1], add_bos) || !truth(values[2], add_eos) || !truth(values[4], iter)) return nullptr;
+    double alpha = -1;
+    if (values[3]) {
+        alpha = PyFloat_AsDouble(values[3]);
+        if (alpha == -1.0 && PyErr_Occurred()) return nullptr;
+    }
+    try {
+        const tokenizer& tok = py::handle(self).cast<const tokenizer&>();
+        static thread_local std::vector<id_type> ids;
+        ids.clear();
+        encode_ids(tok, utf8_view(values[0]), add_bos != 0, add_eos != 0, alpha, ids);
+        py::list list = to_list(ids.data(), ids.size());
+        if (ids.capacity() > (1u << 20)) std::vector<id_type>().swap(ids);  // keep no huge buffer
+        if (iter) return generator_of(list).release().ptr();
+        return list.release().ptr();
+    } catch (...) {
+        set_python_error(std::current_exception());
+        return nullptr;
+    }
+}
+
 std::string tokenizer_repr(const tokenizer& tok) {
     return "<bytepiece_cpp.Tokenizer vocab_size=" + std::to_string(tok.vocab_size()) + ">";
 }
@@ -405,19 +474,6 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
             "segmented with the best score (alpha < 0) or drawn at random with weights exp(alpha * score) "
             "(alpha >= 0). iter=True returns an iterator.")
         .def(
-            "encode",
-            [](const tokenizer& tok, py::handle text, bool add_bos, bool add_eos, double alpha,
-               bool iter) -> py::object {
-                const std::vector<id_type> ids = encode_ids(tok, utf8_view(text), add_bos, add_eos, alpha);
-                py::list list = to_list(ids.data(), ids.size());
-                if (iter) return generator_of(list);
-                return std::move(list);
-            },
-            "text"_a, "add_bos"_a = false, "add_eos"_a = false, "alpha"_a = -1.0, "iter"_a = false,
-            "encode($self, /, text, add_bos=False, add_eos=False, alpha=-1, iter=False)\n--\n\n"
-            "The ids of tokenize(text, alpha), with 1 (<bos>) in front and 2 (<eos>) at the end if asked. "
-            "iter=True returns a generator.")
-        .def(
             "decode",
             [](const tokenizer& tok, py::handle ids) {
                 return decode_utf8(decode_bytes(tok, decode_ids(tok, ids)), "ignore");
@@ -461,6 +517,18 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
             "fallback on, identity normalizer. Raises UnicodeDecodeError for a multi-byte piece that is not "
             "UTF-8. Does not need the sentencepiece package.")
         ;
+    }
+    {
+        static PyMethodDef encode_def = {
+            "encode", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(&fast_encode)),
+            METH_FASTCALL | METH_KEYWORDS,
+            "encode($self, /, text, add_bos=False, add_eos=False, alpha=-1, iter=False)\n--\n\n"
+            "The ids of tokenize(text, alpha), with 1 (<bos>) in front and 2 (<eos>) at the end if asked. "
+            "iter=True returns a generator."};
+        py::object descr = py::reinterpret_steal<py::object>(
+            PyDescr_NewMethod(reinterpret_cast<PyTypeObject*>(cls.ptr()), &encode_def));
+        if (!descr) throw py::error_already_set();
+        cls.attr("encode") = descr;
     }
     // Beyond the reference.
     cls.def(
@@ -540,7 +608,7 @@ threads (``seed=None`` draws a seed from the generator ``set_seed`` seeds).)doc"
             [](const tokenizer& tok, py::handle text, py::handle ids, double alpha) {
                 const std::string_view t = utf8_view(text);
                 const std::vector<id_type> v = collect_ids(ids, [&](long long x, PyObject* item) {
-                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_key_error(item);
+                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_bad_id(item, x);
                     return true;
                 });
                 py::gil_scoped_release release;
@@ -567,7 +635,7 @@ threads (``seed=None`` draws a seed from the generator ``set_seed`` seeds).)doc"
             "score",
             [](const tokenizer& tok, py::handle ids) {
                 const std::vector<id_type> v = collect_ids(ids, [&](long long x, PyObject* item) {
-                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_key_error(item);
+                    if (x < 0 || static_cast<unsigned long long>(x) >= tok.vocab_size()) raise_bad_id(item, x);
                     return true;
                 });
                 return tok.score(v);

@@ -171,3 +171,40 @@ def test_error_ids_match_the_message():
         bytepiece_cpp.load("/nonexistent/dir/model")
     assert e.value.id == "io.1" and "[bytepiece.io.1]" in str(e.value)
     assert isinstance(e.value, OSError)
+
+
+def test_encode_arguments_are_checked_like_a_python_function(tokenizer):
+    with pytest.raises(TypeError):
+        tokenizer.encode()
+    with pytest.raises(TypeError):
+        tokenizer.encode("a", no_such_argument=1)
+    with pytest.raises(TypeError):
+        tokenizer.encode("a", False, text="b")
+    with pytest.raises(TypeError):
+        tokenizer.encode("a", False, False, -1, False, "extra")
+    # Truthiness, as the reference's `if add_bos:`.
+    assert tokenizer.encode("a", add_bos=1, add_eos=[0]) == [1] + tokenizer.encode("a") + [2]
+    assert tokenizer.encode("a", alpha=-1) == tokenizer.encode("a", alpha=-1.0)
+
+
+def test_library_errors_keep_their_stable_id(tokenizer):
+    with pytest.raises(bytepiece_cpp.ArgumentError) as e:
+        tokenizer.encode("a", alpha=float("nan"))
+    assert isinstance(e.value, ValueError)
+    assert e.value.id == "argument.1" and e.value.code == 401
+    assert str(e.value).startswith("[bytepiece.argument.1]")
+    with pytest.raises(bytepiece_cpp.ArgumentError):
+        tokenizer.encode_batch(["a"], alpha=float("inf"))
+
+
+def test_numpy_ids_decode_and_score_like_lists(tokenizer):
+    ids = tokenizer.encode("NumPy arrays of ids, 数组。")
+    for dtype in [np.uint32, np.int64, np.int32, np.uint16]:
+        a = np.array([0] + ids + [2], dtype=dtype)
+        assert tokenizer.decode(a) == tokenizer.decode(ids)
+        assert tokenizer.score(a) == tokenizer.score(ids)
+    assert tokenizer.decode(np.array([-1, 1] + ids, dtype=np.int64)) == tokenizer.decode(ids)
+    with pytest.raises(KeyError) as e:
+        tokenizer.decode(np.array(ids + [tokenizer.vocab_size], dtype=np.int64))
+    assert e.value.args == (tokenizer.vocab_size,)
+    assert tokenizer.decode_batch([np.array(ids, dtype=np.uint32), ids]) == [tokenizer.decode(ids)] * 2
