@@ -111,9 +111,9 @@ def main():
             failed |= not ok
             print(f"| {name} | {mb / best[name]:.2f} | {peer / best[name]:.2f}x | {sums[name][2]} | "
                   f"{sums[name][1]:08x}{'' if ok else ' MISMATCH'} |")
-        b1 = best["bytepiece_cpp encode_batch, 1 thread"]
-        b2 = best["bytepiece_cpp encode_batch, 2 threads"]
-        print(f"\n2 threads / 1 thread: {b1 / b2:.2f}x\n")
+        b1, b2 = best["bytepiece_cpp encode_batch, 1 thread"], best["bytepiece_cpp encode_batch, 2 threads"]
+        n1, n2 = best["bytepiece_cpp encode_batch numpy, 1 thread"], best["bytepiece_cpp encode_batch numpy, 2 threads"]
+        print(f"\nencode_batch 2 threads / 1 thread: {b1 / b2:.2f}x (lists), {n1 / n2:.2f}x (numpy)\n")
         sys.stdout.flush()
     return 1 if failed else 0
 
