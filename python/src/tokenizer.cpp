@@ -446,7 +446,9 @@ batch methods and long texts release the GIL while they encode, so threads run i
 Sampling without an explicit seed draws from one process-wide generator (guarded by the GIL).)doc");
     {
     // The reference's members carry Python signatures (the text before "--"), so that
-    // inspect.signature and help() show them exactly as the reference declares them.
+    // inspect.signature and help() show them exactly as the reference declares them. Plain
+    // `self`, not `$self`: pybind11's functions look bound to inspect, which would then drop
+    // `$self` and, for an instance's method, the first real parameter too.
     py::options reference_signatures;
     reference_signatures.disable_function_signatures();
     cls.def(py::init([](py::handle pieces, py::object seed) {
@@ -454,11 +456,11 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
                 set_global_seed(seed);
                 return tok;
             }),
-            "pieces"_a, "seed"_a = py::none(), "__init__($self, /, pieces, seed=None)\n--\n\nLoads a model (see the class doc).")
+            "pieces"_a, "seed"_a = py::none(), "__init__(self, pieces, seed=None)\n--\n\nLoads a model (see the class doc).")
         .def_property_readonly("vocab_size", &tokenizer::vocab_size,
                                "Number of ids: the pieces plus the three special ids 0, 1, 2.")
         .def("set_seed", [](const tokenizer&, py::object seed) { set_global_seed(seed); }, "seed"_a,
-             "set_seed($self, /, seed)\n--\n\n"
+             "set_seed(self, seed)\n--\n\n"
              "Reseeds the process-wide generator sampling draws from (alpha >= 0), if seed is not None, as the "
              "reference's srand: the same seed gives the same samples.")
         .def(
@@ -469,7 +471,7 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
                 return std::move(pieces);
             },
             "text"_a, "alpha"_a = -1.0, "iter"_a = false,
-            "tokenize($self, /, text, alpha=-1, iter=False)\n--\n\n"
+            "tokenize(self, text, alpha=-1, iter=False)\n--\n\n"
             "The pieces (bytes) of text: NFC, cut into chunks (a line with the newlines after it), each chunk "
             "segmented with the best score (alpha < 0) or drawn at random with weights exp(alpha * score) "
             "(alpha >= 0). iter=True returns an iterator.")
@@ -479,14 +481,14 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
                 return decode_utf8(decode_bytes(tok, decode_ids(tok, ids)), "ignore");
             },
             "ids"_a,
-            "decode($self, /, ids)\n--\n\n"
+            "decode(self, ids)\n--\n\n"
             "The text of ids: ids <= 2 skipped, the pieces joined and decoded as UTF-8 with errors='ignore'. "
             "An unknown id raises DecodeError (a KeyError).")
         .def("piece_to_id", &piece_to_id, "p"_a,
-             "piece_to_id($self, /, p)\n--\n\n"
+             "piece_to_id(self, p)\n--\n\n"
              "The id of a piece (bytes) or of '<pad>', '<bos>', '<eos>' (str). Unknown: DecodeError (a KeyError).")
         .def("id_to_piece", &id_to_piece, "i"_a,
-             "id_to_piece($self, /, i)\n--\n\n"
+             "id_to_piece(self, i)\n--\n\n"
              "The piece of an id: bytes for ids >= 3, '<pad>', '<bos>', '<eos>' for 0, 1, 2. Unknown: DecodeError "
              "(a KeyError).")
         .def(
@@ -496,7 +498,7 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
                 for (py::handle p : pieces) out.append(piece_to_id(tok, p));
                 return out;
             },
-            "pieces"_a, "pieces_to_ids($self, /, pieces)\n--\n\n[piece_to_id(p) for p in pieces]")
+            "pieces"_a, "pieces_to_ids(self, pieces)\n--\n\n[piece_to_id(p) for p in pieces]")
         .def(
             "ids_to_pieces",
             [](const tokenizer& tok, py::iterable ids) {
@@ -504,14 +506,14 @@ Sampling without an explicit seed draws from one process-wide generator (guarded
                 for (py::handle i : ids) out.append(id_to_piece(tok, i));
                 return out;
             },
-            "ids"_a, "ids_to_pieces($self, /, ids)\n--\n\n[id_to_piece(i) for i in ids]")
+            "ids"_a, "ids_to_pieces(self, ids)\n--\n\n[id_to_piece(i) for i in ids]")
         .def(
             "convert_to_sentencepiece",
             [](py::object self, py::object path) {
                 py::module_::import("bytepiece_cpp._convert").attr("convert_to_sentencepiece")(self, path);
             },
             "path"_a,
-            "convert_to_sentencepiece($self, /, path)\n--\n\n"
+            "convert_to_sentencepiece(self, path)\n--\n\n"
             "Writes the model as a SentencePiece ModelProto, as the reference does: <unk>, <s>, </s> at ids 0-2, "
             "every piece at its id with its score (spaces as U+2581), single bytes as BYTE pieces <0xXX>, byte "
             "fallback on, identity normalizer. Raises UnicodeDecodeError for a multi-byte piece that is not "

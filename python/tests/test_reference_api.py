@@ -35,6 +35,16 @@ def test_signatures_and_defaults():
     assert params(T.convert_to_sentencepiece) == [("path", None)]
 
 
+def test_signatures_of_the_class_and_of_bound_methods(tokenizer):
+    # As the reference's Python functions show them.
+    assert str(inspect.signature(bytepiece_cpp.Tokenizer)) == "(pieces, seed=None)"
+    assert str(inspect.signature(tokenizer.tokenize)) == "(text, alpha=-1, iter=False)"
+    assert str(inspect.signature(tokenizer.encode)) == "(text, add_bos=False, add_eos=False, alpha=-1, iter=False)"
+    assert str(inspect.signature(tokenizer.decode)) == "(ids)"
+    assert str(inspect.signature(tokenizer.set_seed)) == "(seed)"
+    assert str(inspect.signature(tokenizer.convert_to_sentencepiece)) == "(path)"
+
+
 def test_keyword_arguments_as_the_reference_names_them(tokenizer):
     assert tokenizer.encode(text="ab\n", add_bos=True, add_eos=True, alpha=-1, iter=False)[0] == 1
     assert tokenizer.tokenize(text="ab", alpha=-1, iter=False)
