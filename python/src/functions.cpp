@@ -35,6 +35,9 @@ std::uint64_t count_of(py::handle value, const std::string& piece_repr) {
 }  // namespace
 
 void bind_functions(py::module_& m) {
+    // The reference's signatures for inspect.signature and help() (the text before "--").
+    py::options signatures;
+    signatures.disable_function_signatures();
     m.def(
         "normalize",
         [](py::handle text, long long maxlen, bool isolate_digits) {
@@ -60,7 +63,10 @@ void bind_functions(py::module_& m) {
             return out;
         },
         py::arg("text"), py::arg("maxlen") = 0, py::arg("isolate_digits") = false,
-        R"doc(The reference's normalize: NFC, then the chunks of its regular expression, UTF-8 encoded.
+        R"doc(normalize(text, maxlen=0, isolate_digits=False)
+--
+
+The reference's normalize: NFC, then the chunks of its regular expression, UTF-8 encoded.
 
 Without maxlen the chunks are the lines (text up to and with a run of newlines, or the
 final text without one); maxlen > 0 caps each chunk at maxlen characters plus at most 100
@@ -111,7 +117,10 @@ Example: normalize('ab\n\ncd') == [b'ab\n\n', b'cd'])doc");
             t.save(target);
         },
         py::arg("pieces"), py::arg("path"),
-        R"doc(Writes a BytePiece model built from piece counts, as the reference's convert_to_bytepiece.
+        R"doc(convert_to_bytepiece(pieces, path)
+--
+
+Writes a BytePiece model built from piece counts, as the reference's convert_to_bytepiece.
 
 pieces maps each piece (bytes, or str taken as UTF-8) to its count (an int >= 0). As in the
 reference, the 256 single bytes are added with count 1 where missing, and pieces that the

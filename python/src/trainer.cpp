@@ -308,6 +308,10 @@ void train_on_iterable(bytepiece::trainer& t, PyObject* texts, gil_safe_ref& fir
 }  // namespace
 
 void bind_trainer(py::module_& m) {
+    // The members carry Python signatures (the text before "--"), so that inspect.signature and
+    // help() show the reference's parameters and defaults, not pybind11's C++ types.
+    py::options signatures;
+    signatures.disable_function_signatures();
     py::class_<py_trainer> cls(m, "Trainer", R"doc(Learns a BytePiece vocabulary from texts, as the reference's Trainer.
 
 Trainer(order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False,
@@ -337,7 +341,9 @@ Example:
                 return t;
             }),
             py::arg("order") = 6, py::arg("max_vocab_size") = 10000, py::arg("max_piece_length") = 36,
-            py::arg("min_count") = 2, py::arg("isolate_digits") = false, py::arg("ensure_unicode") = true);
+            py::arg("min_count") = 2, py::arg("isolate_digits") = false, py::arg("ensure_unicode") = true,
+            "__init__(self, order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False, "
+            "ensure_unicode=True)\n--\n\nChecks and keeps the options (see the class doc).");
 
     cls.def(
         "train",
@@ -361,7 +367,10 @@ Example:
             });
         },
         py::arg("texts"), py::arg("workers") = 1, py::arg("batch_size") = 1000, py::arg("progress") = py::none(),
-        R"doc(Trains on texts, an iterable of str that is gone over twice (n-gram counts, then pieces).
+        R"doc(train(self, texts, workers=1, batch_size=1000, progress=None)
+--
+
+Trains on texts, an iterable of str that is gone over twice (n-gram counts, then pieces).
 
 Each text is cut as normalize(text, 10000, isolate_digits) cuts it. The texts are streamed:
 batch_size of them at a time are taken from the iterable, with the GIL released while they are
@@ -384,7 +393,10 @@ Example: Trainer(max_vocab_size=1000).train(['some text\n', 'more text\n'] * 100
             self.run(workers, progress, [&](bytepiece::trainer& t) { t.train_files(paths); });
         },
         py::arg("paths"), py::arg("workers") = 1, py::arg("progress") = py::none(),
-        R"doc(Trains on files, each one a text as if its whole content were passed to train().
+        R"doc(train_files(self, paths, workers=1, progress=None)
+--
+
+Trains on files, each one a text as if its whole content were passed to train().
 
 Beyond the reference. Files are read twice; '-' is standard input (copied to a temporary file for
 the second pass). Raises FileError (an OSError) for a file that cannot be read.
@@ -401,7 +413,10 @@ Example: t.train_files(['corpus.txt'], workers=2))doc");
             t->save(target);
         },
         py::arg("path"),
-        R"doc(Writes the model: to path for one vocabulary size, to path.<size> for each of several.
+        R"doc(save(self, path)
+--
+
+Writes the model: to path for one vocabulary size, to path.<size> for each of several.
 
 Byte for byte the reference's file (JSON, indent 4, ids from 3 in (length, bytes) order). Each
 file is written whole to a temporary file and renamed; a failure leaves none of them.
@@ -428,7 +443,10 @@ Example: t.save('my.model'))doc");
             return view.pieces();
         },
         py::arg("pieces"), py::arg("workers") = 1, py::arg("batch_size") = 1000,
-        R"doc(The reference's pruning alone, on a dict of piece bytes -> count: single bytes added where
+        R"doc(prune_pieces(self, pieces, workers=1, batch_size=1000)
+--
+
+The reference's pruning alone, on a dict of piece bytes -> count: single bytes added where
 missing (count 1), pieces rarer than min_count or longer than max_piece_length split into the
 others, pieces no piece encodes to removed, then the cut to each max_vocab_size. Returns one
 dict per size, as `pieces` after train(). Does not change the trainer.
@@ -463,7 +481,10 @@ Example: Trainer(max_vocab_size=300, min_count=1).prune_pieces({b'ab': 5, b'abc'
             return out;
         },
         py::arg("pieces"),
-        R"doc(The model dict of pieces (piece bytes -> count), as the reference writes it and as Tokenizer() takes it:
+        R"doc(dump(self, pieces)
+--
+
+The model dict of pieces (piece bytes -> count), as the reference writes it and as Tokenizer() takes it:
 {base64(piece): [id, piece decoded as UTF-8 with errors dropped, count]}, ids from 3 in
 (length, bytes) order.
 

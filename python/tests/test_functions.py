@@ -187,3 +187,10 @@ def test_convert_keys_and_errors(tmp_path):
             bytepiece_cpp.convert_to_bytepiece(bad, out)
     with pytest.raises(OSError):
         bytepiece_cpp.convert_to_bytepiece({"ab": 2}, str(tmp_path / "no" / "such" / "dir.model"))
+
+
+def test_signatures_are_the_references():
+    import inspect
+
+    assert str(inspect.signature(bytepiece_cpp.normalize)) == "(text, maxlen=0, isolate_digits=False)"
+    assert str(inspect.signature(bytepiece_cpp.convert_to_bytepiece)) == "(pieces, path)"

@@ -246,3 +246,16 @@ def test_training_releases_the_gil(small_text):
     total = time.perf_counter() - start
     assert longest < total / 2, (longest, total)
     assert len(t.pieces[0]) > 0
+
+
+def test_signatures_are_the_references():
+    import inspect
+
+    assert str(inspect.signature(bytepiece_cpp.Trainer)) == \
+        "(order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False, ensure_unicode=True)"
+    t = bytepiece_cpp.Trainer()
+    # progress is ours, after the reference's parameters.
+    assert str(inspect.signature(t.train)) == "(texts, workers=1, batch_size=1000, progress=None)"
+    assert str(inspect.signature(t.save)) == "(path)"
+    assert str(inspect.signature(t.dump)) == "(pieces)"
+    assert str(inspect.signature(t.prune_pieces)) == "(pieces, workers=1, batch_size=1000)"
