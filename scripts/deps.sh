@@ -18,6 +18,10 @@ packages=(g++ cmake ninja-build pkg-config bzip2 nlohmann-json3-dev libxxhash-de
 if [[ $what == run ]]; then
   packages+=(fortunes fortunes-zh time)
 fi
+# Debian's Python SentencePiece binding: the peer of scripts/bench_python.py (the Python benchmark).
+if [[ $what == run ]]; then
+  packages+=(python3-sentencepiece)
+fi
 # Node.js from Debian unless a node is already on PATH (some machines bring a newer one).
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   packages+=(nodejs npm)

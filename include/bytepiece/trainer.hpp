@@ -186,24 +186,74 @@ public:
     /// Example: `std::vector<std::string> texts = {...}; t.train(texts);`
     template <class Range>
     void train(const Range& texts) {
+        train_source([&](int, auto&& emit) {
+            for (const auto& text : texts) emit(std::string_view(text));
+        });
+    }
+
+    /// Trains on texts that a callback hands over, for texts that come one at a time from
+    /// elsewhere (a Python iterable, a database cursor) and are never held all at once.
+    /// `source(pass, emit)` is called with pass 1, then again with pass 2, and calls
+    /// `emit(std::string_view text)` for every text, in the same order both times; each view
+    /// need only live during its call. Throws `argument_error` (`errc::invalid_argument`) if
+    /// the second pass gives other bytes than the first, `train_error` if there is no text;
+    /// an exception thrown by `source` stops training and is rethrown.
+    ///
+    /// Example: `t.train_source([&](int, auto&& emit) { for (auto& line : lines) emit(line); });`
+    template <class Source>
+    void train_source(Source&& source) {
         detail::read_digest first;
         run([&](int pass, auto&& data, auto&& end_text) {
             detail::streaming_digest digest;
-            for (const auto& text : texts) {
-                const std::string_view s(text);
+            source(pass, [&](std::string_view s) {
                 // Each length goes into the hash too: "ab" then "" is not "a" then "b".
                 const std::uint64_t length = s.size();
                 digest.update(s);
                 digest.update(std::string_view(reinterpret_cast<const char*>(&length), sizeof length));
                 for (std::size_t i = 0; i < s.size(); i += block_size) data(s.substr(i, block_size));
                 end_text();
-            }
+            });
             if (pass == 1) first = digest.digest();
             else if (digest.digest() != first)
                 BYTEPIECE_THROW(argument_error(errc::invalid_argument,
                                                "trainer: the texts were not the same the second time they were iterated; "
                                                "train() goes over its range twice, so it needs one that can be iterated again"));
         }, 0, [] { return std::string("trainer: the corpus holds no text (the texts are empty)"); });
+    }
+
+    /// Builds the models from pieces already counted (piece bytes, count) instead of from a
+    /// corpus: the pruning of spec §5 alone, as the reference's `convert_to_bytepiece` runs it
+    /// on a trainer. Missing single bytes are added with count 1; pieces longer than
+    /// `max_piece_length` or rarer than `min_count` are split with the kept ones; pieces that
+    /// no piece encodes to are removed; then the cut to each size. A multi-byte piece with
+    /// count 0 adds nothing and is left out. Throws `argument_error` (`errc::invalid_argument`)
+    /// for an empty piece, a piece given twice or a single byte with count 0.
+    ///
+    /// Example: `t.train_counts({{"hello", 10}, {"world", 7}}); t.save("out.model");`
+    void train_counts(std::vector<std::pair<std::string, std::uint64_t>> pieces) {
+        auto bad = [](const std::string& msg) { BYTEPIECE_THROW(argument_error(errc::invalid_argument, "trainer: " + msg)); };
+        piece_list given;
+        given.reserve(pieces.size());
+        for (auto& p : pieces) {
+            if (p.first.empty()) bad("a piece is empty");
+            if (p.second == 0) {
+                if (p.first.size() == 1)
+                    bad("the single byte " + std::to_string(static_cast<unsigned char>(p.first[0])) + " has count 0");
+                continue;
+            }
+            given.push_back(std::move(p));
+        }
+        std::vector<std::pair<std::string, std::uint64_t>>().swap(pieces);
+        std::sort(given.begin(), given.end(), id_order);
+        for (std::size_t i = 1; i < given.size(); ++i)
+            if (given[i].first == given[i - 1].first) bad("the piece \"" + given[i].first + "\" is given twice");
+        models_.clear();
+        outcomes_.clear();
+        std::vector<vocab_outcome> outcomes;
+        std::vector<model> models;
+        for (auto& kept : prune_pieces(std::move(given), outcomes)) models.push_back(model::from_counts(std::move(kept), true));
+        models_.swap(models);
+        outcomes_.swap(outcomes);
     }
 
     /// The trained models, one per vocabulary size, largest size first (the order of
