@@ -2,7 +2,7 @@
 
 import itertools
 import os
-from typing import Any, Dict, Generator, Iterable, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, Generator, Iterable, List, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -138,3 +138,30 @@ class HFTokenizer:
     def token_to_id(self, token: str) -> Optional[int]: ...
 
 def load(path: _Path) -> Union[Tokenizer, SentencePieceTokenizer, HFTokenizer]: ...
+
+class Trainer:
+    """The reference's trainer: two passes over the texts, then pruning to each vocabulary size."""
+    order: int
+    max_vocab_size: List[int]
+    max_piece_length: Union[int, float]
+    min_count: int
+    isolate_digits: bool
+    ensure_unicode: bool
+    def __init__(self, order: int = 6, max_vocab_size: Union[int, Sequence[int]] = 10000,
+                 max_piece_length: Union[int, float] = 36, min_count: int = 2,
+                 isolate_digits: bool = False, ensure_unicode: bool = True) -> None: ...
+    def train(self, texts: Iterable[str], workers: int = 1, batch_size: int = 1000,
+              progress: Optional[bool] = None) -> None: ...
+    def train_files(self, paths: Iterable[_Path], workers: int = 1,
+                    progress: Optional[bool] = None) -> None: ...
+    def save(self, path: _Path) -> None: ...
+    @property
+    def pieces(self) -> List[Dict[bytes, int]]: ...
+    @property
+    def outcomes(self) -> List[Dict[str, Union[int, str]]]: ...
+    def dump(self, pieces: Mapping[bytes, int]) -> Dict[str, List[Union[int, str]]]: ...
+    def prune_pieces(self, pieces: Mapping[bytes, int], workers: int = 1,
+                     batch_size: int = 1000) -> List[Dict[bytes, int]]: ...
+
+def normalize(text: str, maxlen: int = 0, isolate_digits: bool = False) -> List[bytes]: ...
+def convert_to_bytepiece(pieces: Mapping[Union[str, bytes], int], path: _Path) -> None: ...
