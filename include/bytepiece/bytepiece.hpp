@@ -14,6 +14,7 @@
 #include "bytepiece/model.hpp"
 #include "bytepiece/model_file.hpp"
 #include "bytepiece/normalizer.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/random.hpp"
 #include "bytepiece/sampler.hpp"
 #include "bytepiece/stream_encoder.hpp"
