@@ -40,9 +40,13 @@ struct byte_range {
     /// Example: `byte_range{3, 7}.size() == 4`
     std::size_t size() const noexcept { return end - begin; }
 
+    /// Ranges are equal when both ends are.
+    ///
+    /// Example: `byte_range{1, 2} == byte_range{1, 2}`
     friend bool operator==(const byte_range& a, const byte_range& b) noexcept {
         return a.begin == b.begin && a.end == b.end;
     }
+    /// Example: `byte_range{1, 2} != byte_range{1, 3}`
     friend bool operator!=(const byte_range& a, const byte_range& b) noexcept { return !(a == b); }
 };
 
@@ -142,6 +146,8 @@ public:
 
         /// The original range of output bytes [begin, end): see `alignment::original`. Ranges
         /// must come in increasing order of begin and of end.
+        ///
+        /// Example: `byte_range r = m(3, 5);`
         byte_range operator()(std::size_t begin, std::size_t end) noexcept {
             if (count_ == 0) return {0, 0};
             while (at_ + 1 < count_ && spans_[at_].out_end <= begin) ++at_;
