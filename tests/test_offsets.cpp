@@ -84,6 +84,18 @@ TEST_CASE("nfc_append with an alignment writes what nfc writes and maps each seg
     CHECK(a.original(4, 5) == byte_range{3, 6});
     CHECK(a.original(5, 7) == byte_range{6, 8});
     CHECK(a.original(2, 5) == byte_range{2, 6});
+    // "x" + U+0301 has no composite and stays as it is: byte for byte, although NFC had to
+    // look at it. Marks out of order (U+0301 class 230 before U+0323 class 220) are reordered:
+    // the whole "a" + marks then maps as one.
+    out.clear();
+    a.clear();
+    bytepiece::nfc_append("x\xCC\x81 a\xCC\x81\xCC\xA3", out, a);
+    REQUIRE(out == bytepiece::nfc("x\xCC\x81 a\xCC\x81\xCC\xA3"));
+    REQUIRE(out.substr(0, 4) == "x\xCC\x81 ");
+    CHECK(a.original(0, 1) == byte_range{0, 1});
+    CHECK(a.original(1, 3) == byte_range{1, 3});
+    CHECK(a.original(4, 5) == byte_range{4, 9});
+    CHECK(a.original(out.size() - 1, out.size()) == byte_range{4, 9});
 }
 
 TEST_CASE("the issue's example: the NFD text of 18 bytes maps back whole") {

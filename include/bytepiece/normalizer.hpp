@@ -249,12 +249,19 @@ namespace detail::nfc {
 // the calls compile away), spans for an alignment.
 struct no_record {
     void copy(std::size_t, std::size_t, std::size_t) const noexcept {}
-    void replace(std::size_t, std::size_t, std::size_t, std::size_t) const noexcept {}
+    void segment(const std::string&, std::size_t, std::string_view, std::size_t) const noexcept {}
 };
 struct alignment_record {
     alignment& a;
     void copy(std::size_t out, std::size_t in, std::size_t n) { a.copy(out, in, n); }
-    void replace(std::size_t ob, std::size_t oe, std::size_t ib, std::size_t ie) { a.replace(ob, oe, ib, ie); }
+    // A segment NFC left as it was (marks that compose with nothing and were in order) maps
+    // byte for byte; one it rewrote maps as a whole.
+    void segment(const std::string& out, std::size_t out_begin, std::string_view in, std::size_t in_begin) {
+        if (out.size() - out_begin == in.size() && out.compare(out_begin, in.size(), in.data(), in.size()) == 0)
+            a.copy(out_begin, in_begin, in.size());
+        else
+            a.replace(out_begin, out.size(), in_begin, in_begin + in.size());
+    }
 };
 
 template <class Record>
@@ -283,8 +290,10 @@ void append(std::string_view text, std::string& out, Record rec) {
         out.append(reinterpret_cast<const char*>(flushed), static_cast<std::size_t>(boundary - flushed));
         const std::size_t seg_out = out.size();
         normalize_segment(boundary, seg_end, out, wb);
-        // A segment is the smallest unit NFC rewrites independently: it maps as a whole.
-        rec.replace(seg_out, out.size(), at(boundary), at(seg_end));
+        // A segment is the smallest unit NFC rewrites independently.
+        rec.segment(out, seg_out,
+                    std::string_view(reinterpret_cast<const char*>(boundary), static_cast<std::size_t>(seg_end - boundary)),
+                    at(boundary));
         flushed = boundary = p = seg_end;
         last_ccc = 0;
     }
@@ -309,8 +318,8 @@ inline void nfc_append(std::string_view text, std::string& out) {
 
 /// `nfc_append`, also recording in `align` where each stretch of the output came from in
 /// `text` (output positions count from the start of `out`, input ones from the start of `text`): copied stretches byte
-/// for byte, each rewritten segment (a starter and the marks or jamo that compose or reorder
-/// with it) as a whole. See offsets.hpp.
+/// for byte, each rewritten segment (a starter and the marks or jamo that composed or were
+/// reordered with it, a character that decomposed) as a whole. See offsets.hpp.
 ///
 /// Example: `std::string s; bytepiece::alignment a; nfc_append("e\xCC\x81", s, a);  // a.original(0, 2) == {0, 3}`
 inline void nfc_append(std::string_view text, std::string& out, alignment& align) {
