@@ -226,6 +226,10 @@ public:
                 const std::size_t from = ws.pre.size(), first = ws.ends.size();
                 const std::string_view part = t.substr(b, e - b);
                 pre_tokenize(part, rb == 0 && b == 0, ws);
+                if (norm.is_identity(t.size())) {  // normalization changed nothing: nothing to compose
+                    pre_tokenizer_.align(part, rb + b, ws.pre, from, ws.ends.data() + first, ws.ends.size() - first, whole);
+                    return;
+                }
                 pre.clear();
                 pre_tokenizer_.align(part, b, ws.pre, from, ws.ends.data() + first, ws.ends.size() - first, pre);
                 whole.append_composed(norm, pre, 0, rb);

@@ -122,6 +122,52 @@ public:
         const std::size_t n = segment.size();
         const auto* seg = reinterpret_cast<const unsigned char*>(segment.data());
         std::size_t j = 0, o = from;
+        if (byte_level && rep.empty()) {
+            // The usual byte-level file: every character of the alphabet (one or two bytes)
+            // stands for one byte of the segment; printable ASCII stands for itself.
+            const byte_alphabet& al = alphabet();
+            const auto* p = reinterpret_cast<const unsigned char*>(out.data());
+            std::size_t k = o, token_start = o;
+            for (std::size_t t = 0; t < count; ++t) {
+                const std::size_t end = ends[t];
+                token_start = k;
+                while (k < end) {
+                    const unsigned char c = p[k];
+                    if (c > 0x20 && c < 0x7F && j < n && seg[j] == c) {
+                        std::size_t r = 1;
+                        while (k + r < end && j + r < n && p[k + r] == seg[j + r] && p[k + r] > 0x20 && p[k + r] < 0x7F) ++r;
+                        a.copy(k, in_shift + j, r);
+                        k += r;
+                        j += r;
+                        continue;
+                    }
+                    const std::size_t len = c < 0x80 || k + 1 >= end ? 1 : 2;
+                    const char32_t cp = len == 1 ? c : ((c & 0x1Fu) << 6) | (p[k + 1] & 0x3Fu);
+                    const unsigned v = cp < 0x144 ? al.byte_of[cp] : 0x100;
+                    if (k == token_start && prefix_space && v == ' ' && (j >= n || seg[j] != ' ')) {
+                        a.replace(k, k + len, in_shift + j, in_shift + j);  // prepended
+                        k += len;
+                        continue;
+                    }
+                    if (j < n && v == seg[j]) {
+                        a.replace(k, k + len, in_shift + j, in_shift + j + 1);
+                        k += len;
+                        ++j;
+                        continue;
+                    }
+                    if (k == token_start && removes_space && j < n) {
+                        const utf8::decoded d = utf8::decode(seg + j, seg + n);
+                        if (d.cp != utf8::invalid && is_white_space(d.cp)) {
+                            j += d.length;
+                            continue;
+                        }
+                    }
+                    a.replace(k, out_end, in_shift + j, in_shift + n);
+                    return;
+                }
+            }
+            return;
+        }
         for (std::size_t t = 0; t < count; ++t) {
             const std::size_t end = ends[t];
             std::string_view bytes(out.data() + o, end - o);
