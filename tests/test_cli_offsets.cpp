@@ -150,6 +150,10 @@ TEST_CASE("encode --offsets refuses what it cannot do, by name", "[cli][offsets]
     const auto sampled = run("echo hi | " + quote(cli()) + " encode --offsets --alpha 0.1 -m " + quote(model) + " 2>&1");
     CHECK(sampled.status != 0);
     CHECK(sampled.out.find("--offsets") != std::string::npos);
+    const auto special = run("echo 'a<|x|>b' | " + quote(cli()) + " encode --offsets --special '<|x|>' --allow-special -m " +
+                             quote(model) + " 2>&1");
+    CHECK(special.status == 2);
+    CHECK(special.out.find("--offsets cannot be combined with special tokens") != std::string::npos);
     if (!test_support::require_shared("models/hf/albert-30k-clean.from_spm.json")) return;
     const auto hf = run("printf 'ok\\n\\377\\n' | " + quote(cli()) + " encode --offsets -m " +
                         quote(test_support::shared_path("models/hf/albert-30k-clean.from_spm.json")) + " 2>&1");
