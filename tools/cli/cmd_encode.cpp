@@ -763,23 +763,24 @@ const char* const special_options_doc =
 
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk (or per line with --lines)",
-    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
+    std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special]\n"
+                "                        [--offsets] [--special TOKEN]... [--special-file F] [--allow-special | --refuse-special]\n"
+                "                        [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
-        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + "\n" + special_doc +
-        encode_options_doc + special_options_doc,
         lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + "\n" + offsets_doc +
-        encode_options_doc,
+        "\n" + special_doc + encode_options_doc + special_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
 const registrar tokenize_command("tokenize", {
     "split text into pieces, one line of escaped pieces per chunk (or per line with --lines)",
-    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
+    std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special]\n"
+                "                          [--offsets] [--special TOKEN]... [--special-file F] [--allow-special | --refuse-special]\n"
+                "                          [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
         escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc +
-        "\n" + special_doc + encode_options_doc + special_options_doc,
-        "\n" + offsets_doc + encode_options_doc,
+        "\n" + offsets_doc + "\n" + special_doc + encode_options_doc + special_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 
 const registrar decode_command("decode", {
