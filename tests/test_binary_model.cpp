@@ -170,11 +170,11 @@ TEST_CASE("a damaged binary model is an error naming the file", "[binary][errors
     }
     SECTION("a file from a newer format version") {
         std::string bad = image;
-        bf::store<std::uint32_t>(&bad[16], 2);
+        bf::store<std::uint32_t>(&bad[16], 3);
         fix_checksum(bad);
         const auto e = load_error(bad);
         CHECK(e.code() == errc::model_binary_version);
-        CHECK(std::string(e.what()).find("version 2") != std::string::npos);
+        CHECK(std::string(e.what()).find("version 3") != std::string::npos);
     }
     SECTION("a file that is not a model at all") {
         const std::string path = test_support::scratch_path("not_a_model.bpm");

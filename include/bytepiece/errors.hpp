@@ -54,6 +54,9 @@ enum class errc : int {
     invalid_argument = 401,  ///< an argument outside its documented domain
     encode_no_unknown = 402,  ///< a text needs an unknown token and the model has none (HF unk_id null)
     heal_undefined = 410,     ///< token healing is not defined for this prompt and model (token_healing.hpp)
+    special_disallowed = 420,  ///< a text holds a special token the call does not allow (disallowed_special::raise)
+    special_invalid = 421,     ///< a special token list that cannot be used (empty, duplicate, invalid UTF-8)
+    batch_bad_option = 422,    ///< batch options that cannot be met (max length 0, fixed length below the longest row)
     // train_error: the trainer cannot produce a model from what it was given.
     train_empty_corpus = 501,   ///< the corpus holds no text
     train_bad_option = 502,     ///< an option outside its documented range

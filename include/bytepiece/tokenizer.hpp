@@ -21,6 +21,7 @@
 #include "bytepiece/errors.hpp"
 #include "bytepiece/model.hpp"
 #include "bytepiece/normalizer.hpp"
+#include "bytepiece/special_tokens.hpp"
 #include "bytepiece/trie.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -381,6 +382,20 @@ public:
     std::string_view normalized_view(std::string_view text, std::string& storage) const {
         return normalize_into(text, options_.normalize, storage);
     }
+
+    // --- special tokens (special_tokens.hpp) ---
+
+    /// The special tokens this tokenizer carries, stored in its binary image (`to_binary`,
+    /// `save_binary`, `load`). `encode` never matches them: pass them to
+    /// `encode_with_specials` with the tokens a call allows.
+    ///
+    /// Example: `auto ids = bytepiece::encode_with_specials(tok, text, tok.specials(), bytepiece::allowed_special::all());`
+    const special_tokens& specials() const noexcept { return specials_; }
+
+    /// Replaces the special tokens this tokenizer carries.
+    ///
+    /// Example: `bytepiece::special_tokens sp; sp.append({"<|endoftext|>"}, tok.vocab_size()); tok.set_specials(sp);`
+    void set_specials(special_tokens specials) { specials_ = std::move(specials); }
 
     // --- BEGIN sampling and lattice members (owned by sampler.hpp / lattice.hpp) ---
     // These members delegate to sampler.hpp and lattice.hpp (included at the end of this
@@ -803,6 +818,7 @@ private:
     detail::piece_automaton<score_type> automaton_;  // what encode runs on
     encode_options options_;
     detail::weight_cache weight_cache_;  // the sampling weights of recent alphas (sampler.hpp)
+    special_tokens specials_;            // carried for the caller and the binary image; encode ignores them
 };
 
 // Loading and encoding are defined out of the class, so that they are not inline: with
@@ -812,20 +828,26 @@ private:
 
 template <class Score, class Id>
 basic_tokenizer<Score, Id> basic_tokenizer<Score, Id>::load(const std::string& path, encode_options options) {
-    auto [m, trie] = detail::binary_model_access::load_file<model_type>(path);
-    return basic_tokenizer(std::move(m), options, std::move(trie));
+    special_tokens specials;
+    auto [m, trie] = detail::binary_model_access::load_file<model_type>(path, specials);
+    basic_tokenizer tok(std::move(m), options, std::move(trie));
+    tok.specials_ = std::move(specials);
+    return tok;
 }
 
 template <class Score, class Id>
 basic_tokenizer<Score, Id> basic_tokenizer<Score, Id>::from_binary(std::string_view data, std::string_view source,
                                                                    encode_options options) {
-    auto [m, trie] = detail::binary_model_access::read<model_type>(data, std::string(source));
-    return basic_tokenizer(std::move(m), options, std::move(trie));
+    special_tokens specials;
+    auto [m, trie] = detail::binary_model_access::read<model_type>(data, std::string(source), specials);
+    basic_tokenizer tok(std::move(m), options, std::move(trie));
+    tok.specials_ = std::move(specials);
+    return tok;
 }
 
 template <class Score, class Id>
 std::string basic_tokenizer<Score, Id>::to_binary() const {
-    return detail::binary_model_access::write(model_, trie_);
+    return detail::binary_model_access::write(model_, trie_, specials_);
 }
 
 template <class Score, class Id>

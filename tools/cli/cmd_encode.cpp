@@ -2,9 +2,11 @@
 // `bytepiece encode`, `tokenize` and `decode`.
 #include <bytepiece/random.hpp>
 #include <bytepiece/sampler.hpp>
+#include <bytepiece/special_tokens.hpp>
 #include <bytepiece/stream_encoder.hpp>
 #include <bytepiece/tokenizer.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdint>
@@ -161,9 +163,252 @@ void refuse_for_huggingface(const common_options& o) {
     if (o.bos || o.eos) throw refuse(o.bos ? "--bos" : "--eos", "--add-special adds what its post-processor adds");
 }
 
+// --- special tokens (--special, --special-file, --allow-special, --refuse-special) ---
+
+const char* const special_doc =
+    "Special tokens: --special TOKEN (repeatable) and --special-file FILE (one token per line; a\n"
+    "  line TOKEN<TAB>ID gives the token an existing id, such as <eos>'s 2; a \\r before the \\n is\n"
+    "  dropped, empty lines are skipped) name strings that stand for one id each: the ones\n"
+    "  without an id get the ids after the vocabulary (after a binary model's own special\n"
+    "  tokens), in the order given, files first. They are matched in the original text, before\n"
+    "  normalization, the longest at the leftmost position first, and never split; the text\n"
+    "  between them is encoded as usual. Matching is opt-in: only with --allow-special; without\n"
+    "  it a special token in the text is ordinary text (so input cannot inject control ids),\n"
+    "  or an error with --refuse-special. A binary model's own special tokens count as given.\n"
+    "  In the default mode a special token's id goes on the line of the chunk it follows. For\n"
+    "  SentencePiece models and tokenizer.json files each line is encoded alone ('encode' only;\n"
+    "  --bos, --eos and --add-special are refused with special tokens: give them as tokens with\n"
+    "  their ids instead).\n";
+
+struct special_options {
+    std::vector<std::string> tokens;       // --special, in order
+    std::vector<std::string> files;        // --special-file, in order
+    bool allow = false, refuse = false;
+    bool given() const { return !tokens.empty() || !files.empty(); }
+};
+
+// Takes the special-token options out of `argv` (before the common parser sees them).
+special_options parse_special(std::vector<std::string>& argv) {
+    special_options s;
+    for (std::size_t i = 0; i < argv.size();) {
+        const std::string& a = argv[i];
+        if (a == "--") break;
+        auto take_value = [&](const char* name, std::vector<std::string>& into) {
+            const std::string n(name);
+            if (a == n) {
+                if (i + 1 >= argv.size()) throw usage_error("option " + a + " needs a value");
+                into.push_back(argv[i + 1]);
+                argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.begin() + static_cast<std::ptrdiff_t>(i) + 2);
+                return true;
+            }
+            if (a.size() > n.size() && a.compare(0, n.size(), n) == 0 && a[n.size()] == '=') {
+                into.push_back(a.substr(n.size() + 1));
+                argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i));
+                return true;
+            }
+            return false;
+        };
+        if (take_value("--special", s.tokens) || take_value("--special-file", s.files)) continue;
+        if (a == "--allow-special" || a == "--refuse-special") {
+            (a == "--allow-special" ? s.allow : s.refuse) = true;
+            argv.erase(argv.begin() + static_cast<std::ptrdiff_t>(i));
+            continue;
+        }
+        ++i;
+    }
+    if (s.allow && s.refuse) throw usage_error("--allow-special and --refuse-special exclude each other");
+    return s;
+}
+
+// The special tokens of the command line after `base` (a binary model's own), with new ids
+// from `first_id` on. Errors name the file and line, or the option.
+bytepiece::special_tokens build_specials(const special_options& o, bytepiece::special_tokens base, std::uint64_t first_id) {
+    first_id = std::max<std::uint64_t>(first_id, base.end_id());
+    auto add = [&](const std::string& token, std::optional<std::uint32_t> id, const std::string& where) {
+        try {
+            if (id) base.add(token, *id);
+            else base.append({token}, first_id++);
+        } catch (const bytepiece::argument_error& e) {
+            throw failure(where + ": " + e.what());
+        }
+    };
+    for (const auto& file : o.files) {
+        input_file in(file);
+        for_each_line(
+            in,
+            [&](std::string_view line, std::size_t line_no) {
+                if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+                if (line.empty()) return;
+                std::optional<std::uint32_t> id;
+                const std::size_t tab = line.rfind('\t');
+                if (tab != std::string_view::npos) {
+                    const std::string digits(line.substr(tab + 1));
+                    id = static_cast<std::uint32_t>(
+                        parse_integer(digits, file + ":" + std::to_string(line_no) + " id", 0, 0xFFFFFFFEll));
+                    line = line.substr(0, tab);
+                }
+                add(std::string(line), id, file + ":" + std::to_string(line_no));
+            },
+            [] {});
+    }
+    for (const auto& t : o.tokens) add(t, std::nullopt, "--special '" + t + "'");
+    return base;
+}
+
+bytepiece::allowed_special allowed_of(const special_options& o) {
+    return o.allow ? bytepiece::allowed_special::all() : bytepiece::allowed_special::none();
+}
+
+bytepiece::disallowed_special policy_of(const special_options& o) {
+    return o.refuse ? bytepiece::disallowed_special::raise : bytepiece::disallowed_special::encode_as_text;
+}
+
+// Rethrows a refused special token as a failure naming the file and line.
+template <class F>
+void naming_line(const std::string& file, std::size_t line_no, F&& f) {
+    try {
+        f();
+    } catch (const bytepiece::argument_error& e) {
+        if (e.code() != bytepiece::errc::special_disallowed) throw;
+        throw failure(file + (line_no ? ":" + std::to_string(line_no) : std::string()) + ": " + e.what() +
+                      " (pass --allow-special to match it)");
+    }
+}
+
+// `encode` of a SentencePiece model or tokenizer.json with special tokens: each line alone,
+// the stretches between tokens encoded by the model.
+template <class Tokenizer>
+int encode_lines_with_specials(const Tokenizer& tok, const std::vector<std::string>& files, const special_options& so,
+                               const bytepiece::special_tokens& specials) {
+    output out;
+    std::vector<std::uint32_t> ids;
+    for (const auto& file : files) {
+        input_file in(file);
+        for_each_line(
+            in,
+            [&](std::string_view line, std::size_t line_no) {
+                ids.clear();
+                naming_line(file, line_no, [&] {
+                    bytepiece::encode_with_specials(tok, line, specials, allowed_of(so), ids, policy_of(so));
+                });
+                for (std::size_t i = 0; i < ids.size(); ++i) {
+                    if (i) out.put(std::string_view(" ", 1));
+                    out.put_uint(ids[i]);
+                }
+                out.put('\n');
+            },
+            [&] {
+                if (in.interactive()) out.flush();
+            });
+    }
+    out.finish();
+    return 0;
+}
+
+// `encode` / `tokenize` of a BytePiece model with special tokens: the text between tokens is
+// cut into chunks as usual, one output line per chunk; a token's id joins the line it follows.
+int bytepiece_encode_with_specials(const bytepiece::tokenizer& tok, const std::vector<std::string>& files, bool pieces,
+                                   bool lines, const special_options& so, const bytepiece::special_tokens& specials,
+                                   std::optional<bytepiece::sampler>& sampler, bytepiece::splitmix64& rng) {
+    output out;
+    bool first = true;
+    std::vector<std::uint32_t> ids;
+    std::string normalized;
+    auto put_id = [&](std::uint32_t id) {
+        if (!first) out.put(' ');
+        first = false;
+        if (!pieces) {
+            out.put_uint(id);
+        } else if (const std::string* s = specials.content_of(id)) {
+            append_escaped(*s, out);
+        } else {
+            append_escaped(tok.model().piece(id), out);
+        }
+    };
+    auto end_line = [&] {
+        out.put('\n');
+        first = true;
+    };
+    auto encode_stretch = [&](std::string_view stretch, bool line_mode) {
+        auto chunk = [&](std::string_view c) {
+            ids.clear();
+            if (sampler) {
+                if (!c.empty()) sampler->sample_chunk(c, rng, ids);
+            } else {
+                tok.encode(c, ids);
+            }
+            for (const auto id : ids) put_id(id);
+            if (!line_mode && !c.empty() && c.back() == '\n') end_line();
+        };
+        if (line_mode) chunk(sampler ? tok.normalized_view(stretch, normalized) : stretch);
+        else bytepiece::for_each_chunk(tok.normalized_view(stretch, normalized), chunk);
+    };
+    auto encode_text = [&](std::string_view text, bool line_mode) {
+        specials.split(
+            text, allowed_of(so), policy_of(so), [&](std::size_t b, std::size_t e) { encode_stretch(text.substr(b, e - b), line_mode); },
+            [&](std::size_t, std::size_t, std::uint32_t id) { put_id(id); });
+    };
+    for (const auto& file : files) {
+        input_file in(file);
+        if (lines) {
+            for_each_line(
+                in,
+                [&](std::string_view line, std::size_t line_no) {
+                    naming_line(file, line_no, [&] { encode_text(line, true); });
+                    end_line();
+                },
+                [&] {
+                    if (in.interactive()) out.flush();
+                });
+            continue;
+        }
+        // Blocks end after a run of \n: a special token holding no \n is never cut.
+        for_each_block(in, [&](std::string_view block) {
+            naming_line(file, 0, [&] { encode_text(block, false); });
+            if (in.interactive()) out.flush();
+        });
+        if (!first) end_line();  // a file's last chunk without a newline, or a token after it
+    }
+    out.finish();
+    return 0;
+}
+
+// --- end of special tokens ---
+
 int run_encode(std::vector<std::string>& argv, bool pieces) {
+    const special_options special_opts = parse_special(argv);
     const common_options o = parse_common(argv, true);
     const model_file model(o.model);
+    if (special_opts.given() || special_opts.allow || special_opts.refuse) {
+        if (!special_opts.given() && (special_opts.allow || special_opts.refuse))
+            throw usage_error(std::string(special_opts.allow ? "--allow-special" : "--refuse-special") +
+                              " needs special tokens: --special TOKEN or --special-file FILE");
+        if (!model.is_huggingface() && !model.is_sentencepiece()) {
+            if (o.bos || o.eos)
+                throw usage_error(std::string(o.bos ? "--bos" : "--eos") + " is for SentencePiece models; " + o.model +
+                                  " is a BytePiece model");
+            bytepiece::encode_options eo;
+            eo.normalize = !o.raw;
+            const auto tok = model.bytepiece(eo);
+            const auto specials = build_specials(special_opts, tok.specials(), tok.vocab_size());
+            std::optional<bytepiece::sampler> sampler;
+            if (o.sampling()) sampler.emplace(tok, o.alpha);
+            bytepiece::splitmix64 rng(o.seed);
+            return bytepiece_encode_with_specials(tok, o.files, pieces, o.lines, special_opts, specials, sampler, rng);
+        }
+        if (pieces) throw usage_error("special tokens with 'tokenize' are for BytePiece models; use 'encode'");
+        if (o.bos || o.eos || o.add_special)
+            throw usage_error(std::string(o.bos ? "--bos" : o.eos ? "--eos" : "--add-special") +
+                              " cannot be combined with special tokens: give <s>, </s> or [CLS] as tokens with their ids");
+        if (model.is_sentencepiece()) {
+            refuse_for_sentencepiece(o);
+            const auto tok = model.sentencepiece();
+            return encode_lines_with_specials(tok, o.files, special_opts, build_specials(special_opts, {}, tok.vocab_size()));
+        }
+        refuse_for_huggingface(o);
+        const auto tok = model.huggingface();
+        return encode_lines_with_specials(tok, o.files, special_opts, build_specials(special_opts, {}, tok.vocab_size()));
+    }
     if (model.is_huggingface()) {
         refuse_for_huggingface(o);
         // Always line by line: --lines changes nothing.
@@ -279,14 +524,19 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
 }
 
 int run_decode(std::vector<std::string>& argv) {
+    const special_options special_opts = parse_special(argv);
     const common_options o = parse_common(argv, false);
     const model_file model(o.model);
+    if (special_opts.allow || special_opts.refuse) throw usage_error("--allow-special and --refuse-special are options of encode");
+    if (special_opts.given() && (model.is_huggingface() || model.is_sentencepiece()))
+        throw usage_error("--special and --special-file with decode are for BytePiece models");
     if (model.is_huggingface()) {
         if (o.raw) throw usage_error("--raw is not available with a tokenizer.json: its decoder gives text");
         // Always line by line: --lines changes nothing.
         return huggingface_decode(model, o.files, !o.keep_special);
     }
-    if (o.keep_special)
+    // With a BytePiece model, --keep-special needs special tokens; checked below.
+    if (o.keep_special && model.is_sentencepiece())
         throw usage_error("--keep-special is for tokenizer.json files, whose decoding skips special tokens by default");
     if (model.is_sentencepiece()) {
         if (o.raw) throw not_for_sentencepiece("--raw", "its decoded text is always valid UTF-8, as spm_decode writes it");
@@ -294,15 +544,33 @@ int run_decode(std::vector<std::string>& argv) {
         return sentencepiece_decode(model, o.files);
     }
     const auto tok = model.bytepiece();
+    // Special tokens (the model's own, --special, --special-file): skipped unless --keep-special.
+    const auto specials = build_specials(special_opts, tok.specials(), tok.vocab_size());
+    if (o.keep_special && specials.empty())
+        throw usage_error("--keep-special needs special tokens: a binary model that carries them, or --special / --special-file");
+    const std::size_t id_bound = std::max<std::size_t>(tok.vocab_size(), static_cast<std::size_t>(specials.end_id()));
+    const auto decode_line = [&](const std::vector<std::uint32_t>& v) {
+        if (specials.empty()) return o.raw ? tok.decode_bytes(v.data(), v.size()) : tok.decode(v);
+        if (!o.raw) return bytepiece::decode_with_specials(tok, v, specials, !o.keep_special);
+        std::string bytes;
+        for (const auto id : v) {
+            if (const std::string* s = specials.content_of(id)) {
+                if (o.keep_special) bytes += *s;
+            } else {
+                bytes += tok.decode_bytes(&id, 1);
+            }
+        }
+        return bytes;
+    };
     output out;
     std::vector<std::uint32_t> ids;
     for (const auto& file : o.files) {
         input_file in(file);
         auto handle_line = [&](std::string_view line, std::size_t line_no) {
-            parse_id_line(line, file, line_no, tok.vocab_size(), ids);
+            parse_id_line(line, file, line_no, id_bound, ids);
             // Each line is decoded on its own: chunks end at a \n, which no UTF-8 character
             // straddles, so dropping invalid bytes per line drops what the whole would.
-            out.put(o.raw ? tok.decode_bytes(ids.data(), ids.size()) : tok.decode(ids));
+            out.put(decode_line(ids));
             if (o.lines) out.put('\n');
         };
         for_each_line(in, handle_line, [&] {
@@ -344,13 +612,20 @@ const char* const encode_options_doc =
     "                     SentencePiece: <s> and </s>; BytePiece: none)\n"
     "  -h, --help         this text\n";
 
+const char* const special_options_doc =
+    "  --special TOKEN    a special token (repeatable); see 'Special tokens' above\n"
+    "  --special-file F   special tokens, one per line (TOKEN or TOKEN<TAB>ID)\n"
+    "  --allow-special    match the special tokens in the text (off by default)\n"
+    "  --refuse-special   fail on a special token in the text instead of encoding it as text\n";
+
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk (or per line with --lines)",
     std::string("usage: bytepiece encode -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
-        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + encode_options_doc,
+        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + "\n" + special_doc +
+        encode_options_doc + special_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
 const registrar tokenize_command("tokenize", {
@@ -358,12 +633,12 @@ const registrar tokenize_command("tokenize", {
     std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
         escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc +
-        encode_options_doc,
+        "\n" + special_doc + encode_options_doc + special_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 
 const registrar decode_command("decode", {
     "turn lines of ids back into text",
-    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [--keep-special] [FILE...]\n\n"
+    std::string("usage: bytepiece decode -m MODEL [--raw] [--lines] [--keep-special] [--special TOKEN] [FILE...]\n\n"
                 "Reads lines of space-separated ids (the output of 'encode') from each FILE (standard\n"
                 "input when none) and writes the text they stand for. Ids 0-2 are skipped; an id outside\n"
                 "the vocabulary is an error naming the file and line. By default bytes that do not form\n"
@@ -380,12 +655,17 @@ const registrar decode_command("decode", {
                 "line (spm_decode would read it as 0). --lines changes nothing; --raw is refused.\n\n"
                 "With a Hugging Face tokenizer.json, each line of ids gives HF tokenizers' decode(ids) and\n"
                 "a newline: special added tokens are skipped (skip_special_tokens=True) unless\n"
-                "--keep-special is given. --lines changes nothing; --raw is refused.\n") +
+                "--keep-special is given. --lines changes nothing; --raw is refused.\n\n"
+                "With a BytePiece model, the ids of special tokens (a binary model's own, and those of\n"
+                "--special and --special-file, numbered as encode numbers them) are accepted and skipped,\n"
+                "or written as their text with --keep-special.\n") +
         "\noptions:\n"
         "  -m, --model MODEL  model file: BytePiece JSON, binary from convert, or SentencePiece .model\n"
         "  --raw              write the pieces' bytes as they are, invalid UTF-8 included\n"
         "  --lines            end each decoded line with a newline (for 'encode --lines' output)\n"
-        "  --keep-special     tokenizer.json: keep special tokens in the text\n"
+        "  --keep-special     tokenizer.json, BytePiece with special tokens: keep them in the text\n"
+        "  --special TOKEN    BytePiece: a special token, as given to encode (repeatable)\n"
+        "  --special-file F   BytePiece: special tokens, as given to encode\n"
         "  -h, --help         this text\n",
     [](std::vector<std::string>& a) { return run_decode(a); }});
 

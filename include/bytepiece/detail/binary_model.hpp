@@ -17,13 +17,16 @@
 //   32      8      N, the number of pieces (ids 3 .. N+2)
 //   40      8      U, the number of trie units
 //   48      8      B, the pieces' total bytes
-//   56      8      zero
+//   56      8      zero in version 1; in version 2, S, the special tokens' section bytes (> 0)
 //   then, each at the next multiple of 64 (zero padding between):
 //   counts   N x u64                        the count of id 3 + i
 //   offsets  (N + 1) x u32                  id 3 + i is bytes [offsets[i], offsets[i + 1])
 //   trie     U x (u32 base, u32 check, i32 value)   the double array as double_array_trie has it
 //   bytes    B                              the pieces back to back in id order
-//   and the file ends there.
+//   and a version 1 file ends there. Version 2 adds, at the next multiple of 64:
+//   specials S bytes: u32 K (> 0), u32 zero, K x (u32 id, u32 length), then the K contents
+//            back to back; the special tokens of special_tokens.hpp, in the order added.
+//   A tokenizer without special tokens writes version 1, so older readers still read it.
 //
 // The checksum catches damage; it cannot vouch for a file written with intent. So the reader
 // also checks everything a loaded tokenizer relies on to stay inside its arrays: every base
@@ -46,6 +49,7 @@
 #include "bytepiece/detail/hash.hpp"
 #include "bytepiece/detail/model_format.hpp"
 #include "bytepiece/errors.hpp"
+#include "bytepiece/special_tokens.hpp"
 #include "bytepiece/trie.hpp"
 #include "bytepiece/version.hpp"
 
@@ -56,6 +60,7 @@ namespace binary_format {
 
 inline constexpr unsigned char magic[8] = {0x89, 'B', 'P', 'M', '\r', '\n', 0x1A, '\n'};
 inline constexpr std::uint32_t version = 1;
+inline constexpr std::uint32_t version_with_specials = 2;
 inline constexpr std::size_t header_bytes = 64;
 inline constexpr std::size_t unit_bytes = 12;
 inline constexpr std::size_t checksum_from = 16;
@@ -104,17 +109,26 @@ void load_array(T* dst, const char* src, std::size_t count) noexcept {
 
 inline std::uint64_t align64(std::uint64_t x) noexcept { return (x + 63) & ~std::uint64_t{63}; }
 
-/// Where the sections lie for N pieces, U units and B bytes. The header's N, U and B are
-/// bounded before this is called, so no sum overflows.
+/// Where the sections lie for N pieces, U units, B bytes and S bytes of special tokens. The
+/// header's N, U, B and S are bounded before this is called, so no sum overflows.
 struct layout {
-    std::uint64_t counts, offsets, trie, bytes, end;
-    layout(std::uint64_t n, std::uint64_t units, std::uint64_t piece_bytes) noexcept
+    std::uint64_t counts, offsets, trie, bytes, specials, end;
+    layout(std::uint64_t n, std::uint64_t units, std::uint64_t piece_bytes, std::uint64_t special_bytes = 0) noexcept
         : counts(header_bytes),
           offsets(align64(counts + 8 * n)),
           trie(align64(offsets + 4 * (n + 1))),
           bytes(align64(trie + unit_bytes * units)),
-          end(bytes + piece_bytes) {}
+          specials(special_bytes ? align64(bytes + piece_bytes) : bytes + piece_bytes),
+          end(specials + special_bytes) {}
 };
+
+/// The bytes of the special tokens' section for `specials` (0 when there are none).
+inline std::uint64_t special_section_bytes(const special_tokens& specials) noexcept {
+    if (specials.empty()) return 0;
+    std::uint64_t s = 8 + 8 * std::uint64_t{specials.size()};
+    for (const auto& t : specials.tokens()) s += t.content.size();
+    return s;
+}
 
 /// The checksum of a whole image (of at least the header's size).
 inline std::uint64_t checksum(std::string_view file) noexcept {
@@ -126,17 +140,32 @@ inline std::uint64_t checksum(std::string_view file) noexcept {
 /// Writes and reads binary models; a friend of the model and the trie, whose arrays it fills.
 struct binary_model_access {
     /// The binary image of `m` with its trie `t` (built from exactly m's pieces).
+    /// With special tokens, the image is of version 2 and holds them after the pieces.
     template <class Model>
-    static std::string write(const Model& m, const double_array_trie& t) {
+    static std::string write(const Model& m, const double_array_trie& t, const special_tokens& specials = {}) {
         namespace bf = binary_format;
         const std::uint64_t n = m.piece_count();
         const std::uint64_t units = t.units_.size();
         const std::uint64_t piece_bytes = m.bytes_.size();
-        const bf::layout at(n, units, piece_bytes);
+        const std::uint64_t special_bytes = bf::special_section_bytes(specials);
+        const bf::layout at(n, units, piece_bytes, special_bytes);
         std::string out(static_cast<std::size_t>(at.end), '\0');
         char* p = &out[0];
         std::memcpy(p, bf::magic, sizeof bf::magic);
-        bf::store<std::uint32_t>(p + 16, bf::version);
+        bf::store<std::uint32_t>(p + 16, special_bytes ? bf::version_with_specials : bf::version);
+        bf::store<std::uint64_t>(p + 56, special_bytes);
+        if (special_bytes) {
+            char* q = p + at.specials;
+            bf::store<std::uint32_t>(q, static_cast<std::uint32_t>(specials.size()));
+            char* text = q + 8 + 8 * specials.size();
+            for (const auto& sp : specials.tokens()) {
+                q += 8;
+                bf::store<std::uint32_t>(q, sp.id);
+                bf::store<std::uint32_t>(q + 4, static_cast<std::uint32_t>(sp.content.size()));
+                std::memcpy(text, sp.content.data(), sp.content.size());
+                text += sp.content.size();
+            }
+        }
         bf::store<std::uint32_t>(p + 20, static_cast<std::uint32_t>(bf::header_bytes));
         bf::store<std::uint64_t>(p + 24, at.end);
         bf::store<std::uint64_t>(p + 32, n);
@@ -163,6 +192,14 @@ struct binary_model_access {
     /// Reads a binary model, validating it completely; `source` names it in errors.
     template <class Model>
     static std::pair<Model, double_array_trie> read(std::string_view file, const std::string& source) {
+        special_tokens ignored;
+        return read<Model>(file, source, ignored);
+    }
+
+    /// `read`, also giving the special tokens a version 2 image holds (none for version 1).
+    template <class Model>
+    static std::pair<Model, double_array_trie> read(std::string_view file, const std::string& source,
+                                                    special_tokens& specials) {
         namespace bf = binary_format;
         using id_type = typename Model::id_type;
         const char* p = file.data();
@@ -173,9 +210,9 @@ struct binary_model_access {
             fail(errc::model_binary_damaged, "truncated: " + std::to_string(file.size()) +
                                                   " bytes, shorter than the 64-byte header of a binary model");
         const auto version = bf::load<std::uint32_t>(p + 16);
-        if (version != bf::version)
+        if (version != bf::version && version != bf::version_with_specials)
             fail(errc::model_binary_version, "binary model format version " + std::to_string(version) +
-                                                  "; this library reads version " + std::to_string(bf::version) +
+                                                  "; this library reads versions 1 and 2" +
                                                   " (convert the JSON model again with this version)");
         const auto header = bf::load<std::uint32_t>(p + 20);
         const auto size = bf::load<std::uint64_t>(p + 24);
@@ -192,8 +229,13 @@ struct binary_model_access {
         const auto n = bf::load<std::uint64_t>(p + 32);
         const auto units = bf::load<std::uint64_t>(p + 40);
         const auto piece_bytes = bf::load<std::uint64_t>(p + 48);
-        if (header != bf::header_bytes || bf::load<std::uint64_t>(p + 56) != 0)
-            fail(errc::model_binary_invalid, "header: size " + std::to_string(header) + " or its reserved word is not that of version 1");
+        const auto special_bytes = bf::load<std::uint64_t>(p + 56);
+        if (header != bf::header_bytes || (version == bf::version) != (special_bytes == 0))
+            fail(errc::model_binary_invalid, "header: size " + std::to_string(header) + " or its reserved word (" +
+                                                  std::to_string(special_bytes) + ") is not that of version " +
+                                                  std::to_string(version));
+        if (special_bytes >= (std::uint64_t{1} << 32))
+            fail(errc::model_binary_invalid, "header: a special tokens' section of " + std::to_string(special_bytes) + " bytes");
         if (n == 0) fail(errc::model_empty, "the model has no pieces");
         if (n > std::numeric_limits<id_type>::max() - Model::first_piece_id || n >= (std::uint64_t{1} << 27))
             fail(errc::model_too_large, std::to_string(n) + " pieces do not fit the id type");
@@ -202,15 +244,18 @@ struct binary_model_access {
             fail(errc::model_binary_invalid, "header: a trie of " + std::to_string(units) + " units (must be 257 to 2^30 - 1)");
         if (piece_bytes > std::numeric_limits<std::uint32_t>::max())
             fail(errc::model_too_large, "pieces total more than 4 GiB");
-        const bf::layout at(n, units, piece_bytes);
+        const bf::layout at(n, units, piece_bytes, special_bytes);
         if (at.end != size)
             fail(errc::model_binary_invalid, "header: " + std::to_string(n) + " pieces, " + std::to_string(units) +
-                                                  " trie units and " + std::to_string(piece_bytes) + " piece bytes make " +
+                                                  " trie units, " + std::to_string(piece_bytes) + " piece bytes and " +
+                                                  std::to_string(special_bytes) + " special bytes make " +
                                                   std::to_string(at.end) + " bytes, not the file's " + std::to_string(size));
 
         // Zero padding keeps the image canonical: a file that loads is the one to_binary writes.
-        const std::uint64_t gaps[3][2] = {{at.counts + 8 * n, at.offsets}, {at.offsets + 4 * (n + 1), at.trie},
-                                          {at.trie + bf::unit_bytes * units, at.bytes}};
+        const std::uint64_t gaps[4][2] = {{at.counts + 8 * n, at.offsets},
+                                          {at.offsets + 4 * (n + 1), at.trie},
+                                          {at.trie + bf::unit_bytes * units, at.bytes},
+                                          {at.bytes + piece_bytes, at.specials}};
         for (const auto& gap : gaps)
             for (std::uint64_t i = gap[0]; i < gap[1]; ++i)
                 if (p[i] != 0) fail(errc::model_binary_invalid, "byte " + std::to_string(i) + " of the padding between sections is not zero");
@@ -303,6 +348,8 @@ struct binary_model_access {
             if (t.units_[i].check != double_array_trie::free_check && !on_walk[i])
                 fail(errc::model_binary_invalid, "trie unit " + std::to_string(i) + " is used but lies on no piece's path");
 
+        if (special_bytes) specials = read_specials(p + at.specials, special_bytes, fail);
+
         m.total_ = total;
         m.max_len_ = max_len;
         m.rescore();
@@ -315,6 +362,13 @@ struct binary_model_access {
     /// anything more, so that they do not add to a load's peak memory.
     template <class Model>
     static std::pair<Model, std::optional<double_array_trie>> load_file(const std::string& path) {
+        special_tokens ignored;
+        return load_file<Model>(path, ignored);
+    }
+
+    /// `load_file`, also giving the special tokens of a binary model (none for JSON).
+    template <class Model>
+    static std::pair<Model, std::optional<double_array_trie>> load_file(const std::string& path, special_tokens& specials) {
         const std::string data = read_file(path);
         if (!binary_format::has_magic(data)) {
             if (const foreign_format f = sniff_foreign_format(data); !f.what.empty())
@@ -322,11 +376,42 @@ struct binary_model_access {
                                                                          ", not a BytePiece model; " + std::string(f.hint)));
             return {Model::from_json(data, path), std::nullopt};
         }
-        auto [m, t] = read<Model>(data, path);
+        auto [m, t] = read<Model>(data, path, specials);
         return {std::move(m), std::move(t)};
     }
 
 private:
+    // The special tokens' section of `bytes` bytes at `p`, checked whole: its count, lengths
+    // and contents must fill it exactly and make a valid set (`special_tokens` refuses empty,
+    // repeated or invalid UTF-8 contents, and repeated ids).
+    template <class Fail>
+    static special_tokens read_specials(const char* p, std::uint64_t bytes, Fail& fail) {
+        namespace bf = binary_format;
+        const std::uint64_t k = bf::load<std::uint32_t>(p);
+        if (k == 0 || bf::load<std::uint32_t>(p + 4) != 0 || 8 + 8 * k > bytes)
+            fail(errc::model_binary_invalid, "special tokens: a count of " + std::to_string(k) + " in a section of " +
+                                                  std::to_string(bytes) + " bytes");
+        std::uint64_t text = 8 + 8 * k;
+        special_tokens specials;
+        for (std::uint64_t i = 0; i < k; ++i) {
+            const auto id = bf::load<std::uint32_t>(p + 8 + 8 * i);
+            const std::uint64_t length = bf::load<std::uint32_t>(p + 12 + 8 * i);
+            if (length > bytes - text)
+                fail(errc::model_binary_invalid, "special token " + std::to_string(i) + " (id " + std::to_string(id) +
+                                                      "): its " + std::to_string(length) + " bytes run past the section");
+            try {
+                specials.add(std::string(p + text, static_cast<std::size_t>(length)), id);
+            } catch (const argument_error& e) {
+                fail(errc::model_binary_invalid, "special token " + std::to_string(i) + ": " + e.what());
+            }
+            text += length;
+        }
+        if (text != bytes)
+            fail(errc::model_binary_invalid, "special tokens: " + std::to_string(bytes - text) +
+                                                  " bytes at the end of the section belong to no token");
+        return specials;
+    }
+
     static std::string hex(std::uint64_t v) {
         static const char digits[] = "0123456789abcdef";
         std::string s(16, '0');

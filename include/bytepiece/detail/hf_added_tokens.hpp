@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "bytepiece/detail/hf_json.hpp"
+#include "bytepiece/detail/string_matcher.hpp"
 #include "bytepiece/detail/unicode_categories.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
@@ -140,8 +141,8 @@ public:
     }
 
     bool empty() const noexcept { return tokens_.empty(); }
-    bool has_raw() const noexcept { return raw_.nodes.size() > 1; }
-    bool has_normalized() const noexcept { return normalized_.nodes.size() > 1; }
+    bool has_raw() const noexcept { return !raw_.empty(); }
+    bool has_normalized() const noexcept { return !normalized_.empty(); }
 
     /// One past the highest id of the model and the added tokens.
     std::size_t end_id() const noexcept { return static_cast<std::size_t>(end_id_); }
@@ -181,19 +182,20 @@ public:
     /// Example: `a.split(text, false, [&](std::size_t b, std::size_t e) {...}, [&](const match& m) {...});`
     template <class OnText, class OnToken>
     void split(std::string_view s, bool normalized_pass, OnText&& on_text, OnToken&& on_token) const {
-        const trie& t = normalized_pass ? normalized_ : raw_;
-        if (t.nodes.size() <= 1) {
+        const matcher& t = normalized_pass ? normalized_ : raw_;
+        if (t.empty()) {
             if (!s.empty()) on_text(std::size_t{0}, s.size());
             return;
         }
         std::size_t start_offset = 0;
         std::size_t pos = 0;
-        std::size_t begin = 0, end = 0, index = 0;
-        while (t.find(s, pos, begin, end, index)) {
+        matcher::match hit;
+        while (t.find(s, pos, hit)) {
             // The next search starts after this match, whatever the options do to it.
-            pos = end;
+            pos = hit.end;
+            const std::size_t index = hit.value;
             const hf_added_token& a = tokens_[index].first;
-            std::size_t start = begin, stop = end;
+            std::size_t start = hit.begin, stop = hit.end;
             if (a.single_word) {
                 const bool space_before = start == 0 || !ends_with_word(s.substr(0, start));
                 const bool space_after = stop == s.size() || !starts_with_word(s.substr(stop));
@@ -209,72 +211,16 @@ public:
     }
 
 private:
-    // A byte trie of the patterns; `find` gives the leftmost start, then the longest pattern.
-    struct trie {
-        struct node {
-            std::vector<std::pair<unsigned char, std::uint32_t>> children;  // sorted by byte
-            std::uint32_t token = none;
-        };
-        static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
-        std::vector<node> nodes{1};
-        bool first[256] = {};
+    using matcher = string_matcher;
 
-        std::uint32_t child(std::uint32_t n, unsigned char b) const noexcept {
-            const auto& c = nodes[n].children;
-            const auto it = std::lower_bound(c.begin(), c.end(), b, [](const auto& e, unsigned char v) { return e.first < v; });
-            return it != c.end() && it->first == b ? it->second : none;
-        }
-
-        bool find(std::string_view s, std::size_t from, std::size_t& begin, std::size_t& end, std::size_t& index) const {
-            const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-            for (std::size_t i = from; i < s.size(); ++i) {
-                if (!first[p[i]]) continue;
-                std::uint32_t n = 0;
-                std::size_t best = 0;
-                std::uint32_t best_token = none;
-                for (std::size_t j = i; j < s.size(); ++j) {
-                    n = child(n, p[j]);
-                    if (n == none) break;
-                    if (nodes[n].token != none) {
-                        best = j + 1;
-                        best_token = nodes[n].token;
-                    }
-                }
-                if (best_token != none) {
-                    begin = i;
-                    end = best;
-                    index = best_token;
-                    return true;
-                }
-            }
-            return false;
-        }
-    };
-
-    void build(bool normalized_pass, trie& t) {
+    void build(bool normalized_pass, matcher& t) {
         for (std::size_t k = 0; k < tokens_.size(); ++k) {
             const hf_added_token& a = tokens_[k].first;
             if (a.normalized != normalized_pass) continue;
-            std::uint32_t n = 0;
-            for (const char ch : a.pattern) {
-                const auto b = static_cast<unsigned char>(ch);
-                std::uint32_t c = t.child(n, b);
-                if (c == trie::none) {
-                    c = static_cast<std::uint32_t>(t.nodes.size());
-                    t.nodes.emplace_back();
-                    auto& children = t.nodes[n].children;
-                    const auto it = std::lower_bound(children.begin(), children.end(), b,
-                                                     [](const auto& e, unsigned char v) { return e.first < v; });
-                    children.insert(it, {b, c});
-                }
-                n = c;
-            }
             // Two tokens with one pattern: HF's automaton builder refuses them.
-            if (t.nodes[n].token != trie::none)
+            if (t.insert(a.pattern, static_cast<std::uint32_t>(k)) != matcher::none)
                 BYTEPIECE_THROW(model_error(errc::model_hf_invalid,
                                             "added_tokens: two added tokens are matched by the same string \"" + a.pattern + "\""));
-            t.nodes[n].token = static_cast<std::uint32_t>(k);
-            t.first[static_cast<unsigned char>(a.pattern[0])] = true;
         }
     }
 
@@ -325,7 +271,7 @@ private:
     std::vector<std::pair<std::uint32_t, std::size_t>> by_id_;  // (id, index in tokens_), sorted
     std::unordered_map<std::string, std::size_t> by_content_;
     std::vector<std::string> specials_;
-    trie raw_, normalized_;
+    matcher raw_, normalized_;
     std::uint64_t end_id_ = 0;
 };
 
