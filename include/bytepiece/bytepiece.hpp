@@ -16,6 +16,7 @@
 #include "bytepiece/model_batch.hpp"
 #include "bytepiece/model_file.hpp"
 #include "bytepiece/normalizer.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/random.hpp"
 #include "bytepiece/sampler.hpp"
 #include "bytepiece/special_tokens.hpp"

@@ -11,6 +11,7 @@
 
 #include "bytepiece/detail/unicode_tables.hpp"
 #include "bytepiece/detail/utf8.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/version.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -242,6 +243,66 @@ inline const unsigned char* skip_quick_yes(const unsigned char* p, const unsigne
 
 }  // namespace detail::nfc
 
+namespace detail::nfc {
+
+// What nfc_append reports as it writes, for offsets: nothing for plain normalization (so that
+// the calls compile away), spans for an alignment.
+struct no_record {
+    void copy(std::size_t, std::size_t, std::size_t) const noexcept {}
+    void segment(const std::string&, std::size_t, std::string_view, std::size_t) const noexcept {}
+};
+struct alignment_record {
+    alignment& a;
+    void copy(std::size_t out, std::size_t in, std::size_t n) { a.copy(out, in, n); }
+    // A segment NFC left as it was (marks that compose with nothing and were in order) maps
+    // byte for byte; one it rewrote maps as a whole.
+    void segment(const std::string& out, std::size_t out_begin, std::string_view in, std::size_t in_begin) {
+        if (out.size() - out_begin == in.size() && out.compare(out_begin, in.size(), in.data(), in.size()) == 0)
+            a.copy(out_begin, in_begin, in.size());
+        else
+            a.replace(out_begin, out.size(), in_begin, in_begin + in.size());
+    }
+};
+
+template <class Record>
+void append(std::string_view text, std::string& out, Record rec) {
+    if (text.empty()) return;  // a default string_view has a null data()
+    const auto* const begin = reinterpret_cast<const unsigned char*>(text.data());
+    const auto* const end = begin + text.size();
+    const unsigned char* p = begin;
+    const unsigned char* flushed = begin;  // text before this is already in `out`
+    const unsigned char* boundary = begin;
+    std::uint32_t last_ccc = 0;
+    work_buffer wb;
+    const auto at = [begin](const unsigned char* q) { return static_cast<std::size_t>(q - begin); };
+    for (;;) {
+        p = skip_quick_yes(p, end, boundary, last_ccc);
+        if (p == end) break;
+        // The segment to renormalize runs from the last cut point before the failing code point
+        // to the next cut point after it.
+        const unsigned char* seg_end = p + utf8::decode(p, end).length;
+        while (seg_end < end) {
+            const utf8::decoded d = utf8::decode(seg_end, end);
+            if (d.cp == utf8::invalid || unicode::quick_class(d.cp) == 0) break;
+            seg_end += d.length;
+        }
+        rec.copy(out.size(), at(flushed), at(boundary) - at(flushed));
+        out.append(reinterpret_cast<const char*>(flushed), static_cast<std::size_t>(boundary - flushed));
+        const std::size_t seg_out = out.size();
+        normalize_segment(boundary, seg_end, out, wb);
+        // A segment is the smallest unit NFC rewrites independently.
+        rec.segment(out, seg_out,
+                    std::string_view(reinterpret_cast<const char*>(boundary), static_cast<std::size_t>(seg_end - boundary)),
+                    at(boundary));
+        flushed = boundary = p = seg_end;
+        last_ccc = 0;
+    }
+    rec.copy(out.size(), at(flushed), at(end) - at(flushed));
+    out.append(reinterpret_cast<const char*>(flushed), static_cast<std::size_t>(end - flushed));
+}
+
+}  // namespace detail::nfc
+
 /// Appends the Unicode Normalization Form C of `text` to `out`, so that canonically equivalent
 /// spellings (precomposed "é" versus "e" + U+0301, Hangul syllables versus jamo) become the same
 /// bytes before tokenization. The result matches Python's `unicodedata.normalize('NFC', s)` for
@@ -252,31 +313,17 @@ inline const unsigned char* skip_quick_yes(const unsigned char* p, const unsigne
 ///
 /// Example: `std::string s; nfc_append("e\xCC\x81", s);` leaves `s == "\xC3\xA9"` ("é").
 inline void nfc_append(std::string_view text, std::string& out) {
-    if (text.empty()) return;  // a default string_view has a null data()
-    const auto* const begin = reinterpret_cast<const unsigned char*>(text.data());
-    const auto* const end = begin + text.size();
-    const unsigned char* p = begin;
-    const unsigned char* flushed = begin;  // text before this is already in `out`
-    const unsigned char* boundary = begin;
-    std::uint32_t last_ccc = 0;
-    detail::nfc::work_buffer wb;
-    for (;;) {
-        p = detail::nfc::skip_quick_yes(p, end, boundary, last_ccc);
-        if (p == end) break;
-        // The segment to renormalize runs from the last cut point before the failing code point
-        // to the next cut point after it.
-        const unsigned char* seg_end = p + detail::utf8::decode(p, end).length;
-        while (seg_end < end) {
-            const detail::utf8::decoded d = detail::utf8::decode(seg_end, end);
-            if (d.cp == detail::utf8::invalid || detail::unicode::quick_class(d.cp) == 0) break;
-            seg_end += d.length;
-        }
-        out.append(reinterpret_cast<const char*>(flushed), static_cast<std::size_t>(boundary - flushed));
-        detail::nfc::normalize_segment(boundary, seg_end, out, wb);
-        flushed = boundary = p = seg_end;
-        last_ccc = 0;
-    }
-    out.append(reinterpret_cast<const char*>(flushed), static_cast<std::size_t>(end - flushed));
+    detail::nfc::append(text, out, detail::nfc::no_record{});
+}
+
+/// `nfc_append`, also recording in `align` where each stretch of the output came from in
+/// `text` (output positions count from the start of `out`, input ones from the start of `text`): copied stretches byte
+/// for byte, each rewritten segment (a starter and the marks or jamo that composed or were
+/// reordered with it, a character that decomposed) as a whole. See offsets.hpp.
+///
+/// Example: `std::string s; bytepiece::alignment a; nfc_append("e\xCC\x81", s, a);  // a.original(0, 2) == {0, 3}`
+inline void nfc_append(std::string_view text, std::string& out, alignment& align) {
+    detail::nfc::append(text, out, detail::nfc::alignment_record{align});
 }
 
 /// Returns the Unicode Normalization Form C of `text`; see `nfc_append` for the exact semantics,

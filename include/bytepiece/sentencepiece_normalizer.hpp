@@ -16,6 +16,7 @@
 #include "bytepiece/detail/charsmap.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/sentencepiece_model.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -212,6 +213,73 @@ public:
         w.reserve(3);
         if (add_dummy_prefix_ && treat_whitespace_as_suffix_) w.put_space(escape_whitespaces_);
         w.finish();
+    }
+
+    /// `normalize(text, out)`, also recording in `align` (cleared first) where each stretch
+    /// of `out` came from in `text`, step by step as SentencePiece normalizes: a character or
+    /// user-defined symbol kept as it is maps byte for byte, a charsmap replacement or an
+    /// escaped space maps to the whole input it consumed, the dummy prefix to the empty range
+    /// where it was inserted, and trimmed or collapsed spaces to nothing (see offsets.hpp).
+    /// The output equals `normalize(text, out)`'s.
+    ///
+    /// Example: `bytepiece::alignment a; norm.normalize("a  b", buf, a);  // a.original(0, 4) == {0, 1}`
+    void normalize(std::string_view text, std::string& out, alignment& align) const {
+        out.clear();
+        align.clear();
+        const auto* const begin = reinterpret_cast<const unsigned char*>(text.data());
+        const auto* const end = begin + text.size();
+        const unsigned char* p = begin;
+        if (p == end) return;
+        const auto at = [begin](const unsigned char* q) { return static_cast<std::size_t>(q - begin); };
+        const auto put_space = [&] {
+            if (escape_whitespaces_) out += "\xE2\x96\x81";
+            else out += ' ';
+        };
+        if (remove_extra_whitespaces_) {
+            while (p < end) {
+                const step_result s = step(p, end);
+                if (s.size != 1 || s.data[0] != ' ') break;
+                p += s.consumed;
+            }
+            if (p == end) return;
+        }
+        if (add_dummy_prefix_ && !treat_whitespace_as_suffix_) {
+            put_space();
+            align.replace(0, out.size(), at(p), at(p));
+        }
+        bool prev_space = remove_extra_whitespaces_;
+        while (p < end) {
+            const step_result s = step(p, end);
+            std::string_view r(s.data, s.size);
+            if (prev_space) {
+                const std::size_t first = r.find_first_not_of(' ');
+                r.remove_prefix(first == std::string_view::npos ? r.size() : first);
+            }
+            if (!r.empty()) {
+                const std::size_t o = out.size();
+                for (const char c : r) {
+                    if (c == ' ') put_space();
+                    else out += c;
+                }
+                const bool copied = r.data() == reinterpret_cast<const char*>(p) && out.size() - o == s.consumed;
+                if (copied) align.copy(o, at(p), s.consumed);
+                else align.replace(o, out.size(), at(p), at(p) + s.consumed);
+                prev_space = r.back() == ' ';
+            }
+            if (!remove_extra_whitespaces_) prev_space = false;
+            p += s.consumed;
+        }
+        if (remove_extra_whitespaces_) {
+            const std::string_view space = escape_whitespaces_ ? std::string_view("\xE2\x96\x81") : std::string_view(" ");
+            while (out.size() >= space.size() && std::string_view(out).substr(out.size() - space.size()) == space)
+                out.resize(out.size() - space.size());
+            align.truncate(out.size());
+        }
+        if (add_dummy_prefix_ && treat_whitespace_as_suffix_) {
+            const std::size_t o = out.size();
+            put_space();
+            align.replace(o, out.size(), text.size(), text.size());
+        }
     }
 
     /// The normalized form of `text`.

@@ -26,6 +26,7 @@
 #include "bytepiece/errors.hpp"
 #include "bytepiece/random.hpp"
 #include "bytepiece/sentencepiece_model.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/sentencepiece_normalizer.hpp"
 #include "bytepiece/trie.hpp"
 
@@ -227,6 +228,50 @@ public:
     ///
     /// Example: `sp.model().trainer.byte_fallback`
     const sentencepiece_model& model() const noexcept { return model_; }
+
+    // --- BEGIN offsets members (offsets.hpp) ---
+    /// Encodes `text` as `encode(text, out)` does, appending the ids to `ids` and, for each,
+    /// the byte range it covers in `text` itself (before normalization) to `offsets`: pieces
+    /// of a stretch the charsmap rewrote (or a space escaped to U+2581) get the whole stretch,
+    /// a piece that is only the dummy prefix gets the empty range where it was inserted, a
+    /// byte piece of an unknown character (byte fallback) the original of its one byte, and
+    /// spaces the normalizer removed belong to no piece. See offsets.hpp.
+    ///
+    /// Example: `sp.encode_with_offsets("Hello  world", ids, offsets);`
+    void encode_with_offsets(std::string_view text, std::vector<id_type>& ids, std::vector<byte_range>& offsets) const {
+        workspace_lease lease;
+        workspace& ws = lease.get();
+        static thread_local alignment align;
+        ws.normalized.clear();
+        ws.bounds.assign(1, 0);
+        normalizer_.normalize(text, ws.scratch, align);
+        if (ws.scratch.empty()) return;
+        append_normalized(ws);
+        alignment::mapper map(align);
+        const auto base = reinterpret_cast<std::uintptr_t>(ws.normalized.data());
+        const std::size_t size = ws.normalized.size();
+        std::size_t next = 0;  // normalized position after the last piece
+        segment_window(ws, [&](std::size_t, std::string_view piece, id_type id) {
+            // A piece is a view of the normalized text, or a byte piece's name for the next
+            // byte of an unknown character.
+            const auto at = reinterpret_cast<std::uintptr_t>(piece.data());
+            const bool inside = at >= base && at < base + size;
+            const std::size_t start = inside ? static_cast<std::size_t>(at - base) : next;
+            next = start + (inside ? piece.size() : 1);
+            ids.push_back(id);
+            offsets.push_back(map(start, next));
+        });
+    }
+
+    /// `encode_with_offsets`, returning ids and offsets together.
+    ///
+    /// Example: `auto e = sp.encode_with_offsets("Hello world"); // e.ids, e.offsets`
+    basic_encoding<id_type> encode_with_offsets(std::string_view text) const {
+        basic_encoding<id_type> e;
+        encode_with_offsets(text, e.ids, e.offsets);
+        return e;
+    }
+    // --- END offsets members ---
 
 private:
     using automaton_type = detail::piece_automaton<double, float>;

@@ -22,6 +22,7 @@
 #include "bytepiece/model.hpp"
 #include "bytepiece/normalizer.hpp"
 #include "bytepiece/special_tokens.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/trie.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -539,6 +540,26 @@ public:
     }
     // --- END sampling and lattice members ---
 
+    // --- BEGIN offsets members (offsets.hpp) ---
+    /// Encodes `text` as `encode(text, ids, options)` does, appending the ids to `ids` and, for
+    /// each, the byte range it covers in `text` itself (before normalization) to `offsets`.
+    /// Pieces inside a stretch NFC rewrote get the whole stretch; in raw mode the ranges
+    /// partition `text` exactly; `<bos>` gets {0, 0} and `<eos>` {size, size}. See offsets.hpp.
+    ///
+    /// Example: `tok.encode_with_offsets("Cafe\xCC\x81", ids, offsets, tok.options());`
+    void encode_with_offsets(std::string_view text, std::vector<id_type>& ids, std::vector<byte_range>& offsets,
+                             const encode_options& options) const;
+
+    /// `encode_with_offsets` with the tokenizer's options, returning ids and offsets together.
+    ///
+    /// Example: `auto e = tok.encode_with_offsets("Hello"); // e.ids, e.offsets`
+    basic_encoding<id_type> encode_with_offsets(std::string_view text) const {
+        basic_encoding<id_type> e;
+        encode_with_offsets(text, e.ids, e.offsets, options_);
+        return e;
+    }
+    // --- END offsets members ---
+
 private:
     // The back-pointer of an end position, packed as (trie node << 32) | length so that
     // choosing between two of them is one integer select; the node becomes an id only on
@@ -857,6 +878,38 @@ void basic_tokenizer<Score, Id>::encode(std::string_view text, std::vector<id_ty
     if (options.add_bos) out.push_back(model_type::bos_id);
     segment(normalize_into(text, options.normalize, ws.normalized), ws, id_appender{out});
     if (options.add_eos) out.push_back(model_type::eos_id);
+}
+
+template <class Score, class Id>
+void basic_tokenizer<Score, Id>::encode_with_offsets(std::string_view text, std::vector<id_type>& ids,
+                                                     std::vector<byte_range>& offsets,
+                                                     const encode_options& options) const {
+    workspace& ws = local_workspace();
+    if (options.add_bos) {
+        ids.push_back(model_type::bos_id);
+        offsets.push_back({0, 0});
+    }
+    if (!options.normalize || is_nfc_quick(text)) {
+        // The normalized text is the text: offsets are the pieces' own positions.
+        segment(text, ws, [&](std::size_t start, std::size_t len, id_type id) {
+            ids.push_back(id);
+            offsets.push_back({start, start + len});
+        });
+    } else {
+        static thread_local alignment align;
+        align.clear();
+        ws.normalized.clear();
+        nfc_append(text, ws.normalized, align);
+        alignment::mapper map(align);
+        segment(std::string_view(ws.normalized), ws, [&](std::size_t start, std::size_t len, id_type id) {
+            ids.push_back(id);
+            offsets.push_back(map(start, start + len));
+        });
+    }
+    if (options.add_eos) {
+        ids.push_back(model_type::eos_id);
+        offsets.push_back({text.size(), text.size()});
+    }
 }
 
 template <class Score, class Id>

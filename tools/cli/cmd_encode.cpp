@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,6 +111,7 @@ struct common_options {
     bool add_special = false;       // encode, tokenize: the model's special tokens (see --help)
     bool keep_special = false;      // decode of a tokenizer.json: do not skip special tokens
     std::uint64_t seed = 0;  // of the splitmix64 generator used when alpha >= 0
+    bool offsets = false;    // encode, tokenize: each id as ID@BEGIN:END (see offsets_doc)
     bool sampling() const { return !std::signbit(alpha); }
 };
 
@@ -119,6 +121,7 @@ common_options parse_common(std::vector<std::string>& argv, bool sampling) {
     o.model = args.value({"-m", "--model"});
     o.raw = args.flag({"--raw"});
     o.lines = args.flag({"--lines"});
+    if (sampling) o.offsets = args.flag({"--offsets"});
     if (sampling) {
         o.add_special = args.flag({"--add-special"});
         o.bos = args.flag({"--bos"});
@@ -374,11 +377,129 @@ int bytepiece_encode_with_specials(const bytepiece::tokenizer& tok, const std::v
 }
 
 // --- end of special tokens ---
+// --- BEGIN --offsets (encode, tokenize) ---
+const char* const offsets_doc =
+    "Offsets (--offsets): each id is printed as ID@BEGIN:END (each piece as PIECE@BEGIN:END),\n"
+    "  the byte range [BEGIN, END) it covers in the original input, before normalization,\n"
+    "  counted from the start of the whole input (the files one after the other), not of the\n"
+    "  line. Lines are as without --offsets. A piece inside characters that normalization\n"
+    "  rewrote together gets all of them, so neighbours may share bytes; text the normalizer\n"
+    "  deleted (folded spaces) belongs to no piece; added <bos>/<eos> (<s>/</s>) get the empty\n"
+    "  range at the start/end of their text. With --raw the ranges partition the input.\n"
+    "  Not with --alpha, nor with a tokenizer.json (not supported yet).\n";
+
+// Calls unit(text, base) for each unit the output has a line for, base being the text's
+// offset in the whole input: a chunk (a line with the newlines after it), or a line without
+// its \n when `lines`. Blocks end on chunk boundaries, so units never straddle two.
+void for_each_offset_unit(const std::vector<std::string>& files, bool lines, output& out,
+                          const std::function<void(std::string_view, std::size_t)>& unit) {
+    std::size_t base = 0;  // bytes of input before the current block
+    for (const auto& file : files) {
+        input_file in(file);
+        for_each_block(in, [&](std::string_view block) {
+            if (lines) {
+                std::size_t start = 0;
+                while (start < block.size()) {
+                    const std::size_t nl = block.find('\n', start);
+                    const std::size_t stop = nl == std::string_view::npos ? block.size() : nl;
+                    unit(block.substr(start, stop - start), base + start);
+                    start = stop + 1;
+                }
+            } else {
+                bytepiece::for_each_chunk(block, [&](std::string_view chunk) {
+                    unit(chunk, base + static_cast<std::size_t>(chunk.data() - block.data()));
+                });
+            }
+            base += block.size();
+            if (in.interactive()) out.flush();
+        });
+    }
+}
+
+int encode_with_offsets(const model_file& model, const common_options& o, bool pieces) {
+    if (o.alpha_given) throw usage_error("--offsets cannot be combined with --alpha: sampled encodings have no offsets");
+    if (model.is_huggingface())
+        throw usage_error("--offsets is not available with a tokenizer.json yet: only BytePiece and SentencePiece models");
+    output out;
+    std::vector<std::uint32_t> ids;
+    std::vector<bytepiece::byte_range> offsets;
+    std::size_t base = 0;
+    std::function<std::string_view(std::uint32_t)> piece_of;
+    const auto put = [&] {
+        for (std::size_t i = 0; i < ids.size(); ++i) {
+            if (i) out.put(std::string_view(" ", 1));  // a string_view: flushes inside a huge line
+            if (pieces) append_escaped(piece_of(ids[i]), out);
+            else out.put_uint(ids[i]);
+            out.put('@');
+            out.put_uint(base + offsets[i].begin);
+            out.put(':');
+            out.put_uint(base + offsets[i].end);
+        }
+        out.put('\n');
+    };
+    if (model.is_sentencepiece()) {
+        refuse_for_sentencepiece(o);
+        const auto tok = model.sentencepiece();
+        const bool bos = o.bos || o.add_special, eos = o.eos || o.add_special;
+        const auto special = [&](bool wanted, const std::string& piece, const char* option) -> std::optional<std::uint32_t> {
+            if (!wanted) return std::nullopt;
+            const auto id = tok.piece_to_id(piece);
+            if (!id || *id == tok.model().unknown_id())
+                throw usage_error(std::string(option) + ": the SentencePiece model " + model.path() + " has no piece '" +
+                                  piece + "' to add");
+            return id;
+        };
+        const auto bos_id = special(bos, tok.model().trainer.bos_piece, "--bos");
+        const auto eos_id = special(eos, tok.model().trainer.eos_piece, "--eos");
+        piece_of = [&](std::uint32_t id) { return std::string_view(tok.id_to_piece(id)); };
+        // Line by line, as without --offsets.
+        for_each_offset_unit(o.files, true, out, [&](std::string_view line, std::size_t at) {
+            ids.clear();
+            offsets.clear();
+            if (bos_id) {
+                ids.push_back(*bos_id);
+                offsets.push_back({0, 0});
+            }
+            tok.encode_with_offsets(line, ids, offsets);
+            if (eos_id) {
+                ids.push_back(*eos_id);
+                offsets.push_back({line.size(), line.size()});
+            }
+            base = at;
+            put();
+        });
+        out.finish();
+        return 0;
+    }
+    if (o.bos || o.eos)
+        throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
+                          " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
+                          " is a BytePiece model");
+    bytepiece::encode_options eo;
+    eo.normalize = !o.raw;
+    const auto tok = model.bytepiece(eo);
+    piece_of = [&](std::uint32_t id) { return tok.model().piece(id); };
+    for_each_offset_unit(o.files, o.lines, out, [&](std::string_view text, std::size_t at) {
+        ids.clear();
+        offsets.clear();
+        tok.encode_with_offsets(text, ids, offsets, eo);
+        base = at;
+        put();
+    });
+    out.finish();
+    return 0;
+}
+// --- END --offsets ---
 
 int run_encode(std::vector<std::string>& argv, bool pieces) {
     const special_options special_opts = parse_special(argv);
     const common_options o = parse_common(argv, true);
     const model_file model(o.model);
+    if (o.offsets) {
+        if (special_opts.given() || special_opts.allow || special_opts.refuse)
+            throw usage_error("--offsets cannot be combined with special tokens yet");
+        return encode_with_offsets(model, o, pieces);
+    }
     if (special_opts.given() || special_opts.allow || special_opts.refuse) {
         if (!special_opts.given() && (special_opts.allow || special_opts.refuse))
             throw usage_error(std::string(special_opts.allow ? "--allow-special" : "--refuse-special") +
@@ -610,6 +731,7 @@ const char* const encode_options_doc =
     "  --bos, --eos       SentencePiece models: add <s> / </s> to every line (see above)\n"
     "  --add-special      add the model's special tokens (tokenizer.json: its post-processor;\n"
     "                     SentencePiece: <s> and </s>; BytePiece: none)\n"
+    "  --offsets          print each id as ID@BEGIN:END, byte offsets into the input (see above)\n"
     "  -h, --help         this text\n";
 
 const char* const special_options_doc =
@@ -624,7 +746,7 @@ const registrar encode_command("encode", {
                 "Encodes each FILE (standard input when none) with the BytePiece model MODEL and prints one\n"
                 "line per chunk (a line of text together with the newlines after it): the chunk's ids\n"
                 "separated by single spaces. The text is NFC-normalized first, as the reference does.\n\n") +
-        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + "\n" + special_doc +
+        lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc + "\n" + special_doc + "\n" + offsets_doc +
         encode_options_doc + special_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, false); }});
 
@@ -633,7 +755,7 @@ const registrar tokenize_command("tokenize", {
     std::string("usage: bytepiece tokenize -m MODEL [--raw] [--lines] [--alpha A [--seed S]] [--bos] [--eos] [--add-special] [FILE...]\n\n"
                 "Like 'encode', but prints the pieces instead of their ids.\n\n") +
         escape_doc + "\n" + lines_doc + "\n" + streaming_doc + "\n" + sampling_doc + "\n" + sentencepiece_encode_doc +
-        "\n" + special_doc + encode_options_doc + special_options_doc,
+        "\n" + special_doc + "\n" + offsets_doc + encode_options_doc + special_options_doc,
     [](std::vector<std::string>& a) { return run_encode(a, true); }});
 
 const registrar decode_command("decode", {
