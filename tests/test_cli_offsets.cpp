@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <bytepiece/hf_tokenizer.hpp>
 #include <bytepiece/sentencepiece_tokenizer.hpp>
 
 #include "offsets_texts.hpp"
@@ -150,8 +151,48 @@ TEST_CASE("encode --offsets refuses what it cannot do, by name", "[cli][offsets]
     CHECK(sampled.status != 0);
     CHECK(sampled.out.find("--offsets") != std::string::npos);
     if (!test_support::require_shared("models/hf/albert-30k-clean.from_spm.json")) return;
-    const auto hf = run("echo hi | " + quote(cli()) + " encode --offsets -m " +
+    const auto hf = run("printf 'ok\\n\\377\\n' | " + quote(cli()) + " encode --offsets -m " +
                         quote(test_support::shared_path("models/hf/albert-30k-clean.from_spm.json")) + " 2>&1");
     CHECK(hf.status != 0);
-    CHECK(hf.out.find("--offsets") != std::string::npos);
+    CHECK(hf.out.find("line 2") != std::string::npos);
+    CHECK(hf.out.find("UTF-8") != std::string::npos);
+}
+
+TEST_CASE("encode --offsets with a tokenizer.json: line by line, the post-processor's tokens get empty ranges",
+          "[cli][offsets]") {
+    const char* relative = "models/hf/albert-30k-clean.transformers-albert.json";
+    if (!test_support::require_cli() || !test_support::require_shared(relative)) return;
+    scratch_folder dir("cli_offsets_hf");
+    const std::string model = test_support::shared_path(relative);
+    const std::string input = "Hello   world (x) [MASK]\nsecond caf\xC3\xA9 line\n";
+    test_support::write(dir / "in.txt", input);
+    const auto tok = bytepiece::hf_tokenizer::load(model);
+    const auto plain = run(quote(cli()) + " encode --add-special -m " + quote(model) + " " + quote(dir / "in.txt"));
+    const auto with = run(quote(cli()) + " encode --offsets --add-special -m " + quote(model) + " " + quote(dir / "in.txt"));
+    REQUIRE(plain.status == 0);
+    REQUIRE(with.status == 0);
+    CHECK(ids_only(with.out) == plain.out);
+    const auto lines = split(with.out, '\n');
+    REQUIRE(lines.size() == 2);
+    const std::size_t starts[] = {0, 25}, ends[] = {24, input.size() - 1};
+    for (std::size_t l = 0; l < 2; ++l) {
+        const auto tokens = parse_line(lines[l]);
+        const auto e = tok.encode_with_offsets(split(input, '\n')[l], true);
+        REQUIRE(tokens.size() == e.ids.size());
+        CHECK(tokens.front().begin == starts[l]);  // [CLS]
+        CHECK(tokens.front().end == starts[l]);
+        CHECK(tokens.back().begin == ends[l]);  // [SEP]
+        CHECK(tokens.back().end == ends[l]);
+        for (std::size_t i = 0; i < e.ids.size(); ++i) {
+            CHECK(tokens[i].id == e.ids[i]);
+            CHECK(tokens[i].begin == starts[l] + e.offsets[i].begin);
+            CHECK(tokens[i].end == starts[l] + e.offsets[i].end);
+        }
+    }
+    // tokenize --offsets: the tokens as `tokenize` prints them, each with its range.
+    const auto pieces = run(quote(cli()) + " tokenize --offsets -m " + quote(model) + " " + quote(dir / "in.txt"));
+    REQUIRE(pieces.status == 0);
+    const auto first = split(split(pieces.out, '\n')[0], ' ');
+    REQUIRE(!first.empty());
+    CHECK(first[0] == "\xE2\x96\x81hello@0:5");
 }

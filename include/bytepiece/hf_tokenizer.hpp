@@ -27,6 +27,7 @@
 #include "bytepiece/detail/text_windows.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
+#include "bytepiece/offsets.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
 
@@ -189,6 +190,118 @@ public:
                                                                   std::to_string(vocab_size()) + ")"));
         return model_.id_to_token(id);
     }
+
+    // --- BEGIN offsets members (offsets.hpp) ---
+    /// Encodes `text` as `encode(text, ids, add_special_tokens)` does, appending the ids to
+    /// `ids` and, for each, the byte range it covers in `text` itself (before normalization)
+    /// to `offsets`. An added token gets exactly the bytes it matched (for one matched after
+    /// normalization, the original of those bytes); a piece of a stretch a normalizer step
+    /// rewrote, or of a space Metaspace replaced, gets the whole original stretch; a piece of
+    /// text left alone gets exactly its bytes (with ByteLevel, the bytes its characters stand
+    /// for, so a piece may hold part of a character); a prepended replacement gets the empty
+    /// range where it was inserted; text a step deleted belongs to no piece; the
+    /// post-processor's tokens get the empty range at the start (before the text) or the end
+    /// (after it). With a pre-tokenizer step that may drop text other than white space, each
+    /// piece gets the whole normalized segment's original. Throws as `encode`. See offsets.hpp.
+    ///
+    /// Example: `tok.encode_with_offsets("Hello world", ids, offsets, true);`
+    void encode_with_offsets(std::string_view text, std::vector<id_type>& ids, std::vector<byte_range>& offsets,
+                             bool add_special_tokens = false) const {
+        if (!detail::utf8::is_valid(text))
+            BYTEPIECE_THROW(argument_error(errc::invalid_argument, "hf_tokenizer: the text is not valid UTF-8"));
+        lease l;
+        workspace& ws = l.get();
+        ws.clear();
+        static thread_local alignment whole, norm, pre;  // original -> pre-tokens, raw segment -> normalized, normalized -> pre-tokens
+        static thread_local std::vector<byte_range> added_ranges, model_ranges;
+        whole.clear();
+        added_ranges.clear();
+        model_ranges.clear();
+        const auto segment = [&](std::size_t rb, std::size_t re) {
+            if (re == rb) return;  // HF drops empty splits before normalizing
+            normalizer_.normalize(text.substr(rb, re - rb), ws.normalized, norm);
+            const std::string_view t = ws.normalized;
+            if (t.empty()) return;
+            const auto split = [&](std::size_t b, std::size_t e) {
+                const std::size_t from = ws.pre.size(), first = ws.ends.size();
+                const std::string_view part = t.substr(b, e - b);
+                pre_tokenize(part, rb == 0 && b == 0, ws);
+                pre.clear();
+                pre_tokenizer_.align(part, b, ws.pre, from, ws.ends.data() + first, ws.ends.size() - first, pre);
+                whole.append_composed(norm, pre, 0, rb);
+            };
+            if (!added_.has_normalized()) {
+                split(0, t.size());
+                return;
+            }
+            added_.split(t, true, split, [&](const detail::hf_added_vocabulary::match& m) {
+                ws.items.push_back(item{m.id, true});
+                const byte_range r = norm.original(m.begin, m.end);
+                added_ranges.push_back(byte_range{rb + r.begin, rb + r.end});
+            });
+        };
+        if (!added_.has_raw()) {
+            segment(0, text.size());
+        } else {
+            added_.split(text, false, segment, [&](const detail::hf_added_vocabulary::match& m) {
+                ws.items.push_back(item{m.id, true});
+                added_ranges.push_back(byte_range{m.begin, m.end});
+            });
+        }
+        alignment::mapper map(whole);
+        const auto base = reinterpret_cast<std::uintptr_t>(ws.pre.data());
+        std::size_t consumed = 0;
+        model_.encode(ws.pre, ws.ends.data(), ws.ends.size(), [&](std::string_view token, id_type id) {
+            const auto at = reinterpret_cast<std::uintptr_t>(token.data());
+            const std::size_t start = at >= base && at < base + ws.pre.size() ? static_cast<std::size_t>(at - base) : consumed;
+            consumed = advance(ws.pre, token, consumed);
+            ws.out.emplace_back(consumed, id);
+            model_ranges.push_back(map(start, consumed));
+        });
+        const bool plain = post_.is_identity(add_special_tokens);
+        std::vector<id_type>& seq = plain ? ids : ws.ids;  // the text's own ids
+        ws.ids.clear();
+        thread_local std::vector<byte_range> merged;
+        merged.clear();
+        std::size_t k = 0, a = 0;
+        for (const item& it : ws.items) {
+            if (it.added) {
+                seq.push_back(static_cast<id_type>(it.value));
+                merged.push_back(added_ranges[a++]);
+                continue;
+            }
+            for (; k < ws.out.size() && ws.out[k].first <= it.value; ++k) {
+                seq.push_back(ws.out[k].second);
+                merged.push_back(model_ranges[k]);
+            }
+        }
+        if (plain) {
+            offsets.insert(offsets.end(), merged.begin(), merged.end());
+        } else {
+            bool before = true;
+            for (const std::uint64_t v : post_.items(add_special_tokens)) {
+                if (v == detail::hf_post_processor::sequence) {
+                    ids.insert(ids.end(), ws.ids.begin(), ws.ids.end());
+                    offsets.insert(offsets.end(), merged.begin(), merged.end());
+                    before = false;
+                } else {
+                    ids.push_back(static_cast<id_type>(v));
+                    offsets.push_back(before ? byte_range{0, 0} : byte_range{text.size(), text.size()});
+                }
+            }
+        }
+        ws.clear();
+    }
+
+    /// `encode_with_offsets`, returning ids and offsets together.
+    ///
+    /// Example: `auto e = tok.encode_with_offsets("Hello world", true); // e.ids, e.offsets`
+    basic_encoding<id_type> encode_with_offsets(std::string_view text, bool add_special_tokens = false) const {
+        basic_encoding<id_type> e;
+        encode_with_offsets(text, e.ids, e.offsets, add_special_tokens);
+        return e;
+    }
+    // --- END offsets members ---
 
 private:
     // How many bytes of pre-tokens are segmented at once by encode_texts.

@@ -122,6 +122,66 @@ public:
         last.out_end = size;
     }
 
+    /// Appends the spans of `second` (from a text A to B) seen through `first` (from the
+    /// original to A): where each byte of B came from in the original. Output positions are
+    /// shifted by `out_shift`, original ones by `in_shift`, so that the alignments of segments
+    /// normalized one by one append to one alignment of the whole text. A stretch of B that
+    /// either step rewrote maps to the whole original of what it came from; copies of copies
+    /// stay byte for byte.
+    ///
+    /// Example: `whole.append_composed(orig_to_a, a_to_b, b_offset, segment_begin);`
+    void append_composed(const alignment& first, const alignment& second, std::size_t out_shift = 0,
+                         std::size_t in_shift = 0) {
+        const std::vector<span>& f = first.spans_;
+        std::size_t k = 0;
+        // The original position of A's position p (an insertion point): the start of what the
+        // byte at p came from, or the end of everything for p past A's last byte.
+        const auto point = [&](std::size_t p) -> std::size_t {
+            if (f.empty()) return 0;
+            while (k + 1 < f.size() && f[k].out_end <= p) ++k;
+            const span& x = f[k];
+            if (p >= x.out_end) return x.in_end;
+            if (p <= x.out_begin) return x.in_begin;
+            return x.exact ? x.in_begin + (p - x.out_begin) : x.in_begin;
+        };
+        for (const span& s : second.spans_) {
+            const std::size_t ob = s.out_begin + out_shift, oe = s.out_end + out_shift;
+            if (s.in_begin == s.in_end || f.empty()) {
+                const std::size_t at = point(s.in_begin) + in_shift;
+                replace(ob, oe, at, at);
+                continue;
+            }
+            while (k + 1 < f.size() && f[k].out_end <= s.in_begin) ++k;
+            if (!s.exact) {
+                std::size_t j = k;
+                while (j + 1 < f.size() && f[j].out_end < s.in_end) ++j;
+                const span& a = f[k];
+                const span& z = f[j];
+                const std::size_t b = a.exact ? a.in_begin + (std::max(s.in_begin, a.out_begin) - a.out_begin) : a.in_begin;
+                const std::size_t e = z.exact ? z.in_begin + (std::min(s.in_end, z.out_end) - z.out_begin) : z.in_end;
+                replace(ob, oe, b + in_shift, std::max(b, e) + in_shift);
+                continue;
+            }
+            // A copy: split along the spans of `first` it crosses.
+            std::size_t x = s.in_begin, j = k;
+            while (x < s.in_end && j < f.size()) {
+                const span& y = f[j];
+                const std::size_t to = std::min(s.in_end, y.out_end);
+                if (to <= x) {
+                    ++j;
+                    continue;
+                }
+                const std::size_t o = ob + (x - s.in_begin);
+                if (y.exact)
+                    copy(o, y.in_begin + (x - y.out_begin) + in_shift, to - x);
+                else
+                    replace(o, o + (to - x), y.in_begin + in_shift, y.in_end + in_shift);
+                x = to;
+                if (to == y.out_end) ++j;
+            }
+        }
+    }
+
     /// Whether no span was recorded.
     ///
     /// Example: `if (a.empty()) { /* nothing was written */ }`

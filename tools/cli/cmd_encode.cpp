@@ -386,7 +386,9 @@ const char* const offsets_doc =
     "  rewrote together gets all of them, so neighbours may share bytes; text the normalizer\n"
     "  deleted (folded spaces) belongs to no piece; added <bos>/<eos> (<s>/</s>) get the empty\n"
     "  range at the start/end of their text. With --raw the ranges partition the input.\n"
-    "  Not with --alpha, nor with a tokenizer.json (not supported yet).\n";
+    "  With a tokenizer.json, tokens its post-processor adds (--add-special) get the empty\n"
+    "  range at the start/end of their line, and with a ByteLevel pre-tokenizer a piece holding\n"
+    "  part of a character gets just the bytes it stands for. Not with --alpha.\n";
 
 // Calls unit(text, base) for each unit the output has a line for, base being the text's
 // offset in the whole input: a chunk (a line with the newlines after it), or a line without
@@ -418,8 +420,6 @@ void for_each_offset_unit(const std::vector<std::string>& files, bool lines, out
 
 int encode_with_offsets(const model_file& model, const common_options& o, bool pieces) {
     if (o.alpha_given) throw usage_error("--offsets cannot be combined with --alpha: sampled encodings have no offsets");
-    if (model.is_huggingface())
-        throw usage_error("--offsets is not available with a tokenizer.json yet: only BytePiece and SentencePiece models");
     output out;
     std::vector<std::uint32_t> ids;
     std::vector<bytepiece::byte_range> offsets;
@@ -437,6 +437,29 @@ int encode_with_offsets(const model_file& model, const common_options& o, bool p
         }
         out.put('\n');
     };
+    if (model.is_huggingface()) {
+        refuse_for_huggingface(o);
+        const auto tok = model.huggingface();
+        std::vector<std::string> tokens;  // tokenize: the tokens as HF gives them, one per id
+        std::size_t line_no = 0;
+        // Line by line, as without --offsets.
+        for_each_offset_unit(o.files, true, out, [&](std::string_view line, std::size_t at) {
+            ++line_no;
+            if (!bytepiece::detail::utf8::is_valid(line))
+                throw failure("line " + std::to_string(line_no) +
+                              " of the input: the line is not valid UTF-8, which a tokenizer.json cannot encode");
+            ids.clear();
+            offsets.clear();
+            tok.encode_with_offsets(line, ids, offsets, o.add_special);
+            if (pieces) tokens = tok.tokenize(line, o.add_special);
+            std::size_t next = 0;
+            piece_of = [&](std::uint32_t) -> std::string_view { return tokens[next++]; };
+            base = at;
+            put();
+        });
+        out.finish();
+        return 0;
+    }
     if (model.is_sentencepiece()) {
         refuse_for_sentencepiece(o);
         const auto tok = model.sentencepiece();

@@ -2,7 +2,8 @@
 //
 // The `normalizer` of an HF tokenizer.json (tokenizers 0.23): Sequence, Precompiled, NFC, NFD,
 // NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend and Nmt, with HF's own rules
-// (spec sentencepiece-and-hf.md 3.5 and 3.7). Only the text matters here, never offsets.
+// (spec sentencepiece-and-hf.md 3.5 and 3.7). Each step can also record where its output came
+// from (an `alignment`, for offsets); the plain path records nothing and pays nothing for it.
 //
 // Unicode versions, as in HF tokenizers 0.23.2: NFC/NFD/NFKC/NFKD and StripAccents use Unicode
 // 9.0 (unicode-normalization-alignments; the tables keep only characters of age 9.0 or older),
@@ -29,12 +30,36 @@
 #include "bytepiece/detail/unicode_hf_tables.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/errors.hpp"
+#include "bytepiece/offsets.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
 namespace detail {
 namespace hf_norm {
 
 inline std::uint32_t props(char32_t cp) noexcept { return unicode_hf::props(cp); }
+
+// What a normalizing step reports as it writes: nothing for plain normalization (the calls
+// compile away), spans of an alignment for offsets.
+struct no_record {
+    static constexpr bool active = false;
+    void copy(std::size_t, std::size_t, std::size_t) const noexcept {}
+    void replace(std::size_t, std::size_t, std::size_t, std::size_t) const noexcept {}
+    void rewrite(const std::string&, std::size_t, std::string_view, std::size_t, std::size_t) const noexcept {}
+};
+struct alignment_record {
+    static constexpr bool active = true;
+    alignment& a;
+    void copy(std::size_t out, std::size_t in, std::size_t n) { a.copy(out, in, n); }
+    void replace(std::size_t ob, std::size_t oe, std::size_t ib, std::size_t ie) { a.replace(ob, oe, ib, ie); }
+    // Output [ob, out.size()) was written for input [ib, ie) as a unit: byte for byte if it is
+    // the same text, else as a whole.
+    void rewrite(const std::string& out, std::size_t ob, std::string_view in, std::size_t ib, std::size_t ie) {
+        if (out.size() - ob == ie - ib && out.compare(ob, ie - ib, in.data() + ib, ie - ib) == 0)
+            a.copy(ob, ib, ie - ib);
+        else
+            a.replace(ob, out.size(), ib, ie);
+    }
+};
 // A character's cluster class: Grapheme_Cluster_Break in the low 4 bits, Indic_Conjunct_Break
 // in the next 2.
 inline unsigned gcb_of(std::uint32_t p) noexcept { return (p >> unicode_hf::gcb_shift) & 0x3F; }
@@ -225,7 +250,8 @@ inline void flush_segment(std::vector<std::uint32_t>& seg, bool compose, std::st
     seg.clear();
 }
 
-inline void unicode_normalize(std::string_view in, bool compat, bool compose, std::string& out) {
+template <class R = no_record>
+inline void unicode_normalize(std::string_view in, bool compat, bool compose, std::string& out, R rec = R{}) {
     thread_local std::vector<std::uint32_t> seg;
     seg.clear();
     out.clear();
@@ -235,22 +261,30 @@ inline void unicode_normalize(std::string_view in, bool compat, bool compose, st
     std::uint32_t tmp[32];
     const std::uint32_t inert_mask = unicode_hf::ccc_mask | unicode_hf::p_second | unicode_hf::p_first |
                                      (compat ? unicode_hf::p_compat : unicode_hf::p_canonical);
-    std::size_t i = 0;
+    std::size_t i = 0, seg_begin = 0;  // seg_begin: where the input of `seg` starts
+    const auto flush = [&](std::size_t in_end) {
+        const std::size_t ob = out.size();
+        flush_segment(seg, compose, out);
+        rec.rewrite(out, ob, in, seg_begin, in_end);
+    };
     while (i < n) {
         if (s[i] < 0x80) {
             // ASCII characters decompose to themselves, have class 0 and never join a
             // preceding character, so only the last of a run can still combine with what follows.
             const std::size_t j = ascii_run_end(s, i + 1, n);
-            if (!seg.empty()) flush_segment(seg, compose, out);
+            if (!seg.empty()) flush(i);
+            rec.copy(out.size(), i, j - 1 - i);
             out.append(in.data() + i, j - 1 - i);
             seg.push_back(s[j - 1]);
+            seg_begin = j - 1;
             i = j;
             continue;
         }
         const utf8::decoded d = utf8::decode(s + i, s + n);
         if (d.cp != utf8::invalid && !(props(d.cp) & inert_mask)) {
             // Class 0, no decomposition, composes with nothing: nothing crosses it.
-            if (!seg.empty()) flush_segment(seg, compose, out);
+            if (!seg.empty()) flush(i);
+            rec.copy(out.size(), i, d.length);
             out.append(in.data() + i, d.length);
             i += d.length;
             continue;
@@ -262,13 +296,15 @@ inline void unicode_normalize(std::string_view in, bool compat, bool compose, st
         } else {
             len = decompose(d.cp, compat, tmp);
         }
+        const std::size_t at = i;
         i += d.length;
         // A starter that never combines with what precedes it starts a new segment.
         if ((tmp[0] >> 24) == 0 && !(tmp[0] < 0x110000 && (props(tmp[0]) & unicode_hf::p_second)) && !seg.empty())
-            flush_segment(seg, compose, out);
+            flush(at);
+        if (seg.empty()) seg_begin = at;
         seg.insert(seg.end(), tmp, tmp + len);
     }
-    if (!seg.empty()) flush_segment(seg, compose, out);
+    if (!seg.empty()) flush(n);
 }
 
 // ---- Replace patterns ----
@@ -426,6 +462,40 @@ public:
         }
     }
 
+    /// `normalize`, also recording in `a` where each byte of `out` came from in `in` (see
+    /// offsets.hpp): each step records its own alignment as it runs, and the steps of a
+    /// Sequence are composed one after the other.
+    ///
+    /// Example: `bytepiece::alignment a; n.normalize("Cafe\xCC\x81", out, a);`
+    void normalize(std::string_view in, std::string& out, alignment& a) const {
+        a.clear();
+        if (steps_.empty()) {
+            out.assign(in.data(), in.size());
+            a.copy(0, 0, in.size());
+            return;
+        }
+        thread_local std::string buffers[2];
+        thread_local alignment step_a, acc[2];
+        std::string_view cur = in;
+        const alignment* prev = nullptr;
+        for (std::size_t k = 0; k < steps_.size(); ++k) {
+            const bool last = k + 1 == steps_.size();
+            std::string& dst = last ? out : buffers[k % 2];
+            alignment& target = k == 0 ? (last ? a : acc[0]) : step_a;
+            target.clear();
+            run(steps_[k], cur, dst, hf_norm::alignment_record{target});
+            if (k > 0) {
+                alignment& res = last ? a : acc[k % 2];
+                res.clear();
+                res.append_composed(*prev, step_a);
+                prev = &res;
+            } else {
+                prev = &target;
+            }
+            cur = dst;
+        }
+    }
+
     /// Whether normalizing returns the text unchanged (no normalizer, or an empty Sequence).
     ///
     /// Example: `if (n.is_identity()) use(text);`
@@ -547,33 +617,37 @@ private:
         return d;
     }
 
-    static void run(const step& s, std::string_view in, std::string& out) {
+    template <class R = hf_norm::no_record>
+    static void run(const step& s, std::string_view in, std::string& out, R rec = R{}) {
         switch (s.k) {
-            case kind::precompiled: precompiled(*s.charsmap, in, out); return;
-            case kind::nfc: hf_norm::unicode_normalize(in, false, true, out); return;
-            case kind::nfd: hf_norm::unicode_normalize(in, false, false, out); return;
-            case kind::nfkc: hf_norm::unicode_normalize(in, true, true, out); return;
-            case kind::nfkd: hf_norm::unicode_normalize(in, true, false, out); return;
-            case kind::lowercase: lowercase(in, out); return;
-            case kind::strip: strip(in, s.left, s.right, out); return;
-            case kind::strip_accents: strip_accents(in, out); return;
-            case kind::replace: replace(s.pat, s.text, in, out); return;
+            case kind::precompiled: precompiled(*s.charsmap, in, out, rec); return;
+            case kind::nfc: hf_norm::unicode_normalize(in, false, true, out, rec); return;
+            case kind::nfd: hf_norm::unicode_normalize(in, false, false, out, rec); return;
+            case kind::nfkc: hf_norm::unicode_normalize(in, true, true, out, rec); return;
+            case kind::nfkd: hf_norm::unicode_normalize(in, true, false, out, rec); return;
+            case kind::lowercase: lowercase(in, out, rec); return;
+            case kind::strip: strip(in, s.left, s.right, out, rec); return;
+            case kind::strip_accents: strip_accents(in, out, rec); return;
+            case kind::replace: replace(s.pat, s.text, in, out, rec); return;
             case kind::prepend:
                 out.clear();
                 if (!in.empty()) {
                     out.reserve(s.text.size() + in.size());
                     out.append(s.text);
                     out.append(in.data(), in.size());
+                    rec.replace(0, s.text.size(), 0, 0);
+                    rec.copy(s.text.size(), 0, in.size());
                 }
                 return;
-            case kind::nmt: nmt(in, out); return;
+            case kind::nmt: nmt(in, out, rec); return;
         }
     }
 
     // HF's Precompiled: each extended grapheme cluster shorter than 6 bytes for which the walk
     // finds a key becomes the replacement of its shortest key, whole; any other cluster is
     // looked up character by character.
-    static void precompiled(const charsmap_data& d, std::string_view in, std::string& out) {
+    template <class R>
+    static void precompiled(const charsmap_data& d, std::string_view in, std::string& out, R& rec) {
         out.clear();
         out.reserve(in.size() + in.size() / 8);
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
@@ -585,12 +659,15 @@ private:
             std::size_t j = i;
             while (j < n && !d.stop[s[j]]) ++j;
             if (j < n && s[j] >= 0x80 && j > i) --j;  // the byte before may join its cluster
+            rec.copy(out.size(), i, j - i);
             out.append(in.data() + i, j - i);
             i = j;
             if (i >= n) break;
             const unsigned char b = s[i];
             if (b < 0x80 && d.ascii_is_key[b] && (i + 1 == n || (s[i + 1] < 0x80 && !(b == '\r' && s[i + 1] == '\n')))) {
+                const std::size_t ob = out.size();
                 out.append(d.ascii_replacement[b]);
+                rec.rewrite(out, ob, in, i, i + 1);
                 ++i;
                 continue;
             }
@@ -611,7 +688,9 @@ private:
                     e += cur.length;
                     single = false;
                 }
+                const std::size_t ob = out.size();
                 precompiled_cluster(d, in, i, e, single, out);
+                rec.rewrite(out, ob, in, i, e);
                 i = e;
                 if (i >= n || s[i] < 0x80) break;
             }
@@ -640,7 +719,8 @@ private:
         }
     }
 
-    static void lowercase(std::string_view in, std::string& out) {
+    template <class R>
+    static void lowercase(std::string_view in, std::string& out, R& rec) {
         out.clear();
         out.reserve(in.size());
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
@@ -650,6 +730,7 @@ private:
                 const std::size_t j = hf_norm::ascii_run_end(s, i + 1, n);
                 const std::size_t at = out.size();
                 out.resize(at + (j - i));
+                rec.copy(at, i, j - i);  // ASCII case mapping keeps every byte in place
                 char* w = &out[at];
                 for (std::size_t k = i; k < j; ++k) {
                     const unsigned char ch = s[k];
@@ -661,15 +742,19 @@ private:
             const utf8::decoded d = utf8::decode(s + i, s + n);
             if (d.cp != utf8::invalid && (hf_norm::props(d.cp) & unicode_hf::p_lower)) {
                 const std::uint32_t ix = unicode_hf::lower_index(d.cp);
+                const std::size_t ob = out.size();
                 for (std::size_t k = 0; k < (ix & 31); ++k) utf8::append(unicode_hf::lower_data[(ix >> 5) + k], out);
+                rec.replace(ob, out.size(), i, i + d.length);
             } else {
+                rec.copy(out.size(), i, d.length);
                 out.append(in.data() + i, d.length);
             }
             i += d.length;
         }
     }
 
-    static void strip(std::string_view in, bool left, bool right, std::string& out) {
+    template <class R>
+    static void strip(std::string_view in, bool left, bool right, std::string& out, R& rec) {
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
         std::size_t b = 0, e = in.size();
         if (left) {
@@ -689,9 +774,11 @@ private:
             }
         }
         out.assign(in.data() + b, e - b);
+        rec.copy(0, b, e - b);
     }
 
-    static void strip_accents(std::string_view in, std::string& out) {
+    template <class R>
+    static void strip_accents(std::string_view in, std::string& out, R& rec) {
         out.clear();
         out.reserve(in.size());
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
@@ -704,18 +791,22 @@ private:
             }
             const utf8::decoded d = utf8::decode(s + i, s + n);
             if (d.cp != utf8::invalid && (hf_norm::props(d.cp) & unicode_hf::p_mark)) {
+                rec.copy(out.size(), kept, i - kept);
                 out.append(in.data() + kept, i - kept);
                 kept = i + d.length;
             }
             i += d.length;
         }
+        rec.copy(out.size(), kept, n - kept);
         out.append(in.data() + kept, n - kept);
     }
 
     // Every match, leftmost first, is replaced; the search goes on after it. An empty match
     // right where the previous match ended is skipped, and after an empty match the search
     // resumes one character further (the onig crate's find_iter).
-    static void replace(const hf_norm::pattern& p, const std::string& content, std::string_view in, std::string& out) {
+    template <class R>
+    static void replace(const hf_norm::pattern& p, const std::string& content, std::string_view in, std::string& out,
+                        R& rec) {
         out.clear();
         out.reserve(in.size());
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
@@ -736,16 +827,20 @@ private:
             } else {
                 pos = e;
             }
+            rec.copy(out.size(), copied, b - copied);
             out.append(in.data() + copied, b - copied);
+            rec.replace(out.size(), out.size() + content.size(), b, e);
             out.append(content);
             copied = e;
             last_end = e;
         }
+        rec.copy(out.size(), copied, n - copied);
         out.append(in.data() + copied, n - copied);
     }
 
     // HF's Nmt: deletes some control characters and turns some others into a space.
-    static void nmt(std::string_view in, std::string& out) {
+    template <class R>
+    static void nmt(std::string_view in, std::string& out, R& rec) {
         out.clear();
         out.reserve(in.size());
         const auto* s = reinterpret_cast<const unsigned char*>(in.data());
@@ -758,8 +853,10 @@ private:
                 // deleted
             } else if (c == 0x09 || c == 0x0A || c == 0x0C || c == 0x0D || c == 0x1680 || (c >= 0x200B && c <= 0x200F) ||
                        c == 0x2028 || c == 0x2029 || c == 0x2581 || c == 0xFEFF || c == 0xFFFD) {
+                rec.replace(out.size(), out.size() + 1, i, i + d.length);
                 out.push_back(' ');
             } else {
+                rec.copy(out.size(), i, d.length);
                 out.append(in.data() + i, d.length);
             }
             i += d.length;

@@ -15,6 +15,7 @@
 #include "bytepiece/detail/regex.hpp"
 #include "bytepiece/detail/unicode_categories.hpp"
 #include "bytepiece/detail/utf8.hpp"
+#include "bytepiece/offsets.hpp"
 #include "bytepiece/version.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -22,8 +23,8 @@ namespace detail {
 
 /// HF's pre-tokenizer stage (tokenizers 0.23, `pre_tokenizers/*.rs`): Sequence, Metaspace,
 /// WhitespaceSplit, Whitespace, Split, Punctuation, Digits, ByteLevel, BertPreTokenizer and
-/// CharDelimiterSplit, on plain UTF-8 strings
-/// (only ids matter, so no offsets are kept). Anything else is a model_hf_unsupported error.
+/// CharDelimiterSplit, on plain UTF-8 strings. Offsets are found afterwards, by `align`, so that
+/// the plain path keeps none. Anything else is a model_hf_unsupported error.
 class hf_pre_tokenizer {
 public:
     /// No pre-tokenizer: a segment is one pre-token.
@@ -86,6 +87,102 @@ public:
                 first_at_start = next_first_at_start;
                 if (src_ends->empty()) return;
             }
+        }
+    }
+
+    /// Records in `a` where each byte of the pre-tokens `pre_tokenize(segment, ...)` wrote
+    /// (out[from, ends[count - 1]), their ends in `ends[0, count)`) came from in `segment`,
+    /// whose position 0 is position `in_shift` of the alignment's input. Every step keeps its
+    /// pre-tokens' text in order, so each pre-token is found in the segment after the previous
+    /// one: a byte written in the byte alphabet maps to the byte it stands for, a Metaspace
+    /// replacement to the space it replaced (or to the empty range where it was prepended),
+    /// anything else to itself; white space a step dropped belongs to no pre-token. With a
+    /// step that may drop other text (Split or Punctuation with "Removed", CharDelimiterSplit)
+    /// the pre-tokens of the segment map to the whole segment.
+    ///
+    /// Example: `std::size_t from = out.size(), first = ends.size(); p.pre_tokenize(seg, true, out, ends); p.align(seg, 0, out, from, ends.data() + first, ends.size() - first, a);`
+    void align(std::string_view segment, std::size_t in_shift, const std::string& out, std::size_t from,
+               const std::uint32_t* ends, std::size_t count, alignment& a) const {
+        if (count == 0) return;
+        const std::size_t out_end = ends[count - 1];
+        std::string_view rep;
+        bool byte_level = false, prefix_space = false, removes_space = false;
+        for (const step& st : steps_) {
+            if (st.k == kind::metaspace) rep = st.replacement;
+            if (st.k == kind::byte_level) byte_level = true, prefix_space = prefix_space || st.flag;
+            if (st.k == kind::whitespace_split || st.k == kind::whitespace) removes_space = true;
+            if ((st.k == kind::split || st.k == kind::punctuation) && st.b == behavior::removed) {
+                a.replace(from, out_end, in_shift, in_shift + segment.size());
+                return;
+            }
+        }
+        scratch& sc = buffers();
+        std::string& bytes = sc.mapped;  // a pre-token's bytes, the byte alphabet undone
+        std::vector<std::uint32_t>& starts = sc.ends[0];  // where each of them starts in `out`
+        const std::size_t n = segment.size();
+        const auto* seg = reinterpret_cast<const unsigned char*>(segment.data());
+        std::size_t j = 0, o = from;
+        for (std::size_t t = 0; t < count; ++t) {
+            const std::size_t end = ends[t];
+            bytes.clear();
+            starts.clear();
+            if (byte_level) {
+                const byte_alphabet& al = alphabet();
+                const auto* p = reinterpret_cast<const unsigned char*>(out.data());
+                for (std::size_t k = o; k < end;) {
+                    const utf8::decoded d = utf8::decode(p + k, p + end);
+                    starts.push_back(static_cast<std::uint32_t>(k));
+                    bytes.push_back(static_cast<char>(d.cp < 0x144 ? al.byte_of[d.cp] : 0));
+                    k += d.length;
+                }
+            } else {
+                bytes.assign(out, o, end - o);
+                for (std::size_t k = o; k < end; ++k) starts.push_back(static_cast<std::uint32_t>(k));
+            }
+            starts.push_back(static_cast<std::uint32_t>(end));
+            const std::size_t m = bytes.size();
+            std::size_t i = 0;
+            while (i < m) {
+                if (!rep.empty() && bytes.compare(i, rep.size(), rep) == 0 &&
+                    !(j < n && segment.compare(j, rep.size(), rep) == 0)) {
+                    if (j < n && seg[j] == ' ') {
+                        a.replace(starts[i], starts[i + rep.size()], in_shift + j, in_shift + j + 1);
+                        i += rep.size();
+                        ++j;
+                        continue;
+                    }
+                    if (i == 0) {  // prepended
+                        a.replace(starts[i], starts[i + rep.size()], in_shift + j, in_shift + j);
+                        i += rep.size();
+                        continue;
+                    }
+                }
+                if (prefix_space && i == 0 && bytes[0] == ' ' && (j >= n || seg[j] != ' ')) {
+                    a.replace(starts[0], starts[1], in_shift + j, in_shift + j);
+                    ++i;
+                    continue;
+                }
+                if (j < n && static_cast<unsigned char>(bytes[i]) == seg[j]) {
+                    if (starts[i + 1] - starts[i] == 1)
+                        a.copy(starts[i], in_shift + j, 1);
+                    else
+                        a.replace(starts[i], starts[i + 1], in_shift + j, in_shift + j + 1);
+                    ++i;
+                    ++j;
+                    continue;
+                }
+                if (i == 0 && removes_space && j < n) {
+                    const utf8::decoded d = utf8::decode(seg + j, seg + n);
+                    if (d.cp != utf8::invalid && is_white_space(d.cp)) {
+                        j += d.length;
+                        continue;
+                    }
+                }
+                // Not found where expected: the rest maps to the rest of the segment.
+                a.replace(starts[i], out_end, in_shift + j, in_shift + n);
+                return;
+            }
+            o = end;
         }
     }
 
@@ -560,11 +657,13 @@ private:
     struct byte_alphabet {
         char utf8[256][2];
         std::uint8_t size[256];
-        byte_alphabet() : utf8{}, size{} {
+        std::uint8_t byte_of[0x144];  // the byte each character of the alphabet stands for
+        byte_alphabet() : utf8{}, size{}, byte_of{} {
             unsigned n = 0;
             for (unsigned b = 0; b < 256; ++b) {
                 const bool keep = (b >= 0x21 && b <= 0x7E) || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
                 const char32_t cp = keep ? b : 0x100 + n++;
+                byte_of[cp] = static_cast<std::uint8_t>(b);
                 char buf[4] = {0, 0, 0, 0};
                 size[b] = static_cast<std::uint8_t>(utf8::encode(cp, buf));
                 utf8[b][0] = buf[0];
