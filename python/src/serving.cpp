@@ -512,6 +512,26 @@ void bind_offsets(py::module_& m) {
                      "empty range where it was inserted; removed spaces belong to no piece.") +
          offsets_doc_tail)
             .c_str());
+    auto hf = py::reinterpret_borrow<py::class_<hf_tokenizer>>(m.attr("HFTokenizer"));
+    hf.def(
+        "encode_with_offsets",
+        [](const hf_tokenizer& h, py::handle text, bool add_special_tokens, bool numpy) {
+            const std::string_view t = utf8_view(text);
+            std::vector<id_type> ids;
+            std::vector<bytepiece::byte_range> offsets;
+            {
+                py::gil_scoped_release release;
+                h.tok.encode_with_offsets(t, ids, offsets, add_special_tokens);
+            }
+            return offsets_result(std::move(ids), std::move(offsets), numpy);
+        },
+        "text"_a, "add_special_tokens"_a = false, "numpy"_a = false,
+        (std::string("encode_with_offsets(self, text, add_special_tokens=False, numpy=False)\n--\n\n"
+                     "The ids of encode(text, add_special_tokens) with their offsets. An added token gets the bytes "
+                     "it matched; the post-processor's tokens get the empty range at the start or end; with "
+                     "ByteLevel a piece may hold part of a character.") +
+         offsets_doc_tail)
+            .c_str());
 }
 
 }  // namespace

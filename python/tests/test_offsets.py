@@ -64,3 +64,19 @@ def test_sentencepiece(shared_dir):
         n = len(text.encode())
         assert all(0 <= b <= e <= n for b, e in offsets)
         assert [b for b, _ in offsets] == sorted(b for b, _ in offsets)
+
+
+def test_tokenizer_json(shared_dir):
+    p = shared_dir / "models" / "bytepiece.zh.id.eu.40k.hf.json"
+    if not p.is_file():
+        pytest.skip(f"{p} is absent")
+    hf = bytepiece_cpp.HFTokenizer(str(p))
+    for text in TEXTS:
+        for special in (False, True):
+            ids, offsets = hf.encode_with_offsets(text, add_special_tokens=special)
+            assert ids == hf.encode(text, add_special_tokens=special)
+            n = len(text.encode())
+            assert all(0 <= b <= e <= n for b, e in offsets)
+            assert [b for b, _ in offsets] == sorted(b for b, _ in offsets)
+    a, o = hf.encode_with_offsets("Hello world", numpy=True)
+    assert a.tolist() == hf.encode("Hello world") and o.shape == (len(a), 2)
