@@ -312,14 +312,23 @@ void bind_decode_stream(py::module_& m) {
 put(id) returns the text that became complete (never half a UTF-8 character; often ''), flush()
 the rest at the end of the sequence; together they equal the tokenizer's decode of the whole
 sequence (the C++ decode: for a Tokenizer, with its special tokens as text unless
-skip_special_tokens). One stream per sequence; not thread-safe.)doc")
+skip_special_tokens; an HFTokenizer's stream skips its special tokens, as its decode does by
+default; a SentencePieceTokenizer takes no skip_special_tokens). One stream per sequence; not
+thread-safe.)doc")
         .def(py::init([](const tokenizer& tok, bool skip_special_tokens) {
                  return py_decode_stream{bytepiece::decode_stream(tok, tok.specials(), skip_special_tokens)};
              }),
              "tokenizer"_a, "skip_special_tokens"_a = false, py::keep_alive<1, 2>())
-        .def(py::init([](const sp_tokenizer& sp, bool) { return py_decode_stream{bytepiece::decode_stream(sp.tok)}; }),
-             "tokenizer"_a, "skip_special_tokens"_a = false, py::keep_alive<1, 2>())
-        .def(py::init([](const hf_tokenizer& hf, bool) { return py_decode_stream{bytepiece::decode_stream(hf.tok)}; }),
+        .def(py::init([](const sp_tokenizer& sp) { return py_decode_stream{bytepiece::decode_stream(sp.tok)}; }),
+             "tokenizer"_a, py::keep_alive<1, 2>())
+        .def(py::init([](const hf_tokenizer& hf, bool skip_special_tokens) {
+                 // The C++ stream decodes as HF's decode does by default; keeping the special
+                 // tokens would need another decoder, so it is refused rather than ignored.
+                 if (!skip_special_tokens)
+                     throw py::value_error("DecodeStream of an HFTokenizer skips its special tokens, as decode() "
+                                           "does by default: skip_special_tokens=False is not supported");
+                 return py_decode_stream{bytepiece::decode_stream(hf.tok)};
+             }),
              "tokenizer"_a, "skip_special_tokens"_a = true, py::keep_alive<1, 2>())
         .def(
             "put", [](py_decode_stream& d, id_type id) { return decode_utf8(d.stream.put(id), "replace"); }, "id"_a,
@@ -366,13 +375,17 @@ py::dict encode_for_model(const Tok& tok, py::handle texts, const py::object& ma
     bool ragged = false;
     if (padding.is_none() || (PyBool_Check(padding.ptr()) && !padding.cast<bool>())) {
         ragged = true;
+    } else if (PyLong_Check(padding.ptr()) && !PyBool_Check(padding.ptr())) {
+        const long long n = padding.cast<long long>();
+        if (n <= 0) throw py::value_error("padding as a length must be > 0");
+        o.pad_to = static_cast<std::size_t>(n);
     } else if (PyBool_Check(padding.ptr()) || padding.cast<std::string>() == "longest") {
         o.pad_to = 0;
     } else if (padding.cast<std::string>() == "max_length") {
         if (o.max_length == 0) throw py::value_error("padding='max_length' needs max_length");
         o.pad_to = o.max_length;
     } else {
-        throw py::value_error("padding must be 'longest', 'max_length', True, False or None");
+        throw py::value_error("padding must be 'longest', 'max_length', a length, True, False or None");
     }
     if (!pad_to_multiple_of.is_none()) {
         const long long k = pad_to_multiple_of.cast<long long>();
@@ -424,7 +437,8 @@ const char* const encode_for_model_doc =
     "pad_to_multiple_of=None, padding_side='right', pad_id=0, threads=None)\n--\n\n"
     "Encodes texts (as encode_batch, in threads without the GIL) for a model: each row truncated to max_length "
     "ids (dropping the last ones with truncation_side='right', the first with 'left'), padded with pad_id to the "
-    "longest row ('longest' or True), to max_length ('max_length'), or not at all (None or False), rounded up to "
+    "longest row ('longest' or True), to max_length ('max_length'), to a given length (an int; a longer row raises "
+    "ArgumentError argument.22), or not at all (None or False), rounded up to "
     "pad_to_multiple_of, on padding_side. Returns a dict: 'input_ids' and 'attention_mask' (NumPy int64 arrays "
     "of shape (len(texts), width); lists of lists without padding), 'length' (ids per row) and 'full_length' "
     "(ids before truncation), NumPy int64 arrays.";

@@ -53,3 +53,6 @@ def test_other_formats(shared_dir, kind):
         pytest.skip(f"{p} is absent")
     tok = bytepiece_cpp.load(str(p))
     check(tok, tok.decode, 0, seeds=10)
+    if kind == "hf":
+        with pytest.raises(ValueError):
+            bytepiece_cpp.DecodeStream(tok, skip_special_tokens=False)

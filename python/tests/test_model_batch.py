@@ -48,6 +48,11 @@ def test_no_padding_and_multiple_of(tok):
     b = tok.encode_for_model(TEXTS, max_length=5, padding=None)
     assert b["input_ids"] == [r[:5] for r in rows]
     assert b["attention_mask"] == [[1] * len(r[:5]) for r in rows]
+    fixed = tok.encode_for_model(TEXTS, max_length=6, padding=10)
+    assert fixed["input_ids"].shape == (len(TEXTS), 10)
+    assert fixed["attention_mask"].sum(axis=1).tolist() == [min(6, len(r)) for r in rows]
+    with pytest.raises(bytepiece_cpp.ArgumentError):
+        tok.encode_for_model(TEXTS, padding=2)  # rows longer than the fixed length
     m = tok.encode_for_model(TEXTS, pad_to_multiple_of=8)
     assert m["input_ids"].shape[1] % 8 == 0
     with pytest.raises(ValueError):
