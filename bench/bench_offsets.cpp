@@ -6,9 +6,11 @@
 // Rows: offsets/<format>/<model>/<corpus>/{plain,offsets}. BytePiece models encode the whole
 // corpus in one call; mixed.txt is NFC already, so its offsets are the pieces' own positions,
 // and the <corpus>+nfd rows (every "e" decomposed) time the path through NFC's alignment; a
-// SentencePiece model encodes it line by line, as spm_encode does. Every timed run's ids are
+// SentencePiece model or a tokenizer.json encodes it line by line, as spm_encode and the CLI
+// do. Every timed run's ids are
 // checked against an untimed plain run, and the offsets row checks that its last range ends
 // where the text does.
+#include <bytepiece/hf_tokenizer.hpp>
 #include <bytepiece/sentencepiece_tokenizer.hpp>
 
 #include <chrono>
@@ -34,6 +36,15 @@ const bytepiece::sentencepiece_tokenizer& sp_tokenizer(const std::string& path) 
     std::lock_guard<std::mutex> lock(m);
     auto& slot = cache[path];
     if (!slot) slot = std::make_unique<bytepiece::sentencepiece_tokenizer>(bytepiece::sentencepiece_tokenizer::load(path));
+    return *slot;
+}
+
+const bytepiece::hf_tokenizer& hf_tokenizer(const std::string& path) {
+    static std::mutex m;
+    static std::map<std::string, std::unique_ptr<bytepiece::hf_tokenizer>> cache;
+    std::lock_guard<std::mutex> lock(m);
+    auto& slot = cache[path];
+    if (!slot) slot = std::make_unique<bytepiece::hf_tokenizer>(bytepiece::hf_tokenizer::load(path));
     return *slot;
 }
 
@@ -128,6 +139,35 @@ void register_offsets() {
                     for (const auto line : lines) sp.encode_with_offsets(line, ids, offsets);
                 } else {
                     for (const auto line : lines) sp.encode(line, ids);
+                }
+            });
+        };
+        benchmark::RegisterBenchmark((row + "/plain").c_str(), [bm](benchmark::State& s) { bm(s, false); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+        benchmark::RegisterBenchmark((row + "/offsets").c_str(), [bm](benchmark::State& s) { bm(s, true); })
+            ->Unit(benchmark::kMillisecond)->UseRealTime();
+    }
+    std::vector<std::string> hf_models = bench::env_list("BYTEPIECE_BENCH_HF_MODELS");
+    if (hf_models.empty())
+        hf_models = {bench::shared_dir() + "/models/hf/albert-30k-clean.transformers-albert.json",
+                     bench::shared_dir() + "/models/hf/bytepiece.eu.plus.40k.bytelevel.json"};
+    for (const auto& model : hf_models) {
+        if (!bench::file_exists(model)) continue;
+        std::string name = model.substr(model.find_last_of('/') + 1);
+        name.erase(name.size() - 5);  // ".json"
+        const std::string row = "offsets/hf/" + name + "/" + corpus;
+        auto bm = [model, corpus_path, row](benchmark::State& state, bool with_offsets) {
+            const auto& tok = hf_tokenizer(model);
+            const auto& lines = bench::lines(corpus_path);
+            static std::map<std::string, std::vector<std::uint32_t>> refs;
+            auto& ref = refs[row];
+            if (ref.empty())
+                for (const auto line : lines) tok.encode(line, ref);
+            timed(state, row, with_offsets, bench::corpus(corpus_path).size(), ref, [&](auto& ids, auto& offsets) {
+                if (with_offsets) {
+                    for (const auto line : lines) tok.encode_with_offsets(line, ids, offsets);
+                } else {
+                    for (const auto line : lines) tok.encode(line, ids);
                 }
             });
         };

@@ -182,6 +182,16 @@ public:
         }
     }
 
+    /// Whether the alignment is one copy of `size` bytes (or empty with `size` 0): output and
+    /// input are the same bytes, so composing with it changes nothing.
+    ///
+    /// Example: `if (step.is_identity(out.size())) { /* skip composing */ }`
+    bool is_identity(std::size_t size) const noexcept {
+        if (spans_.empty()) return size == 0;
+        const span& x = spans_.front();
+        return spans_.size() == 1 && x.exact && x.out_begin == 0 && x.in_begin == 0 && x.out_end == size && x.in_end == size;
+    }
+
     /// Whether no span was recorded.
     ///
     /// Example: `if (a.empty()) { /* nothing was written */ }`

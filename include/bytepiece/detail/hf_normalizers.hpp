@@ -484,8 +484,12 @@ public:
             alignment& target = k == 0 ? (last ? a : acc[0]) : step_a;
             target.clear();
             run(steps_[k], cur, dst, hf_norm::alignment_record{target});
-            if (k > 0) {
-                alignment& res = last ? a : acc[k % 2];
+            if (k > 0 && step_a.is_identity(dst.size()) && cur.size() == dst.size()) {
+                // The step changed nothing (a Replace that did not match, ASCII text through
+                // StripAccents): the alignment so far stands.
+                if (last) a = *prev;
+            } else if (k > 0) {
+                alignment& res = last ? a : prev == &acc[0] ? acc[1] : acc[0];
                 res.clear();
                 res.append_composed(*prev, step_a);
                 prev = &res;

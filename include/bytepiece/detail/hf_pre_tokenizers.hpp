@@ -117,56 +117,70 @@ public:
             }
         }
         scratch& sc = buffers();
-        std::string& bytes = sc.mapped;  // a pre-token's bytes, the byte alphabet undone
-        std::vector<std::uint32_t>& starts = sc.ends[0];  // where each of them starts in `out`
+        std::string& mapped = sc.mapped;  // with ByteLevel: a pre-token's bytes, the alphabet undone
+        std::vector<std::uint32_t>& starts = sc.ends[0];  // and where each of them starts in `out`
         const std::size_t n = segment.size();
         const auto* seg = reinterpret_cast<const unsigned char*>(segment.data());
         std::size_t j = 0, o = from;
         for (std::size_t t = 0; t < count; ++t) {
             const std::size_t end = ends[t];
-            bytes.clear();
-            starts.clear();
+            std::string_view bytes(out.data() + o, end - o);
             if (byte_level) {
+                mapped.clear();
+                starts.clear();
                 const byte_alphabet& al = alphabet();
                 const auto* p = reinterpret_cast<const unsigned char*>(out.data());
                 for (std::size_t k = o; k < end;) {
                     const utf8::decoded d = utf8::decode(p + k, p + end);
                     starts.push_back(static_cast<std::uint32_t>(k));
-                    bytes.push_back(static_cast<char>(d.cp < 0x144 ? al.byte_of[d.cp] : 0));
+                    mapped.push_back(static_cast<char>(d.cp < 0x144 ? al.byte_of[d.cp] : 0));
                     k += d.length;
                 }
-            } else {
-                bytes.assign(out, o, end - o);
-                for (std::size_t k = o; k < end; ++k) starts.push_back(static_cast<std::uint32_t>(k));
+                starts.push_back(static_cast<std::uint32_t>(end));
+                bytes = mapped;
             }
-            starts.push_back(static_cast<std::uint32_t>(end));
+            const std::size_t base = o;
+            const auto start = [&](std::size_t i) -> std::size_t { return byte_level ? starts[i] : base + i; };
             const std::size_t m = bytes.size();
             std::size_t i = 0;
             while (i < m) {
                 if (!rep.empty() && bytes.compare(i, rep.size(), rep) == 0 &&
                     !(j < n && segment.compare(j, rep.size(), rep) == 0)) {
                     if (j < n && seg[j] == ' ') {
-                        a.replace(starts[i], starts[i + rep.size()], in_shift + j, in_shift + j + 1);
+                        a.replace(start(i), start(i + rep.size()), in_shift + j, in_shift + j + 1);
                         i += rep.size();
                         ++j;
                         continue;
                     }
                     if (i == 0) {  // prepended
-                        a.replace(starts[i], starts[i + rep.size()], in_shift + j, in_shift + j);
+                        a.replace(start(i), start(i + rep.size()), in_shift + j, in_shift + j);
                         i += rep.size();
                         continue;
                     }
                 }
                 if (prefix_space && i == 0 && bytes[0] == ' ' && (j >= n || seg[j] != ' ')) {
-                    a.replace(starts[0], starts[1], in_shift + j, in_shift + j);
+                    a.replace(start(0), start(1), in_shift + j, in_shift + j);
                     ++i;
                     continue;
                 }
+                if (!byte_level) {
+                    // A run of equal bytes at once: text the pre-tokenizer copied.
+                    std::size_t r = 0;
+                    while (i + r < m && j + r < n && bytes[i + r] == static_cast<char>(seg[j + r]) &&
+                           (rep.empty() || bytes[i + r] != rep[0]))
+                        ++r;
+                    if (r > 0) {
+                        a.copy(base + i, in_shift + j, r);
+                        i += r;
+                        j += r;
+                        continue;
+                    }
+                }
                 if (j < n && static_cast<unsigned char>(bytes[i]) == seg[j]) {
-                    if (starts[i + 1] - starts[i] == 1)
-                        a.copy(starts[i], in_shift + j, 1);
+                    if (start(i + 1) - start(i) == 1)
+                        a.copy(start(i), in_shift + j, 1);
                     else
-                        a.replace(starts[i], starts[i + 1], in_shift + j, in_shift + j + 1);
+                        a.replace(start(i), start(i + 1), in_shift + j, in_shift + j + 1);
                     ++i;
                     ++j;
                     continue;
@@ -179,7 +193,7 @@ public:
                     }
                 }
                 // Not found where expected: the rest maps to the rest of the segment.
-                a.replace(starts[i], out_end, in_shift + j, in_shift + n);
+                a.replace(start(i), out_end, in_shift + j, in_shift + n);
                 return;
             }
             o = end;
