@@ -13,6 +13,12 @@ with the GIL released (lists, or NumPy arrays with ``numpy=True``), ``Sampler``,
 (``SentencePieceTokenizer``, ``HFTokenizer``), and errors (``Error`` and subclasses that also
 derive from the builtin the reference raises) carrying the library's stable ``id``.
 
+Serving: ``TokenHealer`` (token healing and prefix-constrained candidates, as lists or vocabulary
+masks), special tokens on ``Tokenizer`` (``special_tokens``, ``encode_with_specials`` with
+tiktoken-style ``allowed_special``), ``DecodeStream`` (incremental decoding), ``encode_for_model``
+(truncation, padding, attention mask as NumPy arrays) and ``encode_with_offsets`` (byte ranges into
+the original text) on every tokenizer class that supports them.
+
 Thread safety: one tokenizer may be used by many threads at once.
 """
 

@@ -21,6 +21,9 @@ void bind_errors(py::module_& m);
 void bind_tokenizer(py::module_& m);
 /// SentencePieceTokenizer, HFTokenizer and load().
 void bind_formats(py::module_& m);
+/// The serving features: TokenHealer, special tokens, DecodeStream, encode_for_model,
+/// encode_with_offsets (after bind_tokenizer and bind_formats: it adds to their classes).
+void bind_serving(py::module_& m);
 /// Trainer.
 void bind_trainer(py::module_& m);
 /// Module-level functions of the reference: normalize, convert_to_bytepiece.

@@ -7,6 +7,7 @@
 
 #include "batch.hpp"
 #include "bindings.hpp"
+#include "formats.hpp"
 #include "bytepiece/detail/file.hpp"
 #include "bytepiece/hf_tokenizer.hpp"
 #include "bytepiece/model_file.hpp"
@@ -22,23 +23,6 @@ using namespace pybind11::literals;
 std::string path_string(py::handle path) {
     return py::str(py::module_::import("os").attr("fspath")(path)).cast<std::string>();
 }
-
-// The original bytes are kept for pickling: a copy is then the same model, bit for bit.
-struct sp_tokenizer {
-    std::string bytes;
-    bytepiece::sentencepiece_tokenizer tok;
-
-    sp_tokenizer(std::string data, const std::string& source)
-        : bytes(std::move(data)), tok(bytepiece::sentencepiece_model::parse(bytes, source), source) {}
-};
-
-struct hf_tokenizer {
-    std::string json;
-    bytepiece::hf_tokenizer tok;
-
-    hf_tokenizer(std::string text, const std::string& source)
-        : json(std::move(text)), tok(bytepiece::hf_tokenizer::from_json(json, source)) {}
-};
 
 template <class Tok>
 std::vector<id_type> model_ids(const Tok& tok, py::handle ids) {

@@ -177,6 +177,7 @@ PYBIND11_MODULE(_core, m) {
     bytepiece_py::bind_errors(m);
     bytepiece_py::bind_tokenizer(m);
     bytepiece_py::bind_formats(m);
+    bytepiece_py::bind_serving(m);
     bytepiece_py::bind_trainer(m);
     bytepiece_py::bind_functions(m);
 }
