@@ -147,16 +147,25 @@ void output::flush() {
 
 namespace {
 
-void print_overview() {
-    std::cout << "bytepiece " BYTEPIECE_VERSION_STRING " - byte-level unigram tokenizer (BytePiece-compatible)\n\n"
-                 "usage: bytepiece COMMAND [OPTIONS] [FILE...]\n\ncommands:\n";
-    for (const auto& [name, c] : bytepiece_cli::registry()) {
-        std::string pad(name.size() < 10 ? 10 - name.size() : 1, ' ');
-        std::cout << "  " << name << pad << c.summary << "\n";
-    }
-    std::cout << "\nRun 'bytepiece COMMAND --help' for a command's options. Errors: one line on stderr, exit status 2.\n";
+// Writes `text` to standard output and keeps the reason if that fails: a text longer than the
+// stream's buffer is written while it is put, and afterwards the stream only says that it failed.
+void put_text(const std::string& text) {
+    using bytepiece_cli::output;
+    errno = 0;
+    std::cout << text;
+    if (!std::cout && output::first_error() == 0) output::first_error() = errno != 0 ? errno : EIO;
 }
 
+void print_overview() {
+    std::string text = "bytepiece " BYTEPIECE_VERSION_STRING " - byte-level unigram tokenizer (BytePiece-compatible)\n\n"
+                       "usage: bytepiece COMMAND [OPTIONS] [FILE...]\n\ncommands:\n";
+    for (const auto& [name, c] : bytepiece_cli::registry()) {
+        std::string pad(name.size() < 10 ? 10 - name.size() : 1, ' ');
+        text += "  " + name + pad + c.summary + "\n";
+    }
+    text += "\nRun 'bytepiece COMMAND --help' for a command's options. Errors: one line on stderr, exit status 2.\n";
+    put_text(text);
+}
 }  // namespace
 
 namespace {
@@ -182,7 +191,7 @@ int run_command(const std::string& name, const bytepiece_cli::command& c, std::v
     for (const auto& a : args) {
         if (a == "--") break;
         if (a == "--help" || a == "-h") {
-            std::cout << c.help;
+            put_text(c.help);
             return 0;
         }
     }
