@@ -15,8 +15,12 @@
 //   was inserted; a piece made only of it gets that empty range.
 // - Input the normalizer deleted (spaces SentencePiece trims or collapses, characters a
 //   charsmap maps to nothing) belongs to no piece: ranges may leave gaps there.
-// - Special ids added around the text (BytePiece's <bos>/<eos>) get the empty range at the start
-//   or the end of the text.
+// - Special ids added around the text (BytePiece's <bos>/<eos>, SentencePiece's <s>/</s>, the
+//   tokens of a tokenizer.json post-processor such as [CLS]/[SEP]) get the empty range at the
+//   start or the end of the text; an added token matched in the text gets exactly its bytes.
+// - A tokenizer.json pre-tokenizer step that may drop more than white space (Split or
+//   Punctuation with Removed, CharDelimiterSplit) gives every piece of its segment the whole
+//   segment's range rather than a guess.
 // Begins and ends never decrease from one piece to the next.
 #pragma once
 
