@@ -752,14 +752,14 @@ const char* const encode_options_doc =
     "  --bos, --eos       SentencePiece models: add <s> / </s> to every line (see above)\n"
     "  --add-special      add the model's special tokens (tokenizer.json: its post-processor;\n"
     "                     SentencePiece: <s> and </s>; BytePiece: none)\n"
-    "  --offsets          print each id as ID@BEGIN:END, byte offsets into the input (see above)\n"
-    "  -h, --help         this text\n";
+    "  --offsets          print each id as ID@BEGIN:END, byte offsets into the input (see above)\n";
 
 const char* const special_options_doc =
     "  --special TOKEN    a special token (repeatable); see 'Special tokens' above\n"
     "  --special-file F   special tokens, one per line (TOKEN or TOKEN<TAB>ID)\n"
     "  --allow-special    match the special tokens in the text (off by default)\n"
-    "  --refuse-special   fail on a special token in the text instead of encoding it as text\n";
+    "  --refuse-special   fail on a special token in the text instead of encoding it as text\n"
+    "  -h, --help         this text\n";
 
 const registrar encode_command("encode", {
     "encode text to ids, one line of ids per chunk (or per line with --lines)",
