@@ -129,11 +129,7 @@ public:
         const auto* const end = p + text.size();
         if (p == end) return;
         if (remove_extra_whitespaces_) {
-            while (p < end) {
-                const step_result s = step(p, end);
-                if (s.size != 1 || s.data[0] != ' ') break;
-                p += s.consumed;
-            }
+            p = skip_leading_spaces(p, end);
             if (p == end) return;
         }
         // Output goes through a raw cursor into `out`, grown on demand: appending piece by
@@ -236,11 +232,7 @@ public:
             else out += ' ';
         };
         if (remove_extra_whitespaces_) {
-            while (p < end) {
-                const step_result s = step(p, end);
-                if (s.size != 1 || s.data[0] != ' ') break;
-                p += s.consumed;
-            }
+            p = skip_leading_spaces(p, end);
             if (p == end) return;
         }
         if (add_dummy_prefix_ && !treat_whitespace_as_suffix_) {
@@ -374,6 +366,17 @@ private:
         const auto d = detail::utf8::decode(p, end);
         if (d.cp == detail::utf8::invalid) return {"\xEF\xBF\xBD", 3, 1};
         return {reinterpret_cast<const char*>(p), d.length, d.length};
+    }
+
+    // The first position whose normalized output is not a single space: the leading spaces
+    // remove_extra_whitespaces drops.
+    const unsigned char* skip_leading_spaces(const unsigned char* p, const unsigned char* end) const noexcept {
+        while (p < end) {
+            const step_result s = step(p, end);
+            if (s.size != 1 || s.data[0] != ' ') break;
+            p += s.consumed;
+        }
+        return p;
     }
 
     // A cursor into a string sized ahead of the writes; `finish` trims it to what was written.

@@ -494,10 +494,6 @@ int encode_with_offsets(const model_file& model, const common_options& o, bool p
         out.finish();
         return 0;
     }
-    if (o.bos || o.eos)
-        throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
-                          " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
-                          " is a BytePiece model");
     bytepiece::encode_options eo;
     eo.normalize = !o.raw;
     const auto tok = model.bytepiece(eo);
@@ -518,15 +514,16 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
     const special_options special_opts = parse_special(argv);
     const common_options o = parse_common(argv, true);
     const model_file model(o.model);
+    if ((o.bos || o.eos) && !model.is_sentencepiece() && !model.is_huggingface())
+        throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
+                          " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
+                          " is a BytePiece model");
     if (special_opts.given() || special_opts.allow || special_opts.refuse) {
         if (!special_opts.given() && (special_opts.allow || special_opts.refuse))
             throw usage_error(std::string(special_opts.allow ? "--allow-special" : "--refuse-special") +
                               " needs special tokens: --special TOKEN or --special-file FILE");
         if (o.offsets) throw usage_error("--offsets cannot be combined with special tokens (--special, --special-file)");
         if (!model.is_huggingface() && !model.is_sentencepiece()) {
-            if (o.bos || o.eos)
-                throw usage_error(std::string(o.bos ? "--bos" : "--eos") + " is for SentencePiece models; " + o.model +
-                                  " is a BytePiece model");
             bytepiece::encode_options eo;
             eo.normalize = !o.raw;
             const auto tok = model.bytepiece(eo);
@@ -560,12 +557,8 @@ int run_encode(std::vector<std::string>& argv, bool pieces) {
         // Always line by line, as spm_encode: --lines changes nothing. --add-special is --bos --eos.
         return sentencepiece_encode(model, o.files, pieces, o.bos || o.add_special, o.eos || o.add_special);
     }
-    // A BytePiece model has no special tokens: --add-special adds nothing, and is accepted so
-    // that one command line serves every format.
-    if (o.bos || o.eos)
-        throw usage_error(std::string(o.bos ? "--bos" : "--eos") +
-                          " is for SentencePiece models, whose <s> and </s> are pieces of their vocabulary; " + o.model +
-                          " is a BytePiece model");
+    // No post-processor adds ids to a BytePiece model's text: --add-special adds nothing, and is
+    // accepted so that one command line serves every format.
     bytepiece::encode_options eo;
     eo.normalize = !o.raw;
     const auto tok = model.bytepiece(eo);
