@@ -9,10 +9,17 @@
 //                                              peer a logits processor would use without the index
 //   candidates_mask/<model>/<corpus>/bytepiece starting_with_mask(remainder) into one reused mask
 //   prefixes/<model>/<corpus>/bytepiece        prefixes_of(remainder)
+// and for a tokenizer.json (hf_token_healing.hpp; ALBERT's, as transformers converts it):
+//   heal/<file>/<corpus>/hf_encode             the tokenizer.json's encode() of the prompts
+//   heal/<file>/<corpus>/hf_heal               heal() of the prompts (those it does not refuse)
+//   candidates/<file>/<corpus>/hf_scan         starting_with by a scan of the vocabulary
+//   candidates/<file>/<corpus>/hf_index        starting_with(remainder), the index's sorted ids
+//   candidates_mask/<file>/<corpus>/hf_index   starting_with_mask(remainder)
 // Bytes are the prompts' (heal) or the remainders' (lookups); every row checks a checksum of
 // its ids against an untimed reference run. The peers run first, and our rows report
 // "x_vs_encode" (heal's speed over encode's: below 1, the share of extra work) and
 // "x_vs_scan" (the index's speed-up over scanning the vocabulary).
+#include <bytepiece/hf_token_healing.hpp>
 #include <bytepiece/token_healing.hpp>
 
 #include <algorithm>
@@ -218,7 +225,143 @@ void bm_lookup(benchmark::State& state, std::string model_path, std::string corp
     bench::finish(state, total_bytes(rs), sums.got, sums.want);
 }
 
+// --- tokenizer.json ----------------------------------------------------------------------
+
+struct hf_state {
+    bytepiece::hf_tokenizer tok;
+    bytepiece::hf_token_healer healer;
+    explicit hf_state(const std::string& path) : tok(bytepiece::hf_tokenizer::load(path)), healer(tok) {}
+};
+
+const hf_state& hf(const std::string& path) {
+    static std::map<std::string, std::unique_ptr<hf_state>> cache;
+    auto& h = cache[path];
+    if (!h) h = std::make_unique<hf_state>(path);
+    return *h;
+}
+
+// The prompts the healer does not refuse (a prompt may end inside an added token, "[CL").
+std::vector<std::string> hf_prompts(const std::string& model_path, const std::string& corpus_path) {
+    std::vector<std::string> out;
+    for (const auto& p : prompts(corpus_path)) {
+        try {
+            (void)hf(model_path).healer.heal(p);
+            out.push_back(p);
+        } catch (const bytepiece::argument_error&) {
+        }
+    }
+    return out;
+}
+
+void bm_hf_heal(benchmark::State& state, std::string model_path, std::string corpus_path, bool encode_only) {
+    const auto& h = hf(model_path);
+    const auto ps = hf_prompts(model_path, corpus_path);
+    // Both rows give the prompts' full ids (heal: kept + given back), so one checksum serves.
+    std::vector<std::uint32_t> reference;
+    for (const auto& p : ps) h.tok.encode(p, reference);
+    const auto start = std::chrono::steady_clock::now();
+    const stopwatch watch;
+    const auto sums = bench::time_ids(state, reference, [&](std::vector<std::uint32_t>& ids) {
+        for (const auto& p : ps) {
+            if (encode_only) {
+                h.tok.encode(p, ids);
+                continue;
+            }
+            const auto r = h.healer.heal(p);
+            ids.insert(ids.end(), r.ids.begin(), r.ids.end());
+            ids.insert(ids.end(), r.removed_ids.begin(), r.removed_ids.end());
+        }
+    });
+    watch.report(state, "us_per_prompt", ps.size());
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (!encode_only)
+        set_ratio(state, "x_vs_encode", row("heal", model_path, corpus_path, "hf_encode"),
+                  seconds_per_iteration(state, took.count()), static_cast<double>(total_bytes(ps)));
+    state.counters["prompts"] = static_cast<double>(ps.size());
+    bench::finish(state, total_bytes(ps), sums.got, sums.want);
+}
+
+void bm_hf_lookup(benchmark::State& state, std::string model_path, std::string corpus_path, lookup kind) {
+    const auto& h = hf(model_path);
+    std::vector<std::string> rs;
+    for (const auto& p : hf_prompts(model_path, corpus_path)) {
+        std::string r = h.healer.heal(p).remainder;
+        if (!r.empty()) rs.push_back(std::move(r));
+    }
+    // The candidates as the healer defines them, for the scan: pieces listed in the index.
+    std::vector<std::pair<std::string_view, std::uint32_t>> pieces;
+    h.healer.index().for_each_starting_with("", [&](std::uint32_t id, std::string_view p) { pieces.emplace_back(p, id); });
+    std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    std::vector<std::uint64_t> mask;
+    const auto answer = [&](const std::string& r, std::vector<std::uint32_t>& ids, lookup k) {
+        switch (k) {
+            case lookup::sorted: {
+                const auto c = h.healer.starting_with(r);
+                ids.insert(ids.end(), c.begin(), c.end());
+                break;
+            }
+            case lookup::mask: {
+                h.healer.index().starting_with_mask(r, mask);
+                std::uint64_t fold = 0;
+                for (const auto w : mask) fold = (fold ^ w) * 0x100000001b3ull;
+                ids.push_back(static_cast<std::uint32_t>(fold ^ (fold >> 32)));
+                break;
+            }
+            case lookup::prefixes: {
+                const auto c = h.healer.prefixes_of(r);
+                ids.insert(ids.end(), c.begin(), c.end());
+                break;
+            }
+            case lookup::scan:
+                for (const auto& [p, id] : pieces)
+                    if (p.size() >= r.size() && p.compare(0, r.size(), r) == 0) ids.push_back(id);
+                break;
+        }
+    };
+    std::vector<std::uint32_t> reference;
+    for (const auto& r : rs) answer(r, reference, kind == lookup::scan ? lookup::sorted : kind);
+    const auto start = std::chrono::steady_clock::now();
+    const stopwatch watch;
+    const auto sums = bench::time_ids(state, reference, [&](std::vector<std::uint32_t>& ids) {
+        for (const auto& r : rs) answer(r, ids, kind);
+    });
+    watch.report(state, "us_per_lookup", rs.size());
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    if (kind != lookup::scan)
+        set_ratio(state, "x_vs_scan", row("candidates", model_path, corpus_path, "hf_scan"),
+                  seconds_per_iteration(state, took.count()), static_cast<double>(total_bytes(rs)));
+    state.counters["lookups"] = static_cast<double>(rs.size());
+    if (kind == lookup::sorted || kind == lookup::scan)
+        state.counters["candidates_per_lookup"] = static_cast<double>(reference.size()) / static_cast<double>(rs.size());
+    bench::finish(state, total_bytes(rs), sums.got, sums.want);
+}
+
+std::string hf_stem(const std::string& path) {
+    std::string s = bench::stem(path);
+    if (s.size() > 5 && s.compare(s.size() - 5, 5, ".json") == 0) s.erase(s.size() - 5);
+    return s;
+}
+
 void register_healing() {
+    const std::string albert = bench::shared_dir() + "/models/hf/albert-30k-clean.transformers-albert.json";
+    if (bench::file_exists(albert)) {
+        for (const auto& c : bench::corpus_paths()) {
+            if (!bench::file_exists(c)) continue;
+            const std::string suffix = "/" + hf_stem(albert) + "/" + bench::stem(c);
+            benchmark::RegisterBenchmark(("heal" + suffix + "/hf_encode").c_str(), bm_hf_heal, albert, c, true)
+                ->Unit(benchmark::kMicrosecond)->UseRealTime();
+            benchmark::RegisterBenchmark(("heal" + suffix + "/hf_heal").c_str(), bm_hf_heal, albert, c, false)
+                ->Unit(benchmark::kMicrosecond)->UseRealTime();
+            benchmark::RegisterBenchmark(("candidates" + suffix + "/hf_scan").c_str(), bm_hf_lookup, albert, c, lookup::scan)
+                ->Unit(benchmark::kMicrosecond)->UseRealTime();
+            benchmark::RegisterBenchmark(("candidates" + suffix + "/hf_index").c_str(), bm_hf_lookup, albert, c, lookup::sorted)
+                ->Unit(benchmark::kMicrosecond)->UseRealTime();
+            benchmark::RegisterBenchmark(("candidates_mask" + suffix + "/hf_index").c_str(), bm_hf_lookup, albert, c,
+                                         lookup::mask)
+                ->Unit(benchmark::kMicrosecond)->UseRealTime();
+        }
+    }
+
     for (const auto& m : bench::model_paths()) {
         if (!bench::file_exists(m)) continue;
         for (const auto& c : bench::corpus_paths()) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece heal`: one tab-separated line per prompt, equal to the library's token_healer,
-// --candidates, --pieces, --whole, and its refusals.
+// --candidates, --pieces, --whole, tokenizer.json files, and its refusals.
+#include <bytepiece/hf_token_healing.hpp>
 #include <bytepiece/sentencepiece_token_healing.hpp>
 #include <bytepiece/token_healing.hpp>
 
@@ -85,12 +86,15 @@ TEST_CASE("heal refuses what it cannot do, in one line with status 2", "[cli][he
     CHECK(no_model.status == 2);
     CHECK(test_support::is_one_line(no_model.out));
     CHECK(no_model.out.find("-m") != std::string::npos);
-    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.hf.json")) return;
-    const auto hf = run(quote(cli()) + " heal -m " + quote(test_support::shared_path("models/bytepiece.eu.plus.40k.hf.json")) +
-                        " 2>&1 < /dev/null");
-    CHECK(hf.status == 2);
-    CHECK(test_support::is_one_line(hf.out));
-    CHECK(hf.out.find("tokenizer.json") != std::string::npos);
+    if (test_support::require_shared("models/hf/albert-30k-clean.transformers-albert.json")) {
+        // A prompt that ends inside a possible added token ("[CL" of "[CLS]").
+        const auto inside = run("printf 'Hello [CL\\n' | " + quote(cli()) + " heal -m " +
+                                quote(test_support::shared_path("models/hf/albert-30k-clean.transformers-albert.json")) + " 2>&1");
+        CHECK(inside.status == 2);
+        CHECK(test_support::is_one_line(inside.out));
+        CHECK(inside.out.find("argument.10") != std::string::npos);
+        CHECK(inside.out.find("[CLS]") != std::string::npos);
+    }
     if (test_support::require_shared("models/sp/spm-u2k-ws-suffix.model")) {
         const auto suffix = run("printf 'Hello wor\\n' | " + quote(cli()) + " heal -m " +
                                 quote(test_support::shared_path("models/sp/spm-u2k-ws-suffix.model")) + " 2>&1");
@@ -128,4 +132,38 @@ TEST_CASE("heal works on SentencePiece models in their normalized text", "[cli][
         CHECK(f[3] == join(healer.starting_with(h.remainder)));
         CHECK(f[4] == join(healer.prefixes_of(h.remainder)));
     }
+}
+
+TEST_CASE("heal works on tokenizer.json files, with the prompt's text given back last", "[cli][heal]") {
+    if (!test_support::require_cli() || !test_support::require_shared("models/hf/albert-30k-clean.from_spm.json")) return;
+    const std::string model = test_support::shared_path("models/hf/albert-30k-clean.from_spm.json");
+    const auto hf = bytepiece::hf_tokenizer::load(model);
+    const bytepiece::hf_token_healer healer(hf);
+    scratch_folder dir("cli_heal_hf");
+    const std::vector<std::string> prompts{"The weather in Ber", "Hello ", "int main(", ""};
+    std::string input;
+    for (const auto& p : prompts) input += p + "\n";
+    test_support::write(dir / "in.txt", input);
+    const auto r = run(quote(cli()) + " heal -m " + quote(model) + " --candidates " + quote(dir / "in.txt"));
+    REQUIRE(r.status == 0);
+    const auto lines = split(r.out, '\n');
+    REQUIRE(lines.size() == prompts.size() + 1);
+    for (std::size_t i = 0; i < prompts.size(); ++i) {
+        INFO("prompt '" << prompts[i] << "'");
+        const auto h = healer.heal(prompts[i]);
+        const auto f = split(lines[i], '\t');
+        REQUIRE(f.size() == 6);
+        CHECK(f[0] == join(h.ids));
+        CHECK(f[1] == join(h.removed_ids));
+        CHECK(f[2] == h.remainder);  // U+2581 needs no escape
+        CHECK(f[3] == join(healer.starting_with(h.remainder)));
+        CHECK(f[4] == join(healer.prefixes_of(h.remainder)));
+        std::string escaped;
+        for (char c : h.text_remainder) escaped += c == ' ' ? std::string("\\s") : std::string(1, c);
+        CHECK(f[5] == escaped);
+    }
+    // --raw has no meaning for a tokenizer.json.
+    const auto raw = run(quote(cli()) + " heal --raw -m " + quote(model) + " 2>&1 < /dev/null");
+    CHECK(raw.status == 2);
+    CHECK(test_support::is_one_line(raw.out));
 }

@@ -308,6 +308,10 @@ public:
     // --- END offsets members ---
 
 private:
+    // Token healing runs the pipeline's stages one by one on the prompt's end.
+    template <class>
+    friend class basic_hf_token_healer;
+
     // How many bytes of pre-tokens are segmented at once by encode_texts.
     static constexpr std::size_t batch_bytes = std::size_t{1} << 18;
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The serving features on the tokenizer classes: token healing (TokenHealer, HealedPrompt),
+// The serving features on the tokenizer classes: token healing (TokenHealer, HealedPrompt,
+// HFHealedPrompt),
 // special tokens on Tokenizer, DecodeStream, encode_for_model and encode_with_offsets. The
 // methods are added to the classes bind_tokenizer and bind_formats made, so this file must be
 // bound after them.
@@ -16,6 +17,7 @@
 #include "bindings.hpp"
 #include "formats.hpp"
 #include "bytepiece/decode_stream.hpp"
+#include "bytepiece/hf_token_healing.hpp"
 #include "bytepiece/model_batch.hpp"
 #include "bytepiece/offsets.hpp"
 #include "bytepiece/sentencepiece_token_healing.hpp"
@@ -54,9 +56,9 @@ std::vector<id_type> any_ids(py::handle ids) {
 // ---------------------------------------------------------------------------------------------
 // Token healing
 
-// One Python class for the healers of both formats; the tokenizer is kept alive by pybind11.
+// One Python class for the healers of all formats; the tokenizer is kept alive by pybind11.
 struct py_healer {
-    std::variant<bytepiece::token_healer, bytepiece::sentencepiece_token_healer> healer;
+    std::variant<bytepiece::token_healer, bytepiece::sentencepiece_token_healer, bytepiece::hf_token_healer> healer;
 
     template <class F>
     decltype(auto) visit(F&& f) const {
@@ -128,8 +130,23 @@ Unpacks as the tuple (ids, removed_ids, remainder, kept_bytes).)doc")
              })
         .def("__repr__", &healed_repr);
 
-    py::class_<py_healer>(m, "TokenHealer", R"doc(Token healing and prefix-constrained candidates for a Tokenizer or
-SentencePieceTokenizer (which it keeps alive).
+    py::class_<bytepiece::hf_healed_prompt, bytepiece::healed_prompt>(m, "HFHealedPrompt", R"doc(What TokenHealer.heal returns
+for an HFTokenizer: a HealedPrompt whose ``remainder`` and ``kept_bytes`` are in the model's text of the
+prompt's last pre-token (U+2581 for Metaspace's spaces, ByteLevel's characters for bytes: what the
+candidates are spelled in), plus the same cut in the prompt itself: ``text_remainder`` (the prompt's
+text given back) and ``text_kept_bytes`` (bytes of the prompt's UTF-8 that ``ids`` stand for).)doc")
+        .def_property_readonly("text_remainder",
+                               [](const bytepiece::hf_healed_prompt& h) { return remainder_str(h.text_remainder); })
+        .def_readonly("text_kept_bytes", &bytepiece::hf_healed_prompt::text_kept_bytes)
+        .def("__repr__", [](const bytepiece::hf_healed_prompt& h) {
+            std::string r = healed_repr(h);
+            r.pop_back();
+            return "HF" + r + ", text_remainder=" + py::repr(remainder_str(h.text_remainder)).cast<std::string>() +
+                   ", text_kept_bytes=" + std::to_string(h.text_kept_bytes) + ")";
+        });
+
+    py::class_<py_healer>(m, "TokenHealer", R"doc(Token healing and prefix-constrained candidates for a Tokenizer,
+SentencePieceTokenizer or HFTokenizer (which it keeps alive).
 
 heal(prompt) backs the prompt up to a safe boundary of its segmentation (the rule is in
 docs/token_healing.md): generate after ``ids``, constrained so that the continuation starts with
@@ -146,17 +163,36 @@ pieces): make one healer per tokenizer and reuse it. Thread-safe; calls release 
                  return py_healer{bytepiece::sentencepiece_token_healer(sp.tok)};
              }),
              "tokenizer"_a, py::keep_alive<1, 2>())
+        .def(py::init([](const hf_tokenizer& hf) {
+                 py::gil_scoped_release release;
+                 return py_healer{bytepiece::hf_token_healer(hf.tok)};
+             }),
+             "tokenizer"_a, py::keep_alive<1, 2>())
         .def(
             "heal",
-            [](const py_healer& h, py::handle prompt) {
+            [](const py_healer& h, py::handle prompt) -> py::object {
                 const std::string_view p = utf8_view(prompt, "prompt");
-                py::gil_scoped_release release;
-                return h.visit([&](const auto& x) { return bytepiece::healed_prompt(x.heal(p)); });
+                if (const auto* hf = std::get_if<bytepiece::hf_token_healer>(&h.healer)) {
+                    bytepiece::hf_healed_prompt r;
+                    {
+                        py::gil_scoped_release release;
+                        r = hf->heal(p);
+                    }
+                    return py::cast(std::move(r));
+                }
+                bytepiece::healed_prompt r;
+                {
+                    py::gil_scoped_release release;
+                    r = h.visit([&](const auto& x) { return bytepiece::healed_prompt(x.heal(p)); });
+                }
+                return py::cast(std::move(r));
             },
             "prompt"_a,
             "heal(self, prompt)\n--\n\n"
-            "The HealedPrompt of prompt (a str): ids, removed_ids, remainder, kept_bytes. SentencePiece models "
-            "raise ArgumentError (argument.10) where the rule is not defined.")
+            "The HealedPrompt of prompt (a str): ids, removed_ids, remainder, kept_bytes; for an HFTokenizer an "
+            "HFHealedPrompt, which adds text_remainder and text_kept_bytes. SentencePiece and HF models raise "
+            "ArgumentError (argument.10) where the rule is not defined (for HF also when building the healer, "
+            "for a pre-tokenizer the rule does not cover).")
         .def(
             "starting_with",
             [](const py_healer& h, py::handle r) {

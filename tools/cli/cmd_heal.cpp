@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece heal`: token healing of prompts, with the prefix-constrained candidates.
+#include <bytepiece/hf_token_healing.hpp>
 #include <bytepiece/sentencepiece_token_healing.hpp>
 #include <bytepiece/token_healing.hpp>
 #include <bytepiece/tokenizer.hpp>
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cli.hpp"
@@ -44,6 +46,10 @@ void heal_files(const Healer& healer, Piece piece, const std::vector<std::string
             out.put('\t');
             put_ids(healer.prefixes_of(h.remainder));
         }
+        if constexpr (std::is_same_v<std::decay_t<decltype(h)>, bytepiece::hf_healed_prompt>) {
+            out.put('\t');
+            append_escaped(h.text_remainder, out);
+        }
         out.put('\n');
     };
     for (const auto& name : files) {
@@ -75,9 +81,13 @@ int run_heal(std::vector<std::string>& argv) {
     if (model.empty()) throw usage_error("missing -m MODEL");
     if (files.empty()) files.push_back("-");
     const model_file file(model);
-    if (file.is_huggingface())
-        throw usage_error("heal does not support tokenizer.json files yet (" + model +
-                          " is one); a tokenizer.json converted from a BytePiece model has that model's ids");
+    if (file.is_huggingface()) {
+        if (raw) throw usage_error("--raw is not available with a tokenizer.json: it always normalizes as the file says");
+        const auto hf = file.huggingface();
+        const bytepiece::hf_token_healer healer(hf);
+        heal_files(healer, [&](std::uint32_t id) { return hf.id_to_token(id); }, files, o);
+        return 0;
+    }
     if (file.is_sentencepiece()) {
         if (raw) throw not_for_sentencepiece("--raw", "it always normalizes as the model says");
         const auto sp = file.sentencepiece();
@@ -115,9 +125,14 @@ const registrar heal_command("heal", {
     "the same rule runs on its normalized text (U+2581 for spaces), at character positions, and a\n"
     "trailing space its normalizer drops is given back as U+2581; a model that treats whitespace as\n"
     "a suffix is refused (argument.10).\n\n"
+    "With a tokenizer.json (Unigram) the rule runs on the model's text of the prompt's last\n"
+    "pre-token (after its last added token; U+2581 for Metaspace's spaces, ByteLevel's characters\n"
+    "for bytes), and one more field closes the line: the prompt's own text given back, escaped.\n"
+    "Refused (argument.10): pre-tokenizers other than Metaspace, ByteLevel without its regex and\n"
+    "the BytePiece chunk Split; prompts that end inside a possible added token.\n\n"
     "options:\n"
-    "  -m, --model MODEL  BytePiece model file (JSON, or binary from convert) or SentencePiece\n"
-    "                     .model; tokenizer.json files are refused for now\n"
+    "  -m, --model MODEL  BytePiece model file (JSON, or binary from convert), SentencePiece\n"
+    "                     .model or Hugging Face tokenizer.json (Unigram)\n"
     "  --candidates       add fields 4 and 5\n"
     "  --pieces           print escaped pieces instead of ids\n"
     "  --raw              do not normalize: heal the input bytes as they are\n"

@@ -175,6 +175,22 @@ public:
         return false;
     }
 
+    /// The pattern of an added token of the pass (`normalized_pass`) that text appended to `s`
+    /// could complete: some non-empty suffix of `s` is a proper prefix of it. nullptr if none.
+    /// Token healing refuses such prompts: whether that token matches depends on what follows.
+    ///
+    /// Example: `if (a.completed_by_continuation("x [CL", false)) ...` (with `[CLS]` added)
+    const std::string* completed_by_continuation(std::string_view s, bool normalized_pass) const {
+        for (const auto& t : tokens_) {
+            const hf_added_token& a = t.first;
+            if (a.normalized != normalized_pass) continue;
+            const std::string_view p = a.pattern;
+            for (std::size_t k = std::min(p.size() - 1, s.size()); k > 0; --k)
+                if (s.compare(s.size() - k, k, p.substr(0, k)) == 0) return &a.pattern;
+        }
+        return nullptr;
+    }
+
     /// Splits `s` on the added tokens matched in raw text (`normalized_pass` false) or in
     /// normalized text (true), as HF's `find_matches`: calls `on_text(begin, end)` for each
     /// non-empty stretch between tokens and `on_token(match)` for each token, in order.

@@ -250,6 +250,42 @@ public:
     /// Example: `if (p.is_identity()) ...`
     bool is_identity() const noexcept { return steps_.empty(); }
 
+    /// Why token healing is not defined with these pre-tokenizers (empty when it is): healing
+    /// needs every step to keep the start of a segment's last pre-token a pre-token start,
+    /// and the pre-tokens before it unchanged, whatever text is appended, and to keep all of
+    /// the text (see docs/token_healing.md). Metaspace, ByteLevel without its regex and the
+    /// BytePiece chunk split (`[^\n]*\n+`, Isolated) do; the others are named here.
+    ///
+    /// Example: `if (auto why = p.heal_obstacle(); !why.empty()) refuse(why);`
+    std::string heal_obstacle() const {
+        for (const step& st : steps_) {
+            switch (st.k) {
+            case kind::metaspace: break;
+            case kind::byte_level:
+                if (st.flag2)
+                    return "ByteLevel with use_regex: its pattern gives a trailing space to the word that follows "
+                           "(\\s+(?!\\S)) and re-splits contractions, so a continuation can change pre-tokens "
+                           "before the prompt's end";
+                break;
+            case kind::split:
+                // The exports write the newlines as characters; the escaped form means the same.
+                if ((st.source != "[^\n]*\n+" && st.source != "[^\\n]*\\n+") || st.b != behavior::isolated || st.flag)
+                    return "Split (other than the BytePiece chunk pattern [^\\n]*\\n+ with Isolated): a regex can "
+                           "match differently once text is appended, and Removed drops text";
+                break;
+            case kind::whitespace_split:
+            case kind::whitespace:
+                return "WhitespaceSplit, Whitespace and BertPreTokenizer: they drop white space, so the model's text "
+                       "cannot show where a continuation starts a new pre-token";
+            case kind::punctuation:
+            case kind::digits:
+                return "Punctuation and Digits: whether a continuation joins the prompt's last pre-token depends on "
+                       "character classes this library does not heal by";
+            }
+        }
+        return std::string();
+    }
+
 private:
     enum class kind : std::uint8_t { metaspace, whitespace_split, whitespace, split, punctuation, digits, byte_level };
     enum class behavior : std::uint8_t { removed, isolated, merged_with_previous, merged_with_next, contiguous };
@@ -262,6 +298,7 @@ private:
         bool flag = false;    // metaspace: split; split: invert; digits: individual; byte_level: add_prefix_space
         bool flag2 = false;   // byte_level: use_regex
         std::string replacement;
+        std::string source;  // split: the regex source, as token healing must recognize it
         std::shared_ptr<const regex> re;
     };
 
@@ -360,6 +397,7 @@ private:
             }
             s.b = read_behavior(c.at("behavior"));
             s.flag = c.at("invert").boolean();
+            s.source = std::move(source);
             steps_.push_back(std::move(s));
             return;
         }
