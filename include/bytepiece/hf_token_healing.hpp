@@ -103,7 +103,7 @@ public:
         if (const std::string* p = added.completed_by_continuation(prompt, false)) refuse_token(*p);
         std::size_t rb = 0;
         const hf_added_token_view last = last_token(prompt, false, rb);
-        if (last.found && rb == prompt.size()) return ends_with_token(last, prompt, std::move(out), offsets);
+        if (last.found && rb == prompt.size()) return ends_with_token(last, prompt, std::move(out));
         const std::string_view raw = prompt.substr(rb);
 
         // The normalized segment as a continuation sees it (t'), and as the prompt has it (t).
@@ -123,7 +123,7 @@ public:
             const hf_added_token_view lastn = last_token(te, true, nb);
             if (lastn.found && nb >= t.size()) {
                 if (nb > t.size()) refuse_probe();
-                return ends_with_token(lastn, prompt, std::move(out), offsets);
+                return ends_with_token(lastn, prompt, std::move(out));
             }
         }
         const bool at_start = rb == 0 && nb == 0;
@@ -242,8 +242,7 @@ private:
 
     // A prompt ending with an added token: nothing to give back, unless the token is
     // single_word (a word character after it would undo the match).
-    healed_type ends_with_token(const hf_added_token_view& last, std::string_view prompt, healed_type out,
-                                const std::vector<byte_range>&) const {
+    healed_type ends_with_token(const hf_added_token_view& last, std::string_view prompt, healed_type out) const {
         const detail::hf_added_token* a = tok_->added_.by_id(last.id);
         if (a && a->single_word)
             BYTEPIECE_THROW(argument_error(errc::heal_undefined,
