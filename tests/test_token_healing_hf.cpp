@@ -282,3 +282,42 @@ TEST_CASE("tokenizer.json healing refuses pre-tokenizers it cannot bound, by nam
         }
     }
 }
+
+TEST_CASE("tokenizer.json healing across chunks: prompts with newlines on the byte-level exports", "[heal][hf]") {
+    // The corpus lines hold no '\n'; here the BytePiece chunk split has several chunks, and the
+    // prompt may end inside a run of '\n' (which a continuation can extend) or just after it.
+    for (const std::string name : {"bytepiece.eu.plus.40k.bytelevel.json", "bytepiece.zh.id.eu.40k.bytelevel.json"}) {
+        if (!require_shared("models/hf/" + name)) continue;
+        const auto& tok = hf_model(name);
+        const bytepiece::hf_token_healer healer(tok);
+        const auto en = sample_lines("en.txt", 6, 40);
+        const auto zh = sample_lines("zh.txt", 6, 30);
+        std::size_t on_boundary = 0, cuts = 0;
+        for (std::size_t i = 0; i + 1 < en.size(); ++i) {
+            const std::string text = en[i] + "\n" + zh[i] + "\n\n" + en[i + 1] + "\n";
+            const auto full = tok.encode(text);
+            const auto full_tokens = tok.tokenize(text);
+            for (const std::size_t cut : char_starts(text)) {
+                ++cuts;
+                const std::string prompt = text.substr(0, cut);
+                INFO(name << " prompt '" << prompt << "'");
+                const auto h = healer.heal(prompt);
+                std::vector<std::uint32_t> joined = h.ids;
+                joined.insert(joined.end(), h.removed_ids.begin(), h.removed_ids.end());
+                REQUIRE(joined == tok.encode(prompt));
+                // Only the last chunk is healed: the text given back holds no '\n' followed by
+                // something else.
+                const std::size_t nl = h.text_remainder.find('\n');
+                if (nl != std::string::npos) REQUIRE(h.text_remainder.find_first_not_of('\n', nl) == std::string::npos);
+                const std::string kept = spelled(tok.tokenize(prompt), h.ids.size());
+                std::size_t j = 0, length = 0;
+                while (j < full_tokens.size() && length < kept.size()) length += full_tokens[j++].size();
+                if (length != kept.size() || spelled(full_tokens, j) != kept) continue;
+                ++on_boundary;
+                REQUIRE(std::equal(h.ids.begin(), h.ids.end(), full.begin()));
+            }
+        }
+        INFO(on_boundary << " of " << cuts);
+        CHECK(on_boundary * 10 > cuts * 8);
+    }
+}

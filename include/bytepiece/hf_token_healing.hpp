@@ -29,7 +29,8 @@ struct basic_hf_healed_prompt : basic_healed_prompt<Id> {
     /// piece ends when none is given back.
     std::size_t text_kept_bytes = 0;
     /// The prompt's bytes from `text_kept_bytes` on: the text to hand back to the model as text
-    /// (decoding the generated ids continues from here).
+    /// (decoding the generated ids continues from here). With ByteLevel, whose pieces may hold
+    /// part of a character, it may start inside a character, as BytePiece's remainders may.
     std::string text_remainder;
 };
 

@@ -74,7 +74,8 @@ def test_prefix_property_on_corpus_lines(albert, zh, shared_dir):
                 prompt = line[:cut]
                 h = healer.heal(prompt)
                 assert h.ids + h.removed_ids == tok.encode(prompt)
-                assert prompt.encode()[h.text_kept_bytes:].decode() == h.text_remainder
+                # with ByteLevel the cut may fall inside a character: compare bytes
+                assert prompt.encode()[h.text_kept_bytes:] == h.text_remainder.encode("utf-8", "surrogateescape")
                 kept = "".join(tok.tokenize(prompt)[: len(h.ids)])
                 spelled, j = "", 0
                 while j < len(full_tokens) and len(spelled) < len(kept):
