@@ -146,15 +146,22 @@ inline const std::vector<std::string_view>& lines(const std::string& path) {
     return it->second;
 }
 
-/// Loads (once) and returns a tokenizer.
-inline const bytepiece::tokenizer& tokenizer(const std::string& path) {
+/// Loads (once, with `Tokenizer::load(path)`) and returns a tokenizer of any format, so that
+/// the rows of one model share one load.
+///
+/// Example: `const auto& sp = bench::loaded<bytepiece::sentencepiece_tokenizer>(path);`
+template <class Tokenizer>
+const Tokenizer& loaded(const std::string& path) {
     static std::mutex m;
-    static std::map<std::string, std::unique_ptr<bytepiece::tokenizer>> cache;
+    static std::map<std::string, std::unique_ptr<Tokenizer>> cache;
     std::lock_guard<std::mutex> lock(m);
     auto& slot = cache[path];
-    if (!slot) slot = std::make_unique<bytepiece::tokenizer>(bytepiece::tokenizer::load(path));
+    if (!slot) slot = std::make_unique<Tokenizer>(Tokenizer::load(path));
     return *slot;
 }
+
+/// Loads (once) and returns a BytePiece tokenizer.
+inline const bytepiece::tokenizer& tokenizer(const std::string& path) { return loaded<bytepiece::tokenizer>(path); }
 
 /// Order-sensitive checksum of ids (FNV-1a over the 32-bit values): a benchmark compares the
 /// checksum of what it timed against an untimed reference run, so a broken fast path fails

@@ -40,14 +40,7 @@ std::string file_stem(const std::string& path) {
     return s;
 }
 
-const bytepiece::hf_tokenizer& hf_tokenizer(const std::string& path) {
-    static std::mutex m;
-    static std::map<std::string, std::unique_ptr<bytepiece::hf_tokenizer>> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto& slot = cache[path];
-    if (!slot) slot = std::make_unique<bytepiece::hf_tokenizer>(bytepiece::hf_tokenizer::load(path));
-    return *slot;
-}
+const bytepiece::hf_tokenizer& hf_tokenizer(const std::string& path) { return bench::loaded<bytepiece::hf_tokenizer>(path); }
 
 // The ids of every line, from `encode` one line at a time, untimed: what the timed rows must
 // reproduce, and whose checksum the node peer's is compared with.

@@ -30,23 +30,9 @@ std::map<std::string, double>& plain_seconds_per_byte() {
     return m;
 }
 
-const bytepiece::sentencepiece_tokenizer& sp_tokenizer(const std::string& path) {
-    static std::mutex m;
-    static std::map<std::string, std::unique_ptr<bytepiece::sentencepiece_tokenizer>> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto& slot = cache[path];
-    if (!slot) slot = std::make_unique<bytepiece::sentencepiece_tokenizer>(bytepiece::sentencepiece_tokenizer::load(path));
-    return *slot;
-}
+const bytepiece::sentencepiece_tokenizer& sp_tokenizer(const std::string& path) { return bench::loaded<bytepiece::sentencepiece_tokenizer>(path); }
 
-const bytepiece::hf_tokenizer& hf_tokenizer(const std::string& path) {
-    static std::mutex m;
-    static std::map<std::string, std::unique_ptr<bytepiece::hf_tokenizer>> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto& slot = cache[path];
-    if (!slot) slot = std::make_unique<bytepiece::hf_tokenizer>(bytepiece::hf_tokenizer::load(path));
-    return *slot;
-}
+const bytepiece::hf_tokenizer& hf_tokenizer(const std::string& path) { return bench::loaded<bytepiece::hf_tokenizer>(path); }
 
 // Times `run(ids, offsets)` (offsets null for the plain row) and compares its ids with
 // `reference`; `row` names the pair.

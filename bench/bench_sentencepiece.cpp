@@ -35,14 +35,7 @@ std::vector<std::string> sp_corpus_paths() {
     return out;
 }
 
-const bytepiece::sentencepiece_tokenizer& sp_tokenizer(const std::string& path) {
-    static std::mutex m;
-    static std::map<std::string, std::unique_ptr<bytepiece::sentencepiece_tokenizer>> cache;
-    std::lock_guard<std::mutex> lock(m);
-    auto& slot = cache[path];
-    if (!slot) slot = std::make_unique<bytepiece::sentencepiece_tokenizer>(bytepiece::sentencepiece_tokenizer::load(path));
-    return *slot;
-}
+const bytepiece::sentencepiece_tokenizer& sp_tokenizer(const std::string& path) { return bench::loaded<bytepiece::sentencepiece_tokenizer>(path); }
 
 #if BYTEPIECE_HAVE_SENTENCEPIECE
 

@@ -13,14 +13,14 @@ namespace {
 using bytepiece::model_batch_options;
 using bytepiece::row_side;
 
-std::vector<std::string> sample_lines(std::size_t count, std::uint32_t seed) {
+std::vector<std::string> sample_lines(std::size_t count, std::uint32_t seed, std::size_t max_bytes = 300) {
     std::vector<std::string> lines;
     const std::string corpus = test_support::read(test_support::shared_path("corpus/mixed.txt"));
     std::mt19937 rng(seed);
     for (std::size_t i = 0; i < count; ++i) {
         std::size_t b = rng() % corpus.size();
         while (b > 0 && (static_cast<unsigned char>(corpus[b]) & 0xC0) == 0x80) --b;
-        std::size_t e = std::min(corpus.size(), b + rng() % 300);
+        std::size_t e = std::min(corpus.size(), b + rng() % max_bytes);
         while (e < corpus.size() && (static_cast<unsigned char>(corpus[e]) & 0xC0) == 0x80) ++e;
         lines.push_back(i % 17 == 3 ? std::string() : corpus.substr(b, e - b));
     }
@@ -108,6 +108,28 @@ TEST_CASE("model batches of a BytePiece tokenizer", "[model_batch]") {
     const auto flat = bytepiece::encode_batch(tok, lines, pool);
     const auto texts = bytepiece::decode_batch(tok, flat, pool);
     for (std::size_t i = 0; i < lines.size(); ++i) CHECK(texts[i] == tok.decode(tok.encode(lines[i])));
+}
+
+TEST_CASE("model batches of long texts that the tasks cut in pieces", "[model_batch]") {
+    if (!test_support::require_shared("models/bytepiece.eu.plus.40k.model") || !test_support::require_shared("corpus/mixed.txt"))
+        return;
+    bytepiece::encode_options opt;
+    opt.add_bos = opt.add_eos = true;
+    const auto tok = bytepiece::tokenizer::load(test_support::shared_path("models/bytepiece.eu.plus.40k.model"), opt);
+    // A few texts of many lines: each is cut at line ends into segments of different tasks,
+    // and a row gathers its ids from several task buffers, truncation windows crossing them.
+    const auto lines = sample_lines(6, 3, 6000);
+    {
+        bytepiece::thread_pool pool(3);
+        bytepiece::batch_options small_tasks;
+        small_tasks.min_task_bytes = 512;
+        const std::vector<std::string_view> views(lines.begin(), lines.end());
+        const auto parts = bytepiece::detail::batch::encode_parts(tok, views.data(), views.size(), pool, small_tasks);
+        std::size_t cut = 0;  // texts with more than one segment
+        for (std::size_t s = 1; s < parts.text.size(); ++s) cut += parts.text[s] == parts.text[s - 1];
+        REQUIRE(cut > 3);
+    }
+    check_batches(tok, lines, [&](const std::string& s) { return tok.encode(s); });
 }
 
 TEST_CASE("model batches of SentencePiece and HF tokenizers", "[model_batch]") {

@@ -284,25 +284,44 @@ inline plan make_plan(const std::string_view* texts, std::size_t count, std::siz
     return p;
 }
 
+// The ids of a batch as its tasks left them, before they are gathered anywhere: task k's
+// buffer holds the ids of segments [task_starts[k], task_starts[k + 1]) back to back, and every
+// text has at least one segment, its segments consecutive and in order. Gathering them once,
+// straight into their final layout (a flat result, or padded rows), costs one copy instead of two.
+template <class Id>
+struct batch_parts {
+    std::size_t texts = 0;
+    std::vector<std::vector<Id>> ids;      // per task
+    std::vector<std::size_t> text;         // per segment: the text it belongs to
+    std::vector<std::size_t> size;         // per segment: its number of ids
+    std::vector<std::size_t> task_starts;  // per task: its first segment; then the number of segments
+};
+
 template <class Score, class Id>
-basic_batch_result<Id> encode(const basic_tokenizer<Score, Id>& tok, const std::string_view* texts, std::size_t count,
-                              thread_pool& pool, const batch_options& options) {
+batch_parts<Id> encode_parts(const basic_tokenizer<Score, Id>& tok, const std::string_view* texts, std::size_t count,
+                             thread_pool& pool, const batch_options& options) {
     using tokenizer_type = basic_tokenizer<Score, Id>;
-    basic_batch_result<Id> result;
-    result.offsets.reserve(count + 1);
-    result.offsets.push_back(0);
+    batch_parts<Id> parts;
+    parts.texts = count;
     std::size_t total = 0;
     for (std::size_t t = 0; t < count; ++t) total += texts[t].size();
 
     const std::size_t tasks_wanted = pool.size() * std::max<std::size_t>(1, options.tasks_per_thread);
     const std::size_t target = std::max<std::size_t>({1, options.min_task_bytes, (total + tasks_wanted - 1) / tasks_wanted});
     if (pool.size() == 1 || total <= target) {
-        // Nothing to share: encode straight into the result, with no merge step.
-        tok.encode_texts(texts, count, tok.options(), [&](std::size_t, const Id* ids, std::size_t n) {
-            result.ids.insert(result.ids.end(), ids, ids + n);
-            result.offsets.push_back(result.ids.size());
+        // Nothing to share: one task, each text one segment, encoded on the calling thread.
+        parts.ids.resize(1);
+        parts.text.resize(count);
+        parts.size.reserve(count);
+        parts.task_starts = {0, count};
+        std::vector<Id>& out = parts.ids[0];
+        out.reserve(total / 3 + 16);
+        tok.encode_texts(texts, count, tok.options(), [&](std::size_t i, const Id* ids, std::size_t n) {
+            out.insert(out.end(), ids, ids + n);
+            parts.text[i] = i;
+            parts.size.push_back(n);
         });
-        return result;
+        return parts;
     }
 
     const plan p = make_plan(texts, count, target);
@@ -311,10 +330,13 @@ basic_batch_result<Id> encode(const basic_tokenizer<Score, Id>& tok, const std::
     const bool bos = per_segment.add_bos, eos = per_segment.add_eos;
     per_segment.add_bos = per_segment.add_eos = false;
 
-    std::vector<std::size_t> segment_ids(p.segments.size());
-    std::vector<std::vector<Id>> task_ids(tasks);
+    parts.size.assign(p.segments.size(), 0);
+    parts.text.resize(p.segments.size());
+    for (std::size_t s = 0; s < p.segments.size(); ++s) parts.text[s] = p.segments[s].text;
+    parts.task_starts = p.task_starts;
+    parts.ids.resize(tasks);
     pool.parallel_for(tasks, [&](std::size_t k) {
-        std::vector<Id>& out = task_ids[k];
+        std::vector<Id>& out = parts.ids[k];
         // Roughly one id per three bytes on natural text: one allocation in the common case.
         std::size_t bytes = 0;
         for (std::size_t s = p.task_starts[k]; s < p.task_starts[k + 1]; ++s) bytes += p.segments[s].end - p.segments[s].begin;
@@ -331,27 +353,43 @@ basic_batch_result<Id> encode(const basic_tokenizer<Score, Id>& tok, const std::
             if (bos && seg.begin == 0) out.push_back(tokenizer_type::model_type::bos_id);
             out.insert(out.end(), ids, ids + n);
             if (eos && seg.end == texts[seg.text].size()) out.push_back(tokenizer_type::model_type::eos_id);
-            segment_ids[first + i] = out.size() - before;
+            parts.size[first + i] = out.size() - before;
         });
     });
+    return parts;
+}
 
+// Gathers parts into one flat result (moving the buffer when there is a single task).
+template <class Id>
+basic_batch_result<Id> gather(batch_parts<Id>&& parts, thread_pool& pool) {
+    basic_batch_result<Id> result;
+    result.offsets.reserve(parts.texts + 1);
+    result.offsets.push_back(0);
+    std::size_t running = 0;
+    const std::size_t segments = parts.size.size();
+    for (std::size_t s = 0; s < segments; ++s) {
+        running += parts.size[s];
+        if (s + 1 == segments || parts.text[s + 1] != parts.text[s]) result.offsets.push_back(running);
+    }
+    const std::size_t tasks = parts.ids.size();
+    if (tasks == 1) {
+        result.ids = std::move(parts.ids[0]);
+        return result;
+    }
     std::vector<std::size_t> task_offsets(tasks + 1, 0);
-    for (std::size_t k = 0; k < tasks; ++k) task_offsets[k + 1] = task_offsets[k] + task_ids[k].size();
+    for (std::size_t k = 0; k < tasks; ++k) task_offsets[k + 1] = task_offsets[k] + parts.ids[k].size();
     result.ids.resize(task_offsets[tasks]);
     pool.parallel_for(tasks, [&](std::size_t k) {
-        std::copy(task_ids[k].begin(), task_ids[k].end(), result.ids.begin() + static_cast<std::ptrdiff_t>(task_offsets[k]));
-        std::vector<Id>().swap(task_ids[k]);  // give memory back while others still copy
+        std::copy(parts.ids[k].begin(), parts.ids[k].end(), result.ids.begin() + static_cast<std::ptrdiff_t>(task_offsets[k]));
+        std::vector<Id>().swap(parts.ids[k]);  // give memory back while others still copy
     });
-
-    std::size_t running = 0;
-    for (std::size_t s = 0; s < p.segments.size(); ++s) {
-        running += segment_ids[s];
-        if (s + 1 == p.segments.size() || p.segments[s + 1].text != p.segments[s].text) {
-            // Texts without a segment cannot occur: make_plan gives each at least one.
-            result.offsets.push_back(running);
-        }
-    }
     return result;
+}
+
+template <class Score, class Id>
+basic_batch_result<Id> encode(const basic_tokenizer<Score, Id>& tok, const std::string_view* texts, std::size_t count,
+                              thread_pool& pool, const batch_options& options) {
+    return gather(encode_parts(tok, texts, count, pool, options), pool);
 }
 
 template <class Range>

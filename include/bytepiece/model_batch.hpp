@@ -84,71 +84,58 @@ struct is_bytepiece_tokenizer : std::false_type {};
 template <class Score, class Id>
 struct is_bytepiece_tokenizer<basic_tokenizer<Score, Id>> : std::true_type {};
 
-// The ids of each text with any tokenizer, as one flat buffer: whole texts are grouped into
-// about `pool.size() * tasks_per_thread` tasks of equal bytes, each encoded with the
-// tokenizer's `encode_texts`, which scans many texts at once.
+// The ids of each text with any tokenizer, as parts to gather: BytePiece tokenizers share the
+// work by bytes (a long text cut at chunk boundaries); the others group whole texts into about
+// `pool.size() * tasks_per_thread` tasks of equal bytes, each encoded with the tokenizer's
+// `encode_texts`, which scans many texts at once.
 template <class Tokenizer, class Id>
-basic_batch_result<Id> encode_any(const Tokenizer& tok, const std::string_view* texts, std::size_t count, thread_pool& pool,
-                                  const batch_options& options) {
+batch_parts<Id> encode_any(const Tokenizer& tok, const std::string_view* texts, std::size_t count, thread_pool& pool,
+                           const batch_options& options) {
     if constexpr (is_bytepiece_tokenizer<Tokenizer>::value) {
-        return encode(tok, texts, count, pool, options);
+        return encode_parts(tok, texts, count, pool, options);
     } else {
         std::size_t total = 0;
         for (std::size_t t = 0; t < count; ++t) total += texts[t].size();
         const std::size_t tasks_wanted = pool.size() * std::max<std::size_t>(1, options.tasks_per_thread);
         const std::size_t target = std::max<std::size_t>({1, options.min_task_bytes, (total + tasks_wanted - 1) / tasks_wanted});
-        std::vector<std::size_t> starts{0};
+        batch_parts<Id> parts;
+        parts.texts = count;
+        parts.task_starts.push_back(0);
         for (std::size_t t = 0, filled = 0; t < count; ++t) {
             filled += texts[t].size();
             if (filled >= target && t + 1 < count) {
-                starts.push_back(t + 1);
+                parts.task_starts.push_back(t + 1);
                 filled = 0;
             }
         }
-        starts.push_back(count);
-        const std::size_t tasks = starts.size() - 1;
-        std::vector<basic_batch_result<Id>> parts(tasks);
+        parts.task_starts.push_back(count);
+        parts.text.resize(count);
+        for (std::size_t t = 0; t < count; ++t) parts.text[t] = t;
+        parts.size.assign(count, 0);
+        const std::size_t tasks = parts.task_starts.size() - 1;
+        parts.ids.resize(tasks);
         pool.parallel_for(tasks, [&](std::size_t k) {
-            auto& part = parts[k];
-            part.offsets.push_back(0);
-            tok.encode_texts(texts + starts[k], starts[k + 1] - starts[k], [&](std::size_t, const Id* ids, std::size_t n) {
-                part.ids.insert(part.ids.end(), ids, ids + n);
-                part.offsets.push_back(part.ids.size());
+            const std::size_t first = parts.task_starts[k];
+            std::vector<Id>& out = parts.ids[k];
+            tok.encode_texts(texts + first, parts.task_starts[k + 1] - first, [&](std::size_t i, const Id* ids, std::size_t n) {
+                out.insert(out.end(), ids, ids + n);
+                parts.size[first + i] = n;
             });
         });
-        if (tasks == 1) return std::move(parts[0]);
-        basic_batch_result<Id> r;
-        r.offsets.push_back(0);
-        for (auto& part : parts) {
-            const std::size_t base = r.ids.size();
-            r.ids.insert(r.ids.end(), part.ids.begin(), part.ids.end());
-            for (std::size_t i = 1; i < part.offsets.size(); ++i) r.offsets.push_back(base + part.offsets[i]);
-        }
-        return r;
+        return parts;
     }
 }
 
-}  // namespace detail::batch
-
-/// Lays out `flat` (the ids of many texts) as a model batch: truncated, padded and masked as
-/// `options` say. Rows are filled on `pool`. Throws `argument_error` (`errc::batch_bad_option`)
-/// if `pad_to` is below a row's length after truncation or `pad_to_multiple_of` is 0.
-///
-/// Example: `auto b = bytepiece::to_model_batch(bytepiece::encode_batch(tok, lines, pool), pool, opts);`
+// Sets `lengths` and `width` from `full_lengths` and sizes `ids` and `attention_mask`.
 template <class Id>
-basic_model_batch<Id> to_model_batch(const basic_batch_result<Id>& flat, thread_pool& pool,
-                                     const model_batch_options& options = {}) {
+void shape(basic_model_batch<Id>& b, const model_batch_options& options) {
     if (options.pad_to_multiple_of == 0)
         BYTEPIECE_THROW(argument_error(errc::batch_bad_option, "model_batch_options.pad_to_multiple_of: must be at least 1"));
-    basic_model_batch<Id> b;
-    b.rows = flat.size();
     b.left_padded = options.padding_side == row_side::left;
     b.lengths.resize(b.rows);
-    b.full_lengths.resize(b.rows);
     std::size_t longest = 0;
     for (std::size_t i = 0; i < b.rows; ++i) {
-        const std::size_t n = flat.offsets[i + 1] - flat.offsets[i];
-        b.full_lengths[i] = n;
+        const std::size_t n = b.full_lengths[i];
         b.lengths[i] = options.max_length ? std::min(n, options.max_length) : n;
         longest = std::max(longest, b.lengths[i]);
     }
@@ -161,30 +148,87 @@ basic_model_batch<Id> to_model_batch(const basic_batch_result<Id>& flat, thread_
                                                " ids (set max_length to truncate)"));
         width = options.pad_to;
     }
-    width = (width + options.pad_to_multiple_of - 1) / options.pad_to_multiple_of * options.pad_to_multiple_of;
-    b.width = width;
-    b.ids.resize(b.rows * width);
-    b.attention_mask.resize(b.rows * width);
+    b.width = (width + options.pad_to_multiple_of - 1) / options.pad_to_multiple_of * options.pad_to_multiple_of;
+    b.ids.resize(b.rows * b.width);
+    b.attention_mask.resize(b.rows * b.width);
+}
+
+// Writes row i's mask and its padding ids: everything of the row but the ids of the text.
+template <class Id>
+void pad_row(basic_model_batch<Id>& b, std::size_t i, Id pad) {
+    const std::size_t width = b.width, n = b.lengths[i], at = b.token_begin(i);
+    Id* dst = b.ids.data() + i * width;
+    std::uint8_t* mask = b.attention_mask.data() + i * width;
+    std::fill(dst, dst + at, pad);
+    std::fill(dst + at + n, dst + width, pad);
+    std::fill(mask, mask + at, std::uint8_t{0});
+    std::fill(mask + at, mask + at + n, std::uint8_t{1});
+    std::fill(mask + at + n, mask + width, std::uint8_t{0});
+}
+
+// Copies `m` ids, which stand at [pos, pos + m) in text i's whole sequence, to where row i keeps
+// them: truncation keeps the window [skip, skip + lengths[i]) of that sequence.
+template <class Id>
+void place(basic_model_batch<Id>& b, std::size_t i, std::size_t pos, const Id* ids, std::size_t m, row_side truncation) {
+    const std::size_t n = b.lengths[i];
+    const std::size_t skip = truncation == row_side::left ? b.full_lengths[i] - n : 0;
+    const std::size_t from = std::max(pos, skip), to = std::min(pos + m, skip + n);
+    if (from >= to) return;
+    std::copy(ids + (from - pos), ids + (to - pos), b.ids.data() + i * b.width + b.token_begin(i) + (from - skip));
+}
+
+// Lays parts out as a model batch, each task's ids copied once, straight into their rows.
+template <class Id>
+basic_model_batch<Id> to_model_batch(batch_parts<Id>&& parts, thread_pool& pool, const model_batch_options& options) {
+    basic_model_batch<Id> b;
+    b.rows = parts.texts;
+    b.full_lengths.assign(b.rows, 0);
+    const std::size_t segments = parts.size.size();
+    std::vector<std::size_t> pos(segments);  // where each segment starts in its text's sequence
+    for (std::size_t s = 0; s < segments; ++s) {
+        std::size_t& full = b.full_lengths[parts.text[s]];
+        pos[s] = full;
+        full += parts.size[s];
+    }
+    shape(b, options);
     const Id pad = static_cast<Id>(options.pad_id);
-    // Rows in blocks of about 64 KiB of ids per task: enough work to be worth a thread.
-    const std::size_t rows_per_task = std::max<std::size_t>(1, (std::size_t{1} << 14) / std::max<std::size_t>(1, width));
+    pool.parallel_for(parts.ids.size(), [&](std::size_t k) {
+        const Id* src = parts.ids[k].data();
+        for (std::size_t s = parts.task_starts[k]; s < parts.task_starts[k + 1]; ++s) {
+            const std::size_t row = parts.text[s];
+            if (pos[s] == 0) pad_row(b, row, pad);  // the text's first segment owns the padding
+            place(b, row, pos[s], src, parts.size[s], options.truncation_side);
+            src += parts.size[s];
+        }
+        std::vector<Id>().swap(parts.ids[k]);
+    });
+    return b;
+}
+
+}  // namespace detail::batch
+
+/// Lays out `flat` (the ids of many texts) as a model batch: truncated, padded and masked as
+/// `options` say. Rows are filled on `pool`. Throws `argument_error` (`errc::batch_bad_option`)
+/// if `pad_to` is below a row's length after truncation or `pad_to_multiple_of` is 0.
+///
+/// Example: `auto b = bytepiece::to_model_batch(bytepiece::encode_batch(tok, lines, pool), pool, opts);`
+template <class Id>
+basic_model_batch<Id> to_model_batch(const basic_batch_result<Id>& flat, thread_pool& pool,
+                                     const model_batch_options& options = {}) {
+    basic_model_batch<Id> b;
+    b.rows = flat.size();
+    b.full_lengths.resize(b.rows);
+    for (std::size_t i = 0; i < b.rows; ++i) b.full_lengths[i] = flat.offsets[i + 1] - flat.offsets[i];
+    detail::batch::shape(b, options);
+    const Id pad = static_cast<Id>(options.pad_id);
+    // Tasks of about 16k cells, so that many short rows do not become many tiny tasks.
+    const std::size_t rows_per_task = std::max<std::size_t>(1, (std::size_t{1} << 14) / std::max<std::size_t>(1, b.width));
     const std::size_t tasks = (b.rows + rows_per_task - 1) / rows_per_task;
     pool.parallel_for(tasks, [&](std::size_t k) {
         const std::size_t last = std::min(b.rows, (k + 1) * rows_per_task);
         for (std::size_t i = k * rows_per_task; i < last; ++i) {
-            const std::size_t n = b.lengths[i];
-            const Id* src = flat.ids.data() + flat.offsets[i];
-            if (options.truncation_side == row_side::left) src += b.full_lengths[i] - n;
-            Id* dst = b.ids.data() + i * width;
-            std::uint8_t* mask = b.attention_mask.data() + i * width;
-            const std::size_t at = b.left_padded ? width - n : 0;
-            // Each cell written once: padding before (left) or after (right) the ids.
-            std::fill(dst, dst + at, pad);
-            std::copy(src, src + n, dst + at);
-            std::fill(dst + at + n, dst + width, pad);
-            std::fill(mask, mask + at, std::uint8_t{0});
-            std::fill(mask + at, mask + at + n, std::uint8_t{1});
-            std::fill(mask + at + n, mask + width, std::uint8_t{0});
+            detail::batch::pad_row(b, i, pad);
+            detail::batch::place(b, i, 0, flat.begin(i), b.full_lengths[i], options.truncation_side);
         }
     });
     return b;
@@ -200,8 +244,8 @@ basic_model_batch<typename Tokenizer::id_type> encode_for_model(const Tokenizer&
                                                                 const model_batch_options& options = {},
                                                                 const batch_options& tasks = {}) {
     const std::vector<std::string_view> v = detail::batch::views(texts);
-    const auto flat = detail::batch::encode_any<Tokenizer, typename Tokenizer::id_type>(tok, v.data(), v.size(), pool, tasks);
-    return to_model_batch(flat, pool, options);
+    return detail::batch::to_model_batch(
+        detail::batch::encode_any<Tokenizer, typename Tokenizer::id_type>(tok, v.data(), v.size(), pool, tasks), pool, options);
 }
 
 /// `encode_for_model` on a pool of `threads` made for this call (0: one per hardware thread).

@@ -2,6 +2,7 @@
 // bytepiece_cpp.Tokenizer (the reference's Tokenizer on bytepiece::tokenizer, plus batches,
 // sampling, lattice functions, the binary format and pickling), bytepiece_cpp.Sampler, and the
 // batch machinery of batch.hpp.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <mutex>
@@ -85,12 +86,31 @@ std::size_t thread_count(const py::object& threads) {
     return static_cast<std::size_t>(n);
 }
 
+// A new reference to the Python int `id`. Ids are made into ints once each and kept: a list of
+// ids then costs a reference count per id rather than an allocation, which was most of the
+// time of a list-returning encode on short texts. Python itself keeps 0..256 this way. Called
+// with the GIL held, which guards the table; ids of 2^20 and above (no vocabulary is that large)
+// are made each time.
+PyObject* id_object(id_type id) {
+    static std::vector<PyObject*> made;
+    constexpr id_type kept = id_type{1} << 20;
+    if (id >= kept) return PyLong_FromUnsignedLong(id);
+    if (id >= made.size()) made.resize(std::min<std::size_t>(kept, std::max<std::size_t>(std::size_t{id} + 1, made.size() * 2)), nullptr);
+    PyObject*& slot = made[id];
+    if (!slot) {
+        slot = PyLong_FromUnsignedLong(id);
+        if (!slot) return nullptr;
+    }
+    Py_INCREF(slot);
+    return slot;
+}
+
 py::list to_list(const id_type* ids, std::size_t n) {
     PyObject* list = PyList_New(static_cast<Py_ssize_t>(n));
     if (!list) throw py::error_already_set();
     py::list result = py::reinterpret_steal<py::list>(list);
     for (std::size_t i = 0; i < n; ++i) {
-        PyObject* v = PyLong_FromUnsignedLong(ids[i]);
+        PyObject* v = id_object(ids[i]);
         if (!v) throw py::error_already_set();
         PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i), v);
     }
