@@ -103,8 +103,15 @@ std::size_t total_bytes(const std::vector<std::string>& texts) {
     return n;
 }
 
+// A model's name in row names: its file name without ".model" or ".json".
+std::string hf_stem(const std::string& path) {
+    std::string s = bench::stem(path);
+    if (s.size() > 5 && s.compare(s.size() - 5, 5, ".json") == 0) s.erase(s.size() - 5);
+    return s;
+}
+
 std::string row(const char* op, const std::string& model_path, const std::string& corpus_path, const char* who) {
-    return std::string(op) + "/" + bench::stem(model_path) + "/" + bench::stem(corpus_path) + "/" + who;
+    return std::string(op) + "/" + hf_stem(model_path) + "/" + bench::stem(corpus_path) + "/" + who;
 }
 
 double seconds_per_iteration(const benchmark::State& state, double total_seconds) {
@@ -356,12 +363,6 @@ void bm_hf_lookup(benchmark::State& state, std::string model_path, std::string c
         state.counters["answer_p50"] = static_cast<double>(sizes[sizes.size() / 2]);
     }
     bench::finish(state, total_bytes(rs), sums.got, sums.want);
-}
-
-std::string hf_stem(const std::string& path) {
-    std::string s = bench::stem(path);
-    if (s.size() > 5 && s.compare(s.size() - 5, 5, ".json") == 0) s.erase(s.size() - 5);
-    return s;
 }
 
 void register_healing() {
