@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "bytepiece/batch.hpp"
+#include "bytepiece/detail/default_init_allocator.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/special_tokens.hpp"
 
@@ -42,6 +43,13 @@ struct model_batch_options {
     std::uint32_t pad_id = 0;
 };
 
+/// The storage of a model batch's cells: a `std::vector` (same interface) whose `resize` does
+/// not zero the new elements, since every cell is written once by its row.
+///
+/// Example: `bytepiece::cell_vector<std::uint32_t> v; v.resize(n);  // n ids, not yet written`
+template <class T>
+using cell_vector = std::vector<T, detail::default_init_allocator<T>>;
+
 /// A batch for a model: `rows` rows of `width` ids each, row-major in `ids`, with
 /// `attention_mask` alongside (1 for an id of the text, 0 for padding). Row i holds
 /// `lengths[i]` ids of text i; `full_lengths[i]` is how many it had before truncation.
@@ -51,8 +59,8 @@ template <class Id = std::uint32_t>
 struct basic_model_batch {
     std::size_t rows = 0;
     std::size_t width = 0;
-    std::vector<Id> ids;                        ///< rows * width ids, row-major
-    std::vector<std::uint8_t> attention_mask;   ///< rows * width, 1 where `ids` holds a token
+    cell_vector<Id> ids;                        ///< rows * width ids, row-major
+    cell_vector<std::uint8_t> attention_mask;   ///< rows * width, 1 where `ids` holds a token
     std::vector<std::size_t> lengths;           ///< tokens per row after truncation
     std::vector<std::size_t> full_lengths;      ///< tokens per text before truncation
 
