@@ -183,6 +183,15 @@ public:
     explicit count_file_reader(std::string path) : path_(std::move(path)) {
         file_ = std::fopen(path_.c_str(), "rb");
         if (!file_) BYTEPIECE_THROW(io_error(errc::io_open, path_ + ": cannot open: " + errno_text(errno)));
+        start();
+    }
+
+    /// Reads an open file (which must be seekable, from its start), named `name` in messages;
+    /// takes ownership of it.
+    count_file_reader(std::FILE* file, std::string name) : path_(std::move(name)), file_(file) { start(); }
+
+private:
+    void start() {
         try {
             open();
         } catch (...) {
@@ -191,6 +200,8 @@ public:
             throw;
         }
     }
+
+public:
     count_file_reader(const count_file_reader&) = delete;
     count_file_reader& operator=(const count_file_reader&) = delete;
     ~count_file_reader() {
@@ -245,6 +256,8 @@ public:
         const std::size_t old = key_.size();
         key_.resize(old + static_cast<std::size_t>(rest));
         read_bytes(&key_[old], static_cast<std::size_t>(rest));
+        if (!first_ && shared < previous_.size() && rest && key_[static_cast<std::size_t>(shared)] == previous_[static_cast<std::size_t>(shared)])
+            fail(errc::count_file_invalid, "a record shares fewer bytes with the one before than it could", at);
         if (!first_ && !(previous_ < key_)) fail(errc::count_file_invalid, "records out of order (each must be greater than the one before)", at);
         if (header_.kind == count_format::kind_pruned_ngrams && c < header_.min_count)
             fail(errc::count_file_invalid, "a pruned n-gram with count " + std::to_string(c) + ", below the min count " + std::to_string(header_.min_count), at);
@@ -335,6 +348,17 @@ private:
             fail(errc::count_file_invalid, "order " + std::to_string(header_.order) + " (must be from 1 to 32)", 13);
         if (flags & ~(count_format::flag_isolate_digits | count_format::flag_ensure_unicode))
             fail(errc::count_file_invalid, "unknown flags " + std::to_string(flags), 14);
+        // One file, one encoding: what a kind does not use is zero, so that a file that reads
+        // is exactly what the writer would write for its records.
+        for (const std::size_t at : {std::size_t(15), std::size_t(20), std::size_t(21), std::size_t(22), std::size_t(23)})
+            if (p[at] != 0) fail(errc::count_file_invalid, "a reserved byte is not 0", at);
+        if (get_u64(p + 56) != 0) fail(errc::count_file_invalid, "reserved bytes are not 0", 56);
+        if (header_.kind == count_format::kind_ngrams && (header_.ensure_unicode || header_.min_count))
+            fail(errc::count_file_invalid, "n-gram counts with a min count or ensure unicode", 14);
+        if (header_.kind != count_format::kind_pieces && header_.model_checksum)
+            fail(errc::count_file_invalid, "n-gram counts with a model checksum", 32);
+        if (header_.kind == count_format::kind_pieces && header_.positions)
+            fail(errc::count_file_invalid, "piece counts with positions", 48);
         std::uint64_t bytes = 0;
         for (int b = 0; b < 256; ++b) {
             if (header_.byte_counts[b] > UINT64_MAX - bytes) fail(errc::count_file_invalid, "byte counts overflow", 64 + 8 * b);
