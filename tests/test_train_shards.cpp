@@ -99,7 +99,7 @@ std::string sharded(const bytepiece::trainer_options& o, const std::vector<std::
 TEST_CASE("train shards: 1, 2 and 7 shards give the model of the whole corpus", "[train_shards]") {
     if (!test_support::require_shared("corpus/mixed.txt")) return;
     scratch_folder dir("train_shards");
-    const std::string text = corpus_prefix(std::size_t(400) << 10);
+    const std::string text = corpus_prefix(std::size_t(300) << 10);
     const std::string whole = dir / "whole.txt";
     test_support::write(whole, text);
     std::mt19937 rng(2024);

@@ -143,13 +143,43 @@ TEST_CASE("count files: a well-formed checksum does not let malformed records th
     CHECK(r.message.find("out of order") != std::string::npos);
     // Byte counts that do not add up to the positions.
     h.kind = bytepiece::detail::count_format::kind_ngrams;
+    h.min_count = 0;
+    h.ensure_unicode = false;
     h.positions = 5;
     {
         bytepiece::detail::count_file_writer w(bad, h);
         for (int s = 0; s < 3; ++s) w.end_section();
         w.commit();
     }
-    CHECK(refused([&] { bytepiece::read_count_file_info(bad); }).code == errc::count_file_invalid);
+    const refusal sum = refused([&] { bytepiece::read_count_file_info(bad); });
+    CHECK(sum.code == errc::count_file_invalid);
+    CHECK(sum.message.find("positions") != std::string::npos);
+    // A record that could share more bytes with the one before: not what the writer writes.
+    h.positions = 0;
+    h.kind = bytepiece::detail::count_format::kind_pieces;
+    h.min_count = 2;
+    {
+        bytepiece::detail::count_file_writer w(bad, h);
+        w.add("ab", 1);
+        w.end_section();
+        w.commit();
+    }
+    std::string bytes = read(bad);
+    // Records start after the header: count 1, shared 0, length 2, "ab", then the section's 0.
+    const std::size_t at = bytepiece::detail::count_format::header_bytes;
+    REQUIRE(bytes.substr(at, 6) == std::string("\x01\x00\x02" "ab\x00", 6));
+    bytes.insert(at + 5, std::string("\x01\x00\x02" "ac", 5));  // "ac" after "ab" with nothing shared
+    std::string content = bytes.substr(0, bytes.size() - 24);
+    char trailer[24];
+    bytepiece::detail::put_u64(trailer, content.size());
+    bytepiece::detail::put_u64(trailer + 8, bytepiece::detail::hash_bytes(content));
+    std::memcpy(trailer + 16, bytepiece::detail::count_format::end_magic, 8);
+    test_support::write(bad, content + std::string(trailer, 24));
+    const refusal shared = refused([&] { bytepiece::read_count_file_info(bad); });
+    CHECK(shared.code == errc::count_file_invalid);
+    INFO(shared.message);
+    CHECK(shared.message.find("shares fewer bytes") != std::string::npos);
+    CHECK(shared.message.find("at byte " + std::to_string(at + 5)) != std::string::npos);
 }
 
 TEST_CASE("count files: wrong kinds and other options are refused", "[train_shards][errors]") {
