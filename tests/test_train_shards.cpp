@@ -252,3 +252,45 @@ TEST_CASE("train shards: train_from_counts equals train_counts on the same piece
     REQUIRE(t.outcomes().size() == whole.outcomes().size());
     for (std::size_t i = 0; i < t.outcomes().size(); ++i) CHECK(t.outcomes()[i].explanation == whole.outcomes()[i].explanation);
 }
+
+TEST_CASE("train shards: parts of awkward text add up to the whole", "[train_shards]") {
+    // Lines that start with combining marks (NFC must not compose them across the newline),
+    // digits, invalid UTF-8, a line longer than a chunk, runs of more than 100 newlines, CRLF.
+    scratch_folder dir("train_shards_awkward");
+    std::string text;
+    std::mt19937 rng(7);
+    const char* starts[] = {"\xCC\x81" "e", "\xCC\xA3\xCC\x81" "a", "12 34", "\xFF\xFE", "\xE4\xB8\xAD", "e\xCC\x81", "\r", " "};
+    for (int i = 0; i < 400; ++i) {
+        text += starts[rng() % 8];
+        text += "word" + std::to_string(rng() % 50) + " e\xCC\x81t\xC3\xA9";
+        if (i % 97 == 0) text += std::string(10050, 'x');
+        text += std::string(i % 53 == 0 ? 150 : 1 + rng() % 3, '\n');
+        if (i % 5 == 0) text += "\r\n";
+    }
+    const std::string whole = dir / "whole.txt";
+    test_support::write(whole, text);
+    for (const bool isolate : {false, true}) {
+        INFO("isolate_digits " << isolate);
+        bytepiece::trainer_options o = golden_options(isolate, true, 2);
+        o.order = 9;
+        o.max_vocab_size = {600};
+        bytepiece::trainer t(o);
+        t.count_ngrams({whole}, dir / "whole.ngrams");
+        t.prune_ngrams(dir / "whole.ngrams", dir / "whole.pruned");
+        t.count_pieces(dir / "whole.pruned", {whole}, dir / "whole.pieces");
+        for (const std::uint64_t n : {2, 9, 40}) {
+            INFO(n << " parts");
+            std::vector<std::string> ngrams, pieces;
+            for (std::uint64_t k = 0; k < n; ++k) {
+                ngrams.push_back(dir / ("p" + std::to_string(k) + ".ngrams"));
+                pieces.push_back(dir / ("p" + std::to_string(k) + ".pieces"));
+                t.count_ngrams({whole}, ngrams.back(), {k, n});
+                t.count_pieces(dir / "whole.pruned", {whole}, pieces.back(), {k, n});
+            }
+            bytepiece::merge_count_files(ngrams, dir / "sum.ngrams");
+            bytepiece::merge_count_files(pieces, dir / "sum.pieces");
+            CHECK(read(dir / "sum.ngrams") == read(dir / "whole.ngrams"));
+            CHECK(read(dir / "sum.pieces") == read(dir / "whole.pieces"));
+        }
+    }
+}
