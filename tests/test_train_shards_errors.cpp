@@ -257,6 +257,12 @@ TEST_CASE("count files: inputs are never outputs, parts must exist, empty corpor
     CHECK(code_of([&] { t.count_ngrams({"-"}, f.dir / "x", {0, 2}); }) == errc::invalid_argument);
     CHECK(code_of([&] { t.count_ngrams({f.dir / "missing.txt"}, f.dir / "x"); }) == errc::io_open);
     CHECK_FALSE(test_support::file_exists(f.dir / "x"));
+    // A file without newlines is all in part 0.
+    test_support::write(f.dir / "oneline.txt", std::string(5000, 'z'));
+    t.count_ngrams({f.dir / "oneline.txt"}, f.dir / "o0.ngrams", {0, 2});
+    t.count_ngrams({f.dir / "oneline.txt"}, f.dir / "o1.ngrams", {1, 2});
+    CHECK(bytepiece::read_count_file_info(f.dir / "o0.ngrams").input_bytes == 5000);
+    CHECK(bytepiece::read_count_file_info(f.dir / "o1.ngrams").input_bytes == 0);
     // An empty shard is fine; an empty corpus is refused when pruning.
     const std::string empty = f.dir / "empty.txt";
     test_support::write(empty, "");

@@ -102,6 +102,10 @@ struct vocab_outcome {
 /// UTF-8 are kept as they are and count as one character each. Digits are Unicode 14's Nd, as
 /// in the reference's Python 3.11.
 ///
+/// Training can also be spread over processes or machines, with the same result: the members
+/// `count_ngrams`, `prune_ngrams`, `count_pieces` and `train_from_counts` run the passes one at
+/// a time on shards of the corpus and `merge_count_files` adds their counts up (train_counts.hpp).
+///
 /// Threads: pass 1 shards the n-gram tables by their first two bytes (each thread scans every
 /// batch and counts its own keys, so memory is not multiplied by the thread count), pass 2 and
 /// the splitting of pieces share the work out and add up 64-bit integer counts. The result is
@@ -543,8 +547,6 @@ private:
     template <class Source>
     void count_ngrams_to(Source& source, std::uint64_t total, const std::string& output) {
         detail::check_output_path(output);
-        models_.clear();
-        outcomes_.clear();
         const std::size_t order = options_.order;
         const unsigned shards = threads_;
         std::vector<detail::ngram_shard> counts;
@@ -633,8 +635,6 @@ private:
     template <class Source>
     void count_pieces_to(const std::string& pruned, Source& source, std::uint64_t total, const std::string& output) {
         detail::check_output_path(output);
-        models_.clear();
-        outcomes_.clear();
         report(train_phase::prune_ngrams, 0, 1);
         std::uint64_t checksum = 0;
         const detail::ngram_model lm = load_pruned(pruned, checksum);
