@@ -7,6 +7,9 @@
 #include <bytepiece/train_counts.hpp>
 
 #include <cstdio>
+#include <filesystem>
+
+#include <unistd.h>
 
 #include "fuzz_common.hpp"
 
@@ -36,7 +39,8 @@ bool read_all(const std::string& bytes) {
         }
         r->finish();
         // The same records through the writer (to a scratch file) give the same bytes.
-        const std::string path = "/tmp/fuzz_count_file." + std::to_string(::getpid());
+        static const std::string path =
+            (std::filesystem::temp_directory_path() / ("fuzz_count_file." + std::to_string(::getpid()))).string();
         {
             bytepiece::detail::count_file_writer w(path, h);
             std::size_t i = 0;

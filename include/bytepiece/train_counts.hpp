@@ -97,6 +97,8 @@ inline count_file_info read_count_file_info(const std::string& path) {
 
 /// The name of a count file kind, for messages: "n-gram counts", "pruned n-gram counts",
 /// "piece counts".
+///
+/// Example: `std::cout << bytepiece::count_file_kind_name(info.kind);`
 inline std::string count_file_kind_name(count_file_kind kind) {
     switch (kind) {
         case count_file_kind::ngrams: return "n-gram counts";
