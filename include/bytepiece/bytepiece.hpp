@@ -23,6 +23,7 @@
 #include "bytepiece/stream_encoder.hpp"
 #include "bytepiece/token_healing.hpp"
 #include "bytepiece/tokenizer.hpp"
+#include "bytepiece/train_counts.hpp"
 #include "bytepiece/trainer.hpp"
 #include "bytepiece/trie.hpp"
 #include "bytepiece/version.hpp"

@@ -61,6 +61,15 @@ enum class errc : int {
     train_empty_corpus = 501,   ///< the corpus holds no text
     train_bad_option = 502,     ///< an option outside its documented range
     train_threads = 503,        ///< worker threads could not be started
+    // train_error, count files of sharded training (train_counts.hpp, docs/count_files.md):
+    count_file_not_counts = 510,  ///< the file is not a count file (its first bytes are not the magic)
+    count_file_version = 511,     ///< a count file of a format version this library does not read
+    count_file_truncated = 512,   ///< a count file cut short (no end mark: not completely written, or cut off)
+    count_file_damaged = 513,     ///< a count file whose length or checksum is not the one written
+    count_file_invalid = 514,     ///< a count file whose checksum holds but whose content is malformed
+    count_file_wrong_kind = 515,  ///< a count file of another kind than the step needs (pieces where n-grams are wanted, ...)
+    count_file_mismatch = 516,    ///< count files, or a count file and the trainer, from other options or another pruned model
+    count_overflow = 517,         ///< adding counts up would exceed 2^64 - 1
 };
 
 /// The category word used in error messages, `model` for 101..199 and so on.

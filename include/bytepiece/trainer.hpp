@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <memory>
@@ -28,6 +29,7 @@
 #include "bytepiece/detail/train_pipeline.hpp"
 #include "bytepiece/errors.hpp"
 #include "bytepiece/model.hpp"
+#include "bytepiece/train_counts.hpp"
 #include "bytepiece/tokenizer.hpp"
 
 BYTEPIECE_NAMESPACE_BEGIN
@@ -99,6 +101,10 @@ struct vocab_outcome {
 /// expected to be UTF-8 (the reference takes Python strings); bytes that are not well-formed
 /// UTF-8 are kept as they are and count as one character each. Digits are Unicode 14's Nd, as
 /// in the reference's Python 3.11.
+///
+/// Training can also be spread over processes or machines, with the same result: the members
+/// `count_ngrams`, `prune_ngrams`, `count_pieces` and `train_from_counts` run the passes one at
+/// a time on shards of the corpus and `merge_count_files` adds their counts up (train_counts.hpp).
 ///
 /// Threads: pass 1 shards the n-gram tables by their first two bytes (each thread scans every
 /// batch and counts its own keys, so memory is not multiplied by the thread count), pass 2 and
@@ -256,6 +262,130 @@ public:
         outcomes_.swap(outcomes);
     }
 
+    /// Pass 1 alone, for sharded training (train_counts.hpp): counts the n-grams of files (each
+    /// a text, "-" standard input) and writes them to `output` as an n-gram count file, which
+    /// `merge_count_files` adds to those of other shards and `prune_ngrams` turns into the model
+    /// of pass 2. With `part`, only that part of each file is read (regular files only), so
+    /// that N processes can count one file without cutting it up first; the N part files merge
+    /// to the counts of the whole file. Uses `order`, `isolate_digits`, `threads` and
+    /// `progress` (phase `count_ngrams`). Memory is that of `train_files`' first pass.
+    ///
+    /// Throws `io_error` as `train_files` does (and if `output` cannot be written),
+    /// `argument_error` if `output` is one of the inputs or a part is asked of standard input or
+    /// a pipe, `train_error` (`errc::train_bad_option`) for a part outside 0 <= index < count <=
+    /// 2^20. An empty input gives a valid file with no n-grams.
+    ///
+    /// Example: `t.count_ngrams({"corpus.txt"}, "part3.ngrams", {3, 8});`
+    void count_ngrams(const std::vector<std::string>& paths, const std::string& output, file_part part = {}) {
+        check_part(part);
+        auto source = file_source(paths, output, part);
+        count_ngrams_to(source.first, source.second, output);
+    }
+
+    /// `count_ngrams` over texts a callback hands over (read once): `source(emit)` calls
+    /// `emit(std::string_view text)` for every text; each view need only live during its call.
+    ///
+    /// Example: `t.count_ngrams_source([&](auto&& emit) { for (auto& s : texts) emit(s); }, "a.ngrams");`
+    template <class Source>
+    void count_ngrams_source(Source&& source, const std::string& output) {
+        text_source<std::remove_reference_t<Source>> wrapped{source};
+        count_ngrams_to(wrapped, 0, output);
+    }
+
+    /// Keeps the n-grams of a (merged) n-gram count file counted at least `min_count` times,
+    /// with the byte counts: the model pass 2 needs, written to `output` (a pruned n-gram file,
+    /// usually a small fraction of the input, to be sent to every shard). Streams; memory is
+    /// small. The file must have been counted with this trainer's `order` and `isolate_digits`.
+    ///
+    /// Throws what `read_count_file_info` throws, `train_error` with
+    /// `errc::count_file_wrong_kind` if `input` holds no n-gram counts,
+    /// `errc::count_file_mismatch` if it was counted with other options, and
+    /// `errc::train_empty_corpus` if it counted no text; `argument_error` if `output` is `input`.
+    ///
+    /// Example: `t.prune_ngrams("all.ngrams", "model.pruned");`
+    void prune_ngrams(const std::string& input, const std::string& output) {
+        detail::refuse_output_among_inputs({input}, output, "trainer");
+        detail::check_output_path(output);
+        report(train_phase::prune_ngrams, 0, 1);
+        detail::count_file_reader r(input);
+        const detail::count_header& h = r.header();
+        expect_kind(r, detail::count_format::kind_ngrams);
+        expect_options(r, false);
+        if (h.positions == 0)
+            BYTEPIECE_THROW(train_error(errc::train_empty_corpus, input + ": the corpus holds no text (the n-gram counts count nothing)"));
+        detail::count_header out_header = h;
+        out_header.kind = detail::count_format::kind_pruned_ngrams;
+        out_header.min_count = options_.min_count;
+        out_header.ensure_unicode = options_.ensure_unicode;
+        detail::count_file_writer w(output, out_header);
+        for (std::size_t s = 0; s < r.sections(); ++s) {
+            while (r.next())
+                if (r.count() >= options_.min_count) w.add(r.key(), r.count());
+            w.end_section();
+        }
+        r.finish();
+        w.commit();
+        report(train_phase::prune_ngrams, 1, 1);
+    }
+
+    /// Pass 2 alone, for sharded training: cuts files (or `part` of each) into pieces with the
+    /// pruned n-gram model `pruned` (from `prune_ngrams`, with this trainer's `order`,
+    /// `isolate_digits`, `ensure_unicode` and `min_count`) and writes the piece counts to
+    /// `output`, a piece count file that merges with those of the other shards. Uses `threads`
+    /// and `progress` (phase `count_pieces`).
+    ///
+    /// Throws what `count_ngrams` and `read_count_file_info` throw, `train_error` with
+    /// `errc::count_file_wrong_kind` if `pruned` is not a pruned n-gram file and
+    /// `errc::count_file_mismatch` if it was made with other options.
+    ///
+    /// Example: `t.count_pieces("model.pruned", {"corpus.txt"}, "part3.pieces", {3, 8});`
+    void count_pieces(const std::string& pruned, const std::vector<std::string>& paths, const std::string& output,
+                      file_part part = {}) {
+        check_part(part);
+        std::vector<std::string> inputs = paths;
+        inputs.push_back(pruned);
+        detail::refuse_output_among_inputs(inputs, output, "trainer");
+        auto source = file_source(paths, output, part);
+        count_pieces_to(pruned, source.first, source.second, output);
+    }
+
+    /// `count_pieces` over texts a callback hands over (read once), as `count_ngrams_source`.
+    ///
+    /// Example: `t.count_pieces_source("model.pruned", [&](auto&& emit) { emit(text); }, "a.pieces");`
+    template <class Source>
+    void count_pieces_source(const std::string& pruned, Source&& source, const std::string& output) {
+        detail::refuse_output_among_inputs({pruned}, output, "trainer");
+        text_source<std::remove_reference_t<Source>> wrapped{source};
+        count_pieces_to(pruned, wrapped, 0, output);
+    }
+
+    /// The last step of sharded training: builds the models from a (merged) piece count file,
+    /// as `train_files` would have from the whole corpus (`train_counts` on its pieces). The
+    /// file must come from a pruned model of this trainer's `min_count`; then `models()`,
+    /// `outcomes()` and `save` work as after `train_files`, and the saved files are byte for byte
+    /// those `train_files` on the whole corpus saves.
+    ///
+    /// Throws what `read_count_file_info` throws, `train_error` with
+    /// `errc::count_file_wrong_kind` if the file holds no piece counts,
+    /// `errc::count_file_mismatch` if its `min_count` is not this trainer's and
+    /// `errc::train_empty_corpus` if it counted no text.
+    ///
+    /// Example: `t.train_from_counts("all.pieces"); t.save("out.model");`
+    void train_from_counts(const std::string& pieces) {
+        detail::count_file_reader r(pieces);
+        expect_kind(r, detail::count_format::kind_pieces);
+        if (r.header().min_count != options_.min_count)
+            BYTEPIECE_THROW(train_error(errc::count_file_mismatch, pieces + ": its pieces were counted with min count " +
+                                                                       std::to_string(r.header().min_count) + ", this trainer has " +
+                                                                       std::to_string(options_.min_count)));
+        if (r.header().input_bytes == 0)
+            BYTEPIECE_THROW(train_error(errc::train_empty_corpus, pieces + ": the corpus holds no text (the piece counts count nothing)"));
+        std::vector<std::pair<std::string, std::uint64_t>> list;
+        while (r.next()) list.emplace_back(std::string(r.key()), r.count());
+        r.finish();
+        train_counts(std::move(list));
+    }
+
     /// The trained models, one per vocabulary size, largest size first (the order of
     /// `vocab_sizes()`). Empty before training.
     const std::vector<model>& models() const noexcept { return models_; }
@@ -325,6 +455,216 @@ private:
 
     static constexpr std::size_t block_size = std::size_t(1) << 20;  // bytes read at a time
     static constexpr std::size_t batch_size = std::size_t(1) << 20;  // chunk bytes per batch
+
+    static void check_part(const file_part& part) {
+        if (part.count < 1 || part.count > max_file_parts || part.index >= part.count)
+            BYTEPIECE_THROW(train_error(errc::train_bad_option, "trainer: part " + std::to_string(part.index) + " of " +
+                                                                    std::to_string(part.count) + " does not exist (parts are numbered 0 to count - 1, count 1 to " +
+                                                                    std::to_string(max_file_parts) + ")"));
+    }
+
+    // A one-pass source over files (or the same part of each).
+    struct file_parts_source {
+        std::vector<std::string> paths;
+        file_part part;
+        template <class Data, class EndText>
+        void operator()(int, Data&& data, EndText&& end_text) const {
+            std::vector<char> buf(block_size);
+            for (const auto& path : paths) {
+                detail::read_input_part(path, part.index, part.count, buf, data);
+                end_text();
+            }
+        }
+    };
+
+    // A one-pass source over `source(emit)`.
+    template <class Source>
+    struct text_source {
+        Source& source;
+        template <class Data, class EndText>
+        void operator()(int, Data&& data, EndText&& end_text) const {
+            source([&](std::string_view s) {
+                for (std::size_t i = 0; i < s.size(); i += block_size) data(s.substr(i, block_size));
+                end_text();
+            });
+        }
+    };
+
+    // The source over files and its size in bytes if known (0 if not).
+    std::pair<file_parts_source, std::uint64_t> file_source(const std::vector<std::string>& paths, const std::string& output,
+                                                            file_part part) const {
+        if (std::count(paths.begin(), paths.end(), std::string("-")) > 1)
+            BYTEPIECE_THROW(argument_error(errc::invalid_argument,
+                                           "trainer: standard input ('-') is given more than once; it can be read only once"));
+        detail::refuse_output_among_inputs(paths, output, "trainer");
+        std::uint64_t total = 0;
+        bool known = part.count == 1;
+        for (const auto& path : paths) {
+            const long long size = detail::train_input(path).inspect();
+            if (size < 0) known = false;
+            else total += static_cast<std::uint64_t>(size);
+        }
+        return {file_parts_source{paths, part}, known ? total : std::uint64_t(0)};
+    }
+
+    detail::count_header counts_header(std::uint8_t kind) const {
+        detail::count_header h;
+        h.kind = kind;
+        h.order = options_.order;
+        h.isolate_digits = options_.isolate_digits;
+        h.chunk_chars = static_cast<std::uint32_t>(chunk_chars);
+        if (kind != detail::count_format::kind_ngrams) {
+            h.ensure_unicode = options_.ensure_unicode;
+            h.min_count = options_.min_count;
+        }
+        return h;
+    }
+
+    static void expect_kind(const detail::count_file_reader& r, std::uint8_t kind) {
+        if (r.header().kind != kind)
+            BYTEPIECE_THROW(train_error(errc::count_file_wrong_kind, r.path() + ": holds " + detail::count_kind_name(r.header().kind) +
+                                                                         ", this step needs " + detail::count_kind_name(kind)));
+    }
+
+    // The options a count file was made with must be this trainer's: other ones would give
+    // another model than training on the whole corpus.
+    void expect_options(const detail::count_file_reader& r, bool pruned) const {
+        const detail::count_header& h = r.header();
+        auto bad = [&](const std::string& what, const std::string& file, const std::string& mine) {
+            BYTEPIECE_THROW(train_error(errc::count_file_mismatch, r.path() + ": was made with " + what + " " + file +
+                                                                       ", this trainer has " + mine + "; use the same options in every step"));
+        };
+        auto on = [](bool b) { return std::string(b ? "on" : "off"); };
+        if (h.order != options_.order) bad("order", std::to_string(h.order), std::to_string(options_.order));
+        if (h.isolate_digits != options_.isolate_digits) bad("isolate digits", on(h.isolate_digits), on(options_.isolate_digits));
+        if (h.chunk_chars != chunk_chars) bad("chunk length", std::to_string(h.chunk_chars), std::to_string(chunk_chars));
+        if (pruned) {
+            if (h.ensure_unicode != options_.ensure_unicode) bad("ensure unicode", on(h.ensure_unicode), on(options_.ensure_unicode));
+            if (h.min_count != options_.min_count) bad("min count", std::to_string(h.min_count), std::to_string(options_.min_count));
+        }
+    }
+
+    template <class Source>
+    void count_ngrams_to(Source& source, std::uint64_t total, const std::string& output) {
+        detail::check_output_path(output);
+        const std::size_t order = options_.order;
+        const unsigned shards = threads_;
+        std::vector<detail::ngram_shard> counts;
+        counts.reserve(shards);
+        for (unsigned i = 0; i < shards; ++i) counts.emplace_back(order);
+        const std::uint64_t input = pass(source, 1, total, train_phase::count_ngrams, detail::dispatch::broadcast,
+                                         [&](unsigned w, const detail::text_batch& b) {
+                                             detail::count_ngrams(b, counts[w], w, shards, order);
+                                         });
+        detail::count_header h = counts_header(detail::count_format::kind_ngrams);
+        h.input_bytes = input;
+        for (const auto& s : counts) {
+            h.positions += s.positions;
+            for (int b = 0; b < 256; ++b) h.byte_counts[b] += s.byte_counts[b];
+        }
+        detail::count_file_writer w(output, h);
+        // One length at a time, sorted by bytes; each table is freed once written.
+        const std::size_t packed_max = std::min(order, detail::packed_ngram_bytes);
+        std::vector<std::pair<std::uint64_t, std::uint64_t>> packed;
+        for (std::size_t j = 2; j <= packed_max; ++j) {
+            std::size_t n = 0;
+            for (const auto& s : counts) n += s.packed[j].size();
+            packed.clear();
+            packed.reserve(n);
+            for (auto& s : counts) {
+                s.packed[j].for_each([&](std::uint64_t key, std::uint64_t c) {
+                    unsigned char bytes[8];
+                    std::memcpy(bytes, &key, 8);
+                    std::uint64_t big = 0;  // the bytes as a big-endian number sort as the bytes do
+                    for (int i = 0; i < 8; ++i) big = (big << 8) | bytes[i];
+                    packed.emplace_back(big, c);
+                });
+                s.packed[j].clear();
+            }
+            std::sort(packed.begin(), packed.end());
+            for (const auto& e : packed) {
+                char bytes[8];
+                for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((e.first >> (56 - 8 * i)) & 0xFF);
+                w.add(std::string_view(bytes, j), e.second);
+            }
+            w.end_section();
+        }
+        std::vector<std::pair<std::uint64_t, std::uint64_t>>().swap(packed);
+        std::vector<std::pair<std::string_view, std::uint64_t>> wide;
+        for (std::size_t j = detail::packed_ngram_bytes + 1; j <= order; ++j) {
+            wide.clear();
+            for (const auto& s : counts) s.wide[j].for_each([&](std::string_view key, std::uint64_t c) { wide.emplace_back(key, c); });
+            std::sort(wide.begin(), wide.end());
+            for (const auto& e : wide) w.add(e.first, e.second);
+            w.end_section();
+            for (auto& s : counts) s.wide[j].clear();
+        }
+        w.commit();
+    }
+
+    // The model of pass 2 from a pruned n-gram file: its counts go into one shard's tables and
+    // through the very function `run` uses, so the values are the same to the last bit.
+    detail::ngram_model load_pruned(const std::string& path, std::uint64_t& checksum) const {
+        detail::count_file_reader r(path);
+        expect_kind(r, detail::count_format::kind_pruned_ngrams);
+        expect_options(r, true);
+        const detail::count_header& h = r.header();
+        std::vector<detail::ngram_shard> shards;
+        shards.emplace_back(h.order);
+        detail::ngram_shard& s = shards.front();
+        s.positions = h.positions;
+        std::copy(std::begin(h.byte_counts), std::end(h.byte_counts), std::begin(s.byte_counts));
+        for (std::size_t sec = 0; sec < r.sections(); ++sec) {
+            const std::size_t j = r.key_length(sec);
+            while (r.next()) {
+                if (j <= detail::packed_ngram_bytes) {
+                    const std::uint64_t key = detail::load_packed_bytes(r.key());
+                    s.packed[j].add(key, detail::hash_packed(key), r.count());
+                } else {
+                    s.wide[j].add(r.key(), r.count());
+                }
+            }
+        }
+        r.finish();
+        checksum = r.checksum();
+        if (h.positions == 0)
+            BYTEPIECE_THROW(train_error(errc::train_empty_corpus, path + ": the corpus holds no text (the n-gram counts count nothing)"));
+        return detail::build_ngram_model(shards, h.order, h.min_count, h.ensure_unicode);
+    }
+
+    template <class Source>
+    void count_pieces_to(const std::string& pruned, Source& source, std::uint64_t total, const std::string& output) {
+        detail::check_output_path(output);
+        report(train_phase::prune_ngrams, 0, 1);
+        std::uint64_t checksum = 0;
+        const detail::ngram_model lm = load_pruned(pruned, checksum);
+        report(train_phase::prune_ngrams, 1, 1);
+        std::vector<detail::count_table> tables(threads_);
+        std::vector<detail::segment_workspace> spaces(threads_);
+        const std::uint64_t input = pass(source, 2, total, train_phase::count_pieces, detail::dispatch::share,
+                                         [&](unsigned w, const detail::text_batch& b) {
+                                             detail::count_table& table = tables[w];
+                                             b.for_each_chunk([&](std::string_view chunk) {
+                                                 detail::segment(lm, chunk, spaces[w], [&](std::string_view piece) { table.add(piece); });
+                                             });
+                                         });
+        spaces.clear();
+        for (std::size_t i = 1; i < tables.size(); ++i) {
+            tables[0].merge(tables[i]);
+            tables[i].clear();
+        }
+        std::vector<std::pair<std::string_view, std::uint64_t>> pieces;
+        pieces.reserve(tables[0].size());
+        tables[0].for_each([&](std::string_view p, std::uint64_t c) { pieces.emplace_back(p, c); });
+        std::sort(pieces.begin(), pieces.end());
+        detail::count_header h = counts_header(detail::count_format::kind_pieces);
+        h.model_checksum = checksum;
+        h.input_bytes = input;
+        detail::count_file_writer w(output, h);
+        for (const auto& p : pieces) w.add(p.first, p.second);
+        w.end_section();
+        w.commit();
+    }
 
     void report(train_phase phase, std::uint64_t done, std::uint64_t total, unsigned round = 0,
                 std::string_view step = {}) const {

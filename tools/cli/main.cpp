@@ -4,6 +4,7 @@
 #include <bytepiece/errors.hpp>
 #include <bytepiece/version.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -159,8 +160,10 @@ void put_text(const std::string& text) {
 void print_overview() {
     std::string text = "bytepiece " BYTEPIECE_VERSION_STRING " - byte-level unigram tokenizer (BytePiece-compatible)\n\n"
                        "usage: bytepiece COMMAND [OPTIONS] [FILE...]\n\ncommands:\n";
+    std::size_t width = 0;
+    for (const auto& entry : bytepiece_cli::registry()) width = std::max(width, entry.first.size() + 2);
     for (const auto& [name, c] : bytepiece_cli::registry()) {
-        std::string pad(name.size() < 10 ? 10 - name.size() : 1, ' ');
+        std::string pad(width - name.size(), ' ');
         text += "  " + name + pad + c.summary + "\n";
     }
     text += "\nRun 'bytepiece COMMAND --help' for a command's options. Errors: one line on stderr, exit status 2.\n";
