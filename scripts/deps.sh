@@ -11,10 +11,11 @@ what=${1:-test}
 # compare with, and the peer of the benchmark rows; HF tokenizers (the npm package, run by
 # node) is the same for tokenizer.json files.
 # The Python package (python/) builds with Debian's pybind11 for Debian's python3, and its tests
-# run with pytest and NumPy.
+# run with pytest and NumPy; bytepiece_cpp.dask runs on Dask (python3-distributed), whose tests start a
+# LocalCluster.
 packages=(g++ cmake ninja-build pkg-config bzip2 nlohmann-json3-dev libxxhash-dev catch2 libbenchmark-dev unicode-data
           clang libclang-rt-dev libsentencepiece-dev sentencepiece
-          python3-dev python3-pybind11 python3-pytest python3-numpy)
+          python3-dev python3-pybind11 python3-pytest python3-numpy python3-distributed)
 if [[ $what == run ]]; then
   packages+=(fortunes fortunes-zh time)
 fi

@@ -26,6 +26,9 @@ void bind_formats(py::module_& m);
 void bind_serving(py::module_& m);
 /// Trainer.
 void bind_trainer(py::module_& m);
+/// The steps of sharded training (_count_ngrams, _merge_count_files, ...), for
+/// bytepiece_cpp.shards and bytepiece_cpp.dask.
+void bind_shards(py::module_& m);
 /// Module-level functions of the reference: normalize, convert_to_bytepiece.
 void bind_functions(py::module_& m);
 

@@ -179,5 +179,6 @@ PYBIND11_MODULE(_core, m) {
     bytepiece_py::bind_formats(m);
     bytepiece_py::bind_serving(m);
     bytepiece_py::bind_trainer(m);
+    bytepiece_py::bind_shards(m);
     bytepiece_py::bind_functions(m);
 }
