@@ -360,7 +360,7 @@ private:
         if (header_.kind == count_format::kind_pieces && header_.positions)
             fail(errc::count_file_invalid, "piece counts with positions", 48);
         std::uint64_t bytes = 0;
-        for (int b = 0; b < 256; ++b) {
+        for (std::size_t b = 0; b < 256; ++b) {
             if (header_.byte_counts[b] > UINT64_MAX - bytes) fail(errc::count_file_invalid, "byte counts overflow", 64 + 8 * b);
             bytes += header_.byte_counts[b];
         }
