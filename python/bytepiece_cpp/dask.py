@@ -117,8 +117,9 @@ def train(client, files: Sequence[str], output: str, *, part_bytes: Optional[int
     ``threads`` (per task; default 1: one task per worker thread). ``part_bytes``: the size of a
     counting task's part (default: the corpus shared into about four parts per worker thread,
     between 1 MiB and 256 MiB). ``fan_in``: count files per merge task (at least 2).
-    ``work_dir``: a folder for the count files, visible to the client and every worker (default:
-    a new folder beside ``output``, removed at the end unless ``keep_work_dir``); it needs about
+    ``work_dir``: where to put a new private folder for the count files, visible to the client
+    and every worker (default: beside ``output``); the folder is removed at the end unless
+    ``keep_work_dir`` (then ``progress`` is told its path); it needs about
     as much space as the n-gram counts of the corpus. ``progress``: a callable taking a message
     per phase, ``True`` for messages on stderr, or ``None``.
 
@@ -160,9 +161,11 @@ def train(client, files: Sequence[str], output: str, *, part_bytes: Optional[int
         part_bytes = min(max(sum(sizes) // (4 * slots), 1 << 20), 256 << 20)
     tasks = plan_parts(sizes, int(part_bytes))
 
-    made_dir = work_dir is None
-    work = tempfile.mkdtemp(prefix=".bytepiece-dask-", dir=os.path.dirname(output)) if made_dir else os.path.abspath(work_dir)
-    os.makedirs(work, exist_ok=True)
+    # A private folder, so that no file of the user's is ever overwritten by a count file.
+    parent = os.path.dirname(output) if work_dir is None else os.path.abspath(os.fspath(work_dir))
+    if not os.path.isdir(parent):
+        raise NotADirectoryError(f"{parent}: work_dir is not a folder")
+    work = tempfile.mkdtemp(prefix=".bytepiece-dask-", dir=parent)
     tag = uuid.uuid4().hex
     try:
         started = time.monotonic()
@@ -199,5 +202,7 @@ def train(client, files: Sequence[str], output: str, *, part_bytes: Optional[int
         _report(report, "saved " + ", ".join(written))
         return written
     finally:
-        if made_dir and not keep_work_dir:
+        if keep_work_dir:
+            _report(report, f"count files kept in {work}")
+        else:
             shutil.rmtree(work, ignore_errors=True)

@@ -43,6 +43,7 @@ def test_two_workers_equal_one_machine(client, shared_dir, tmp_path):
     whole = shards.train_files(files, str(tmp_path / "whole.model"), **opts)
     messages = []
     work = tmp_path / "work"
+    work.mkdir()
     got = bytepiece_cpp.dask.train(client, files, str(tmp_path / "dask.model"), part_bytes=70_000, fan_in=3,
                                    work_dir=str(work), keep_work_dir=True, progress=messages.append, **opts)
     assert len(got) == 2
@@ -50,7 +51,10 @@ def test_two_workers_equal_one_machine(client, shared_dir, tmp_path):
         assert open(a, "rb").read() == open(b, "rb").read()
     assert any("pass 1" in m for m in messages) and any("saved" in m for m in messages)
     # Nine parts of head.txt and three of small.txt were counted in each pass, then merged.
-    names = os.listdir(work)
+    # The count files went to a private folder inside work_dir, kept as asked.
+    (private,) = os.listdir(work)
+    assert private.startswith(".bytepiece-dask-") and any(private in m for m in messages)
+    names = os.listdir(work / private)
     assert sum(n.startswith("ngrams.0.") for n in names) == 9
     assert sum(n.startswith("pieces.1.") for n in names) == 3
     assert any(".merge2." in n for n in names)
