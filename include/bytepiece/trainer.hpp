@@ -469,6 +469,7 @@ private:
 
     static constexpr std::size_t block_size = std::size_t(1) << 20;  // bytes read at a time
     static constexpr std::size_t batch_size = std::size_t(1) << 20;  // chunk bytes per batch
+    static constexpr std::size_t merge_fan_in = 64;                   // runs merged at once
 
     static void check_part(const file_part& part) {
         if (part.count < 1 || part.count > max_file_parts || part.index >= part.count)
@@ -820,6 +821,7 @@ private:
                  }
              });
         spaces.clear();
+        lm = detail::ngram_model{};  // the pruning does not need it: its memory goes back now
         piece_list pieces;
         bool pieces_spilled = false;
         for (const auto& r : piece_runs) pieces_spilled = pieces_spilled || !r.empty();
@@ -838,7 +840,7 @@ private:
             kept_lists = prune_pieces(std::move(pieces), outcomes);
         } else {
             const std::string merged = merge_piece_runs(tables, piece_runs, spill, input);
-            kept_lists = prune_pieces_file(merged, std::max<std::uint64_t>(options_.memory_limit / 4, 1 << 16), outcomes);
+            kept_lists = prune_pieces_file(merged, std::max<std::uint64_t>(options_.memory_limit / 8, 1 << 16), outcomes);
         }
         spill.remove_all();
 
@@ -880,6 +882,24 @@ private:
         table.clear();
     }
 
+    // Merges runs in groups until at most `merge_fan_in` are left, so that the final merge
+    // keeps few files open (each input holds a descriptor and a 64 kB buffer).
+    void reduce_runs(std::vector<std::string>& runs, detail::spill_dir& spill, const std::string& stem) const {
+        std::size_t level = 0;
+        while (runs.size() > merge_fan_in) {
+            std::vector<std::string> next;
+            for (std::size_t i = 0; i < runs.size(); i += merge_fan_in) {
+                const std::vector<std::string> group(runs.begin() + static_cast<std::ptrdiff_t>(i),
+                                                     runs.begin() + static_cast<std::ptrdiff_t>(std::min(runs.size(), i + merge_fan_in)));
+                next.push_back(spill.file(stem + ".merged." + std::to_string(level) + "." + std::to_string(next.size())));
+                merge_count_files(group, next.back());
+                for (const auto& r : group) std::remove(r.c_str());
+            }
+            runs.swap(next);
+            ++level;
+        }
+    }
+
     // The end of a spilled pass 1: every thread's last tables become a run too (with the
     // positions and byte counts, which only the last run of each thread carries), the runs
     // are merged and pruned in one stream into a pruned n-gram file, and the model of pass 2
@@ -896,6 +916,7 @@ private:
             write_ngram_tables(&counts[w], 1, h, runs[w].back());
             all.insert(all.end(), runs[w].begin(), runs[w].end());
         }
+        reduce_runs(all, spill, "ngrams");
         const std::string pruned = spill.file("ngrams.pruned");
         std::uint64_t merged_bytes = 0;
         auto merge_progress = [&](std::uint64_t done, std::uint64_t total) {
@@ -922,6 +943,7 @@ private:
             all.insert(all.end(), runs[w].begin(), runs[w].end());
         }
         tables.clear();
+        reduce_runs(all, spill, "pieces");
         const std::string merged = spill.file("pieces.merged");
         std::uint64_t merged_bytes = 0;
         auto merge_progress = [&](std::uint64_t done, std::uint64_t total) {
