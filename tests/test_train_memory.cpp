@@ -56,7 +56,7 @@ TEST_CASE("train memory: a small limit spills runs and gives the unbounded model
     scratch_folder dir("train_memory");
     REQUIRE(::mkdir((dir / "tmp").c_str(), 0777) == 0);
     const std::string corpus = dir / "corpus.txt";
-    test_support::write(corpus, corpus_prefix(std::size_t(300) << 10));
+    test_support::write(corpus, corpus_prefix(std::size_t(200) << 10));
     struct setting {
         std::size_t order;
         std::uint64_t min_count;
@@ -85,7 +85,7 @@ TEST_CASE("train memory: a small limit spills runs and gives the unbounded model
                 CAPTURE(limit);
                 merges_seen seen;
                 CHECK(train_bounded(o, corpus, dir, limit, seen) == expected);
-                // 300 kB of text has far more n-grams than either limit holds, and more
+                // 200 kB of text has far more n-grams than either limit holds, and more
                 // pieces than the smaller one.
                 CHECK(seen.ngrams);
                 if (limit < (std::uint64_t(1) << 20)) CHECK(seen.pieces);
