@@ -138,38 +138,29 @@ inline std::string printable_key(std::string_view key) {
 }
 }  // namespace detail
 
-/// Merges count files of one kind into one, adding up the counts: n-gram counts (pass 1) of
-/// shards counted with the same `order` and `isolate_digits`, or piece counts (pass 2) of shards
-/// cut with the same pruned n-gram model. A streaming k-way merge: memory holds one record per
-/// input, never a whole file; the output is written to a temporary file and renamed into place.
-/// The order of the inputs does not matter. Merges of merges are fine (a tree of reductions).
-/// `progress(done, total)`, if given, is called now and then with the bytes of input read.
-///
-/// Throws what `read_count_file_info` throws for each input, and `train_error`:
-/// `errc::count_file_wrong_kind` for a pruned n-gram file or inputs of different kinds,
-/// `errc::count_file_mismatch` for inputs from other options or another pruned model (naming
-/// both files and the option), `errc::count_overflow` if a sum exceeds 2^64 - 1;
-/// `argument_error` if there is no input or the output is one of the inputs; `io_error` if the
-/// output cannot be written.
-///
-/// Example: `bytepiece::merge_count_files({"a.ngrams", "b.ngrams"}, "all.ngrams");`
-inline void merge_count_files(const std::vector<std::string>& inputs, const std::string& output,
-                              const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {}) {
+namespace detail {
+// The merge of `merge_count_files`; with `prune`, the n-gram sum goes out as a pruned n-gram
+// file of those counted at least `min_count` times, as `trainer::prune_ngrams` would write it
+// from the merged file (the memory-bounded trainer merges its runs this way, never writing the
+// whole sum).
+inline void merge_counts(const std::vector<std::string>& inputs, const std::string& output,
+                         const std::function<void(std::uint64_t done, std::uint64_t total)>& progress, bool prune,
+                         std::uint64_t min_count, bool ensure_unicode) {
     if (inputs.empty()) BYTEPIECE_THROW(argument_error(errc::invalid_argument, "merge: no count files were given"));
-    detail::refuse_output_among_inputs(inputs, output, "merge");
-    detail::check_output_path(output);
-    std::vector<std::unique_ptr<detail::count_file_reader>> readers;
+    refuse_output_among_inputs(inputs, output, "merge");
+    check_output_path(output);
+    std::vector<std::unique_ptr<count_file_reader>> readers;
     readers.reserve(inputs.size());
     std::uint64_t total = 0;
     for (const auto& path : inputs) {
-        readers.push_back(std::make_unique<detail::count_file_reader>(path));
+        readers.push_back(std::make_unique<count_file_reader>(path));
         total += readers.back()->size();
     }
-    const detail::count_header& first = readers.front()->header();
-    if (first.kind == detail::count_format::kind_pruned_ngrams)
+    const count_header& first = readers.front()->header();
+    if (first.kind == count_format::kind_pruned_ngrams)
         BYTEPIECE_THROW(train_error(errc::count_file_wrong_kind,
                                     inputs.front() + ": holds pruned n-gram counts, which are not merged; merge the n-gram counts, then prune the sum"));
-    detail::count_header sum = first;
+    count_header sum = first;
     sum.input_bytes = 0;
     sum.positions = 0;
     std::fill(std::begin(sum.byte_counts), std::end(sum.byte_counts), std::uint64_t(0));
@@ -178,17 +169,17 @@ inline void merge_count_files(const std::vector<std::string>& inputs, const std:
                                                                    " has " + a + "; only counts of the same options merge"));
     };
     for (std::size_t i = 0; i < readers.size(); ++i) {
-        const detail::count_header& h = readers[i]->header();
+        const count_header& h = readers[i]->header();
         if (h.kind != first.kind)
-            BYTEPIECE_THROW(train_error(errc::count_file_wrong_kind, inputs[i] + ": holds " + detail::count_kind_name(h.kind) + ", but " +
-                                                                         inputs.front() + " holds " + detail::count_kind_name(first.kind) +
+            BYTEPIECE_THROW(train_error(errc::count_file_wrong_kind, inputs[i] + ": holds " + count_kind_name(h.kind) + ", but " +
+                                                                         inputs.front() + " holds " + count_kind_name(first.kind) +
                                                                          "; only files of one kind merge"));
         if (h.order != first.order) mismatch(i, "has order", std::to_string(first.order), std::to_string(h.order));
         if (h.isolate_digits != first.isolate_digits)
             mismatch(i, "has isolate digits", first.isolate_digits ? "on" : "off", h.isolate_digits ? "on" : "off");
         if (h.chunk_chars != first.chunk_chars)
             mismatch(i, "has chunk length", std::to_string(first.chunk_chars), std::to_string(h.chunk_chars));
-        if (first.kind == detail::count_format::kind_pieces) {
+        if (first.kind == count_format::kind_pieces) {
             if (h.ensure_unicode != first.ensure_unicode)
                 mismatch(i, "has ensure unicode", first.ensure_unicode ? "on" : "off", h.ensure_unicode ? "on" : "off");
             if (h.min_count != first.min_count) mismatch(i, "has min count", std::to_string(first.min_count), std::to_string(h.min_count));
@@ -197,12 +188,17 @@ inline void merge_count_files(const std::vector<std::string>& inputs, const std:
                                             inputs[i] + ": its pieces were cut with another pruned n-gram model than those of " +
                                                 inputs.front() + "; piece counts merge only when all shards used the same model"));
         }
-        detail::add_checked(sum.input_bytes, h.input_bytes, output, "the input bytes");
-        detail::add_checked(sum.positions, h.positions, output, "the positions");
-        for (int b = 0; b < 256; ++b) detail::add_checked(sum.byte_counts[b], h.byte_counts[b], output, "the byte counts");
+        add_checked(sum.input_bytes, h.input_bytes, output, "the input bytes");
+        add_checked(sum.positions, h.positions, output, "the positions");
+        for (int b = 0; b < 256; ++b) add_checked(sum.byte_counts[b], h.byte_counts[b], output, "the byte counts");
     }
 
-    detail::count_file_writer out(output, sum);
+    if (prune) {
+        sum.kind = count_format::kind_pruned_ngrams;
+        sum.min_count = min_count;
+        sum.ensure_unicode = ensure_unicode;
+    }
+    count_file_writer out(output, sum);
     std::vector<std::size_t> heap;
     heap.reserve(readers.size());
     auto later = [&](std::size_t a, std::size_t b) { return readers[a]->key() > readers[b]->key(); };
@@ -230,11 +226,11 @@ inline void merge_count_files(const std::vector<std::string>& inputs, const std:
             const std::string_view key = readers[i]->key();
             if (have && key == current) {
                 if (readers[i]->count() > UINT64_MAX - count)
-                    BYTEPIECE_THROW(train_error(errc::count_overflow, output + ": the count of " + detail::printable_key(key) +
+                    BYTEPIECE_THROW(train_error(errc::count_overflow, output + ": the count of " + printable_key(key) +
                                                                           " exceeds 2^64 - 1 when added up"));
                 count += readers[i]->count();
             } else {
-                if (have) out.add(current, count);
+                if (have && (!prune || count >= min_count)) out.add(current, count);
                 current.assign(key.data(), key.size());
                 count = readers[i]->count();
                 have = true;
@@ -245,12 +241,33 @@ inline void merge_count_files(const std::vector<std::string>& inputs, const std:
             }
             if ((++records & 0xFFFFF) == 0) report();
         }
-        if (have) out.add(current, count);
+        if (have && (!prune || count >= min_count)) out.add(current, count);
         out.end_section();
     }
     for (auto& r : readers) r->finish();
     out.commit();
     if (progress) progress(total, total);
+}
+}  // namespace detail
+
+/// Merges count files of one kind into one, adding up the counts: n-gram counts (pass 1) of
+/// shards counted with the same `order` and `isolate_digits`, or piece counts (pass 2) of shards
+/// cut with the same pruned n-gram model. A streaming k-way merge: memory holds one record per
+/// input, never a whole file; the output is written to a temporary file and renamed into place.
+/// The order of the inputs does not matter. Merges of merges are fine (a tree of reductions).
+/// `progress(done, total)`, if given, is called now and then with the bytes of input read.
+///
+/// Throws what `read_count_file_info` throws for each input, and `train_error`:
+/// `errc::count_file_wrong_kind` for a pruned n-gram file or inputs of different kinds,
+/// `errc::count_file_mismatch` for inputs from other options or another pruned model (naming
+/// both files and the option), `errc::count_overflow` if a sum exceeds 2^64 - 1;
+/// `argument_error` if there is no input or the output is one of the inputs; `io_error` if the
+/// output cannot be written.
+///
+/// Example: `bytepiece::merge_count_files({"a.ngrams", "b.ngrams"}, "all.ngrams");`
+inline void merge_count_files(const std::vector<std::string>& inputs, const std::string& output,
+                              const std::function<void(std::uint64_t done, std::uint64_t total)>& progress = {}) {
+    detail::merge_counts(inputs, output, progress, false, 0, false);
 }
 
 BYTEPIECE_NAMESPACE_END

@@ -23,6 +23,7 @@
 
 #include "bytepiece/detail/count_table.hpp"
 #include "bytepiece/detail/file.hpp"
+#include "bytepiece/detail/spill_dir.hpp"
 #include "bytepiece/detail/train_chunker.hpp"
 #include "bytepiece/detail/train_input.hpp"
 #include "bytepiece/detail/train_ngram.hpp"
@@ -48,8 +49,11 @@ struct train_progress {
     train_phase phase = train_phase::count_ngrams;
     std::uint64_t done = 0;   ///< units done in this phase or round; equals `total` exactly once, at its end
     std::uint64_t total = 0;  ///< units in all, 0 if unknown (a range of texts in pass 1) until its end
-    unsigned round = 0;       ///< pruning round, 0 outside `prune_pieces`
-    std::string_view step;    ///< what the round does, empty outside `prune_pieces`
+    unsigned round = 0;       ///< pruning round, 0 outside `prune_pieces` and in a merge
+    /// What the round does; empty outside `prune_pieces`, except for "merge runs" (round 0),
+    /// the merge of the runs `memory_limit` spilled, in `prune_ngrams` and `prune_pieces`,
+    /// where `done` and `total` count bytes of runs.
+    std::string_view step;
 };
 
 /// Trainer settings; the defaults are the reference's.
@@ -71,6 +75,16 @@ struct trainer_options {
     bool ensure_unicode = true;
     /// Worker threads (0: one per hardware thread). The result does not depend on it.
     unsigned threads = 1;
+    /// Memory budget in bytes for the count tables of both passes (0: unbounded). When the
+    /// tables reach it they are written to disk as sorted runs and cleared, and the runs are
+    /// merged at the end of the pass, so that a corpus whose n-grams do not fit in memory can
+    /// still be trained on; the model is the same, byte for byte. What does not count against it
+    /// (the pruned n-gram model of pass 2, the distinct pieces of the final pruning) is
+    /// described in docs/memory_limit.md. Only `train_files`, `train` and `train_source` use it.
+    std::uint64_t memory_limit = 0;
+    /// Folder in which `memory_limit` creates its private folder of runs (empty: $TMPDIR, else
+    /// /tmp); the runs need about as much disk as the n-gram counts they hold, compressed.
+    std::string temp_dir;
     /// Called on the calling thread as training advances; may be empty.
     std::function<void(const train_progress&)> progress;
 };
@@ -455,6 +469,7 @@ private:
 
     static constexpr std::size_t block_size = std::size_t(1) << 20;  // bytes read at a time
     static constexpr std::size_t batch_size = std::size_t(1) << 20;  // chunk bytes per batch
+    static constexpr std::size_t merge_fan_in = 64;                   // runs merged at once
 
     static void check_part(const file_part& part) {
         if (part.count < 1 || part.count > max_file_parts || part.index >= part.count)
@@ -562,6 +577,20 @@ private:
             h.positions += s.positions;
             for (int b = 0; b < 256; ++b) h.byte_counts[b] += s.byte_counts[b];
         }
+        write_ngram_tables(counts.data(), counts.size(), h, output);
+    }
+
+    // Writes the n-gram tables of `shards` (disjoint keys, or not: equal keys of two shards
+    // become two records, which a merge adds up) as an n-gram count file with header `h`,
+    // freeing each table once written.
+    static void write_ngram_tables(detail::ngram_shard* shards, std::size_t n_shards, const detail::count_header& h,
+                                   const std::string& output) {
+        const std::size_t order = h.order;
+        struct {
+            detail::ngram_shard *first, *last;
+            detail::ngram_shard* begin() const { return first; }
+            detail::ngram_shard* end() const { return last; }
+        } counts{shards, shards + n_shards};
         detail::count_file_writer w(output, h);
         // One length at a time, sorted by bytes; each table is freed once written.
         const std::size_t packed_max = std::min(order, detail::packed_ngram_bytes);
@@ -690,13 +719,18 @@ private:
     std::uint64_t pass(Source& source, int number, std::uint64_t total, train_phase phase, detail::dispatch mode,
                        Consume&& consume) {
         std::uint64_t consumed = 0;
+        // Tables are checked against a memory limit between batches, so a small limit takes
+        // small batches (the results do not depend on the batch size).
+        const std::size_t batch_bytes =
+            options_.memory_limit ? static_cast<std::size_t>(std::clamp<std::uint64_t>(options_.memory_limit / 64, 4096, batch_size))
+                                  : batch_size;
         report(phase, 0, total);
         detail::run_pipeline(threads_, mode, [&](auto& submit) {
             detail::text_batch batch;
             detail::text_chunker chunker(chunk_chars, options_.isolate_digits);
             auto emit = [&](std::string_view chunk) {
                 batch.add(chunk);
-                if (batch.bytes.size() >= batch_size) {
+                if (batch.bytes.size() >= batch_bytes) {
                     batch.input_done = consumed;
                     batch.seal();
                     submit(batch);
@@ -739,45 +773,187 @@ private:
         const std::size_t order = options_.order;
         const unsigned shards = threads_;
 
-        // Pass 1: n-gram counts, each thread counting the keys of its hash shard.
+        // Pass 1: n-gram counts, each thread counting the keys of its hash shard. With a memory
+        // limit, a thread whose tables reach its share writes them out as a sorted run; the
+        // shards hold disjoint keys, so each thread spills on its own, without waiting.
+        const std::uint64_t share = options_.memory_limit / threads_;
+        detail::spill_dir spill(options_.temp_dir);
+        std::vector<std::vector<std::string>> runs(threads_);
         std::vector<detail::ngram_shard> counts;
         counts.reserve(shards);
         for (unsigned i = 0; i < shards; ++i) counts.emplace_back(order);
         const std::uint64_t input = pass(source, 1, total, train_phase::count_ngrams, detail::dispatch::broadcast,
                                          [&](unsigned w, const detail::text_batch& b) {
                                              detail::count_ngrams(b, counts[w], w, shards, order);
+                                             if (share && over_share(counts[w], share)) {
+                                                 runs[w].push_back(spill.file("ngrams." + std::to_string(w) + "." +
+                                                                              std::to_string(runs[w].size())));
+                                                 write_ngram_tables(&counts[w], 1, counts_header(detail::count_format::kind_ngrams),
+                                                                    runs[w].back());
+                                             }
                                          });
         if (input == 0) BYTEPIECE_THROW(train_error(errc::train_empty_corpus, empty_message()));
-        report(train_phase::prune_ngrams, 0, 1);
-        const detail::ngram_model lm =
-            detail::build_ngram_model(counts, order, options_.min_count, options_.ensure_unicode);
-        report(train_phase::prune_ngrams, 1, 1);
+        detail::ngram_model lm;
+        if (!spill.used()) {
+            report(train_phase::prune_ngrams, 0, 1);
+            lm = detail::build_ngram_model(counts, order, options_.min_count, options_.ensure_unicode);
+            report(train_phase::prune_ngrams, 1, 1);
+        } else {
+            lm = merge_ngram_runs(counts, runs, spill, input);
+        }
+        counts.clear();
+        counts.shrink_to_fit();
 
-        // Pass 2: segmentation with the n-gram model and piece counts, batches shared out.
+        // Pass 2: segmentation with the n-gram model and piece counts, batches shared out; the
+        // piece tables spill as those of pass 1 do.
         std::vector<detail::count_table> tables(threads_);
         std::vector<detail::segment_workspace> spaces(threads_);
+        std::vector<std::vector<std::string>> piece_runs(threads_);
         pass(source, 2, input, train_phase::count_pieces, detail::dispatch::share,
              [&](unsigned w, const detail::text_batch& b) {
                  detail::count_table& table = tables[w];
                  b.for_each_chunk([&](std::string_view chunk) {
                      detail::segment(lm, chunk, spaces[w], [&](std::string_view piece) { table.add(piece); });
                  });
+                 if (share && 2 * table.memory_bytes() > share) {
+                     piece_runs[w].push_back(spill.file("pieces." + std::to_string(w) + "." + std::to_string(piece_runs[w].size())));
+                     write_piece_table(table, 0, piece_runs[w].back());
+                 }
              });
         spaces.clear();
-        for (std::size_t i = 1; i < tables.size(); ++i) {
-            tables[0].merge(tables[i]);
-            tables[i].clear();
-        }
+        lm = detail::ngram_model{};  // the pruning does not need it: its memory goes back now
         piece_list pieces;
-        pieces.reserve(tables[0].size() + 256);
-        tables[0].for_each([&](std::string_view p, std::uint64_t c) { pieces.emplace_back(std::string(p), c); });
-        tables.clear();
-
+        bool pieces_spilled = false;
+        for (const auto& r : piece_runs) pieces_spilled = pieces_spilled || !r.empty();
+        if (!pieces_spilled) {
+            for (std::size_t i = 1; i < tables.size(); ++i) {
+                tables[0].merge(tables[i]);
+                tables[i].clear();
+            }
+            pieces.reserve(tables[0].size() + 256);
+            tables[0].for_each([&](std::string_view p, std::uint64_t c) { pieces.emplace_back(std::string(p), c); });
+            tables.clear();
+        }
         std::vector<vocab_outcome> outcomes;
+        std::vector<piece_list> kept_lists;
+        if (!pieces_spilled) {
+            kept_lists = prune_pieces(std::move(pieces), outcomes);
+        } else {
+            const std::string merged = merge_piece_runs(tables, piece_runs, spill, input);
+            kept_lists = prune_pieces_file(merged, std::max<std::uint64_t>(options_.memory_limit / 8, 1 << 16), outcomes);
+        }
+        spill.remove_all();
+
         std::vector<model> models;
-        for (auto& kept : prune_pieces(std::move(pieces), outcomes)) models.push_back(model::from_counts(std::move(kept), true));
+        for (auto& kept : kept_lists) models.push_back(model::from_counts(std::move(kept), true));
         models_.swap(models);
         outcomes_.swap(outcomes);
+    }
+
+    // Whether a thread's n-gram tables must spill before the next batch: a batch can make every
+    // table grow (double) once, and a growing table holds its old slots too; so the tables are
+    // kept under half the thread's share, plus one table's worth of rehash.
+    static bool over_share(const detail::ngram_shard& s, std::uint64_t share) {
+        std::uint64_t sum = 0, largest = 0;
+        for (const auto& t : s.packed) {
+            sum += t.memory_bytes();
+            largest = std::max<std::uint64_t>(largest, t.memory_bytes());
+        }
+        for (const auto& t : s.wide) {
+            sum += t.memory_bytes();
+            largest = std::max<std::uint64_t>(largest, t.memory_bytes());
+        }
+        return 2 * sum + largest > share;
+    }
+
+    // Writes a piece table sorted by bytes as a piece count file and clears it.
+    void write_piece_table(detail::count_table& table, std::uint64_t input, const std::string& path) const {
+        std::vector<std::pair<std::string_view, std::uint64_t>> sorted;
+        sorted.reserve(table.size());
+        table.for_each([&](std::string_view p, std::uint64_t c) { sorted.emplace_back(p, c); });
+        std::sort(sorted.begin(), sorted.end());
+        detail::count_header h = counts_header(detail::count_format::kind_pieces);
+        h.input_bytes = input;
+        detail::count_file_writer w(path, h);
+        for (const auto& p : sorted) w.add(p.first, p.second);
+        w.end_section();
+        w.commit();
+        std::vector<std::pair<std::string_view, std::uint64_t>>().swap(sorted);
+        table.clear();
+    }
+
+    // Merges runs in groups until at most `merge_fan_in` are left, so that the final merge
+    // keeps few files open (each input holds a descriptor and a 64 kB buffer).
+    void reduce_runs(std::vector<std::string>& runs, detail::spill_dir& spill, const std::string& stem) const {
+        std::size_t level = 0;
+        while (runs.size() > merge_fan_in) {
+            std::vector<std::string> next;
+            for (std::size_t i = 0; i < runs.size(); i += merge_fan_in) {
+                const std::vector<std::string> group(runs.begin() + static_cast<std::ptrdiff_t>(i),
+                                                     runs.begin() + static_cast<std::ptrdiff_t>(std::min(runs.size(), i + merge_fan_in)));
+                next.push_back(spill.file(stem + ".merged." + std::to_string(level) + "." + std::to_string(next.size())));
+                merge_count_files(group, next.back());
+                for (const auto& r : group) std::remove(r.c_str());
+            }
+            runs.swap(next);
+            ++level;
+        }
+    }
+
+    // The end of a spilled pass 1: every thread's last tables become a run too (with the
+    // positions and byte counts, which only the last run of each thread carries), the runs
+    // are merged and pruned in one stream into a pruned n-gram file, and the model of pass 2
+    // is built from that file as `count_pieces` builds it.
+    detail::ngram_model merge_ngram_runs(std::vector<detail::ngram_shard>& counts, std::vector<std::vector<std::string>>& runs,
+                                         detail::spill_dir& spill, std::uint64_t input) const {
+        std::vector<std::string> all;
+        for (std::size_t w = 0; w < counts.size(); ++w) {
+            detail::count_header h = counts_header(detail::count_format::kind_ngrams);
+            h.positions = counts[w].positions;
+            std::copy(std::begin(counts[w].byte_counts), std::end(counts[w].byte_counts), std::begin(h.byte_counts));
+            if (w == 0) h.input_bytes = input;
+            runs[w].push_back(spill.file("ngrams." + std::to_string(w) + ".last"));
+            write_ngram_tables(&counts[w], 1, h, runs[w].back());
+            all.insert(all.end(), runs[w].begin(), runs[w].end());
+        }
+        reduce_runs(all, spill, "ngrams");
+        const std::string pruned = spill.file("ngrams.pruned");
+        std::uint64_t merged_bytes = 0;
+        auto merge_progress = [&](std::uint64_t done, std::uint64_t total) {
+            merged_bytes = total;
+            report_partial(train_phase::prune_ngrams, done, total, 0, "merge runs");
+        };
+        detail::merge_counts(all, pruned, merge_progress, true, options_.min_count, options_.ensure_unicode);
+        for (const auto& r : all) std::remove(r.c_str());
+        report(train_phase::prune_ngrams, merged_bytes, merged_bytes, 0, "merge runs");
+        std::uint64_t checksum = 0;
+        detail::ngram_model lm = load_pruned(pruned, checksum);
+        std::remove(pruned.c_str());
+        return lm;
+    }
+
+    // The end of a spilled pass 2: the last tables become runs, the runs are merged into one
+    // piece count file, whose path is returned (`prune_pieces_file` reads it).
+    std::string merge_piece_runs(std::vector<detail::count_table>& tables, std::vector<std::vector<std::string>>& runs,
+                                detail::spill_dir& spill, std::uint64_t input) const {
+        std::vector<std::string> all;
+        for (std::size_t w = 0; w < tables.size(); ++w) {
+            runs[w].push_back(spill.file("pieces." + std::to_string(w) + ".last"));
+            write_piece_table(tables[w], w == 0 ? input : 0, runs[w].back());
+            all.insert(all.end(), runs[w].begin(), runs[w].end());
+        }
+        tables.clear();
+        reduce_runs(all, spill, "pieces");
+        const std::string merged = spill.file("pieces.merged");
+        std::uint64_t merged_bytes = 0;
+        auto merge_progress = [&](std::uint64_t done, std::uint64_t total) {
+            merged_bytes = total;
+            report_partial(train_phase::prune_pieces, done, total, 0, "merge runs");
+        };
+        merge_count_files(all, merged, merge_progress);
+        for (const auto& r : all) std::remove(r.c_str());
+        report(train_phase::prune_pieces, merged_bytes, merged_bytes, 0, "merge runs");
+        return merged;
     }
 
     static bool id_order(const std::pair<std::string, std::uint64_t>& a, const std::pair<std::string, std::uint64_t>& b) {
@@ -791,10 +967,17 @@ private:
     std::vector<std::uint64_t> split(const piece_list& vocab, const item_list& items, unsigned round,
                                      std::string_view step) const {
         const tokenizer tok(model::from_counts(vocab, true));
-        const std::size_t width = vocab.size() + model::first_piece_id;
+        return split_with(tok, vocab.size(), items, round, step, 0, items.size());
+    }
+
+    // `split` with the tokenizer built, for items that come in blocks: this block's progress
+    // runs from `base` of `grand` items.
+    std::vector<std::uint64_t> split_with(const tokenizer& tok, std::size_t vocab_size, const item_list& items, unsigned round,
+                                          std::string_view step, std::uint64_t base, std::uint64_t grand) const {
+        const std::size_t width = vocab_size + model::first_piece_id;
         std::vector<std::vector<std::uint64_t>> partial(std::min<std::size_t>(threads_, std::max<std::size_t>(items.size(), 1)));
-        std::atomic<std::uint64_t> done{0};
-        report(train_phase::prune_pieces, 0, items.size(), round, step);
+        std::atomic<std::uint64_t> done{base};
+        report_partial(train_phase::prune_pieces, base, grand, round, step);
         detail::parallel_ranges(items.size(), threads_, [&](std::size_t lo, std::size_t hi, unsigned w) {
             std::vector<std::uint64_t>& counts = partial[w];
             counts.assign(width, 0);
@@ -806,14 +989,15 @@ private:
                 for (std::size_t j = 0; j < n; ++j) counts[ids[j]] += items[lo + k].second;
                 if ((k & 0xFFFF) == 0xFFFF) {
                     const std::uint64_t d = done.fetch_add(0x10000) + 0x10000;
-                    if (w == 0) report_partial(train_phase::prune_pieces, d, items.size(), round, step);
+                    if (w == 0) report_partial(train_phase::prune_pieces, d, grand, round, step);
                 }
             });
         });
-        std::vector<std::uint64_t> out(vocab.size(), 0);
+        std::vector<std::uint64_t> out(vocab_size, 0);
         for (const auto& counts : partial)
             for (std::size_t k = 0; k < out.size() && !counts.empty(); ++k) out[k] += counts[k + model::first_piece_id];
-        report(train_phase::prune_pieces, items.size(), items.size(), round, step);
+        if (base + items.size() >= grand) report(train_phase::prune_pieces, grand, grand, round, step);
+        else report_partial(train_phase::prune_pieces, base + items.size(), grand, round, step);
         return out;
     }
 
@@ -854,7 +1038,7 @@ private:
         // 2. Keep by length and count; split the others with the kept ones.
         piece_list keep, drop;
         for (auto& p : pieces) {
-            if (p.first.size() == 1 || (p.first.size() <= options_.max_piece_length && p.second >= options_.min_count))
+            if (kept_as_is(p.first.size(), p.second))
                 keep.push_back(std::move(p));
             else
                 drop.push_back(std::move(p));
@@ -867,6 +1051,79 @@ private:
             for (std::size_t k = 0; k < keep.size(); ++k) keep[k].second += counts[k];
         }
         piece_list().swap(drop);
+        return prune_kept(std::move(keep), round, found, eligible, outcomes);
+    }
+
+    // Whether step 2 keeps a piece as it is (the others are split with the kept ones).
+    bool kept_as_is(std::size_t length, std::uint64_t count) const {
+        return length == 1 || (length <= options_.max_piece_length && count >= options_.min_count);
+    }
+
+    // The pruning of `prune_pieces` from a piece count file (sorted by bytes), never holding
+    // the rare pieces all at once: a first read collects the kept ones (step 1 and the keeping
+    // of step 2), a second read splits the others in blocks of about `block_bytes`. Counts are
+    // sums, so the blocks add up to what one split of all of them gives.
+    std::vector<piece_list> prune_pieces_file(const std::string& path, std::uint64_t block_bytes,
+                                              std::vector<vocab_outcome>& outcomes) const {
+        unsigned round = 0;
+        std::size_t found = 0;
+        std::uint64_t dropped = 0;
+        piece_list keep;
+        bool have[256] = {};
+        {
+            detail::count_file_reader r(path);
+            while (r.next()) {
+                const std::string_view k = r.key();
+                found += k.size() > 1;
+                if (k.size() == 1) have[static_cast<unsigned char>(k[0])] = true;
+                if (kept_as_is(k.size(), r.count())) keep.emplace_back(std::string(k), r.count());
+                else ++dropped;
+            }
+            r.finish();
+        }
+        for (int b = 0; b < 256; ++b)
+            if (!have[b]) keep.emplace_back(std::string(1, static_cast<char>(b)), 1);
+        const std::size_t eligible = keep.size() - 256;
+        std::sort(keep.begin(), keep.end(), id_order);
+        ++round;
+        {
+            const tokenizer tok(model::from_counts(keep, true));
+            std::vector<std::uint64_t> added(keep.size(), 0);
+            detail::count_file_reader r(path);
+            std::string arena;  // the block's piece bytes, one after the other
+            std::vector<std::pair<std::size_t, std::uint64_t>> ends;
+            item_list items;
+            std::uint64_t base = 0;
+            auto flush = [&] {
+                items.clear();
+                std::size_t start = 0;
+                for (const auto& e : ends) {
+                    items.emplace_back(std::string_view(arena).substr(start, e.first - start), e.second);
+                    start = e.first;
+                }
+                const std::vector<std::uint64_t> counts = split_with(tok, keep.size(), items, round, "split rare and long pieces", base, dropped);
+                for (std::size_t k = 0; k < keep.size(); ++k) added[k] += counts[k];
+                base += items.size();
+                arena.clear();
+                ends.clear();
+            };
+            while (r.next()) {
+                const std::string_view k = r.key();
+                if (kept_as_is(k.size(), r.count())) continue;
+                arena.append(k.data(), k.size());
+                ends.emplace_back(arena.size(), r.count());
+                if (arena.size() + ends.size() * 48 >= block_bytes) flush();
+            }
+            r.finish();
+            if (!ends.empty() || base == 0) flush();
+            for (std::size_t k = 0; k < keep.size(); ++k) keep[k].second += added[k];
+        }
+        return prune_kept(std::move(keep), round, found, eligible, outcomes);
+    }
+
+    // Steps 3 and 4 of the pruning, from the kept pieces of step 2 (sorted by id).
+    std::vector<piece_list> prune_kept(piece_list keep, unsigned round, std::size_t found, std::size_t eligible,
+                                       std::vector<vocab_outcome>& outcomes) const {
         // 3. Remove pieces no piece encodes to.
         remove_wasted(keep, round);
         const std::size_t usable = keep.size() - 256;  // of those, the ones still used after splitting

@@ -22,6 +22,8 @@ int run_train(std::vector<std::string>& argv) {
     const std::string output = args.value({"-o", "--output"});
     const std::vector<std::string> sizes = args.values({"--vocab-size", "-v"});
     const std::string from_counts = args.value({"--from-counts"});
+    const std::string memory = args.value({"--memory"});
+    const std::string temp_dir = args.value({"--temp-dir"});
     training_options parsed = parse_training_options(args);
     for (auto& p : args.positional()) inputs.push_back(p);
 
@@ -32,6 +34,8 @@ int run_train(std::vector<std::string>& argv) {
     if (sizes.empty()) throw usage_error("missing --vocab-size N");
 
     bytepiece::trainer_options& o = parsed.options;
+    if (!memory.empty()) o.memory_limit = parse_memory_size(memory);
+    o.temp_dir = temp_dir;
     o.max_vocab_size.clear();
     for (const auto& s : sizes)
         o.max_vocab_size.push_back(static_cast<std::size_t>(
@@ -100,6 +104,12 @@ const registrar train_command("train", {
         "  --no-ensure-unicode     allow pieces that start inside a UTF-8 character\n"
         "  -t, --threads N         worker threads, 0 = one per CPU (default 1); the model does not\n"
         "                          depend on it\n"
+        "  --memory LIMIT          keep the count tables under LIMIT (K, M or G suffix, e.g. 256M):\n"
+        "                          they are spilled to disk as sorted runs and merged; the same\n"
+        "                          model; the pruned n-gram model and the final pruning come on top\n"
+        "                          (see docs/memory_limit.md)\n"
+        "  --temp-dir DIR          where --memory writes its runs (default $TMPDIR, else /tmp);\n"
+        "                          removed at the end\n"
         "  --progress              show progress on stderr even when it is not a terminal\n"
         "  --no-progress           never show progress\n"
         "  -q, --quiet             never show progress, nor the line about a smaller model\n"
