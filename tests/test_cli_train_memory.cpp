@@ -48,4 +48,14 @@ TEST_CASE("cli: train refuses a --memory that makes no sense", "[cli][train_memo
         CHECK(r.out.find("--memory") != std::string::npos);
         CHECK(scratch_folder::list(dir.path()).empty());
     }
+    // Options that would have no effect are refused rather than ignored.
+    for (const std::string& args : {"--memory 64M --from-counts " + quote(dir / "none.pieces"), "--temp-dir /tmp " + corpus}) {
+        CAPTURE(args);
+        const auto r = run(bp("train " + args + " -v 1000 -o " + quote(dir / "m.model")));
+        INFO(r.out);
+        CHECK(r.status == 2);
+        CHECK(test_support::is_one_line(r.out));
+        CHECK(r.out.find("--memory") != std::string::npos);
+        CHECK(scratch_folder::list(dir.path()).empty());
+    }
 }

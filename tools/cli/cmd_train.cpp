@@ -30,6 +30,11 @@ int run_train(std::vector<std::string>& argv) {
     if (!from_counts.empty() && !inputs.empty())
         throw usage_error("--from-counts PIECES takes the place of the input files; give one or the other");
     if (inputs.empty() && from_counts.empty()) throw usage_error("missing -i FILE (the training text)");
+    // Both bound the counting passes: silently ignored, they would promise what does not happen.
+    if (!from_counts.empty() && !memory.empty())
+        throw usage_error("--memory bounds the counting passes, which --from-counts skips; drop --memory");
+    if (!temp_dir.empty() && memory.empty())
+        throw usage_error("--temp-dir is where --memory writes its runs; give --memory too, or drop --temp-dir");
     if (output.empty()) throw usage_error("missing -o MODEL (where to write the model)");
     if (sizes.empty()) throw usage_error("missing --vocab-size N");
 
