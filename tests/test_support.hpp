@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <string>
 #include <utility>
@@ -312,6 +313,38 @@ private:
     ::pid_t pid_ = -1;
     int to_ = -1, from_ = -1;
 };
+
+/// Lines of whole characters spread evenly over the first MiB of a corpus file: at most `count`
+/// of them, each cut at a character boundary to at most `max_bytes`, among the non-empty lines
+/// `keep(line)` accepts. Prompts for properties that cut a text at every character.
+template <class Keep>
+std::vector<std::string> sample_corpus_lines(const std::string& file, std::size_t count, std::size_t max_bytes, Keep keep) {
+    std::ifstream in(shared_path("corpus/" + file), std::ios::binary);
+    std::string head(1 << 20, '\0');
+    in.read(&head[0], static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    auto continuation = [](char c) { return (static_cast<unsigned char>(c) & 0xC0u) == 0x80u; };
+    std::vector<std::string> lines;
+    for (std::size_t start = 0, end; (end = head.find('\n', start)) != std::string::npos; start = end + 1) {
+        std::string line = head.substr(start, end - start);
+        while (line.size() > max_bytes || (!line.empty() && continuation(line.back()))) line.pop_back();
+        // A lead byte left alone at the end starts a character that was cut off.
+        while (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0u) == 0xC0u) line.pop_back();
+        if (!line.empty() && keep(line)) lines.push_back(line);
+    }
+    std::vector<std::string> out;
+    const std::size_t stride = std::max<std::size_t>(1, lines.size() / count);
+    for (std::size_t i = 0; i < lines.size() && out.size() < count; i += stride) out.push_back(lines[i]);
+    return out;
+}
+
+/// The byte offsets at which a character of `s` starts, and `s.size()`.
+inline std::vector<std::size_t> char_starts(const std::string& s) {
+    std::vector<std::size_t> out;
+    for (std::size_t i = 0; i <= s.size(); ++i)
+        if (i == s.size() || (static_cast<unsigned char>(s[i]) & 0xC0u) != 0x80u) out.push_back(i);
+    return out;
+}
 
 /// Single-quotes a path for the shell (test paths never contain quotes).
 inline std::string quote(const std::string& s) { return "'" + s + "'"; }

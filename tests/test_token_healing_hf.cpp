@@ -7,7 +7,6 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <set>
 
@@ -15,6 +14,7 @@
 
 namespace {
 
+using test_support::char_starts;
 using test_support::require_shared;
 using test_support::shared_path;
 
@@ -30,32 +30,8 @@ const bytepiece::hf_tokenizer& hf_model(const std::string& name) {
     return it->second;
 }
 
-// `count` lines spread over the first MiB of a corpus file, at most `max_bytes` long (whole
-// characters).
 std::vector<std::string> sample_lines(const std::string& file, std::size_t count, std::size_t max_bytes) {
-    std::ifstream in(shared_path("corpus/" + file), std::ios::binary);
-    std::string head(1 << 20, '\0');
-    in.read(&head[0], static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<std::size_t>(in.gcount()));
-    std::vector<std::string> lines;
-    for (std::size_t start = 0, end; (end = head.find('\n', start)) != std::string::npos; start = end + 1) {
-        std::string line = head.substr(start, end - start);
-        while (line.size() > max_bytes || (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0u) == 0x80u))
-            line.pop_back();
-        while (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0u) == 0xC0u) line.pop_back();
-        if (!line.empty()) lines.push_back(line);
-    }
-    std::vector<std::string> out;
-    const std::size_t stride = std::max<std::size_t>(1, lines.size() / count);
-    for (std::size_t i = 0; i < lines.size() && out.size() < count; i += stride) out.push_back(lines[i]);
-    return out;
-}
-
-std::vector<std::size_t> char_starts(const std::string& s) {
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i <= s.size(); ++i)
-        if (i == s.size() || (static_cast<unsigned char>(s[i]) & 0xC0u) != 0x80u) out.push_back(i);
-    return out;
+    return test_support::sample_corpus_lines(file, count, max_bytes, [](const std::string&) { return true; });
 }
 
 std::string spelled(const std::vector<std::string>& tokens, std::size_t count) {

@@ -5,13 +5,13 @@
 // and the models for which the rule is not defined.
 #include <bytepiece/sentencepiece_token_healing.hpp>
 
-#include <fstream>
 #include <map>
 
 #include "test_support.hpp"
 
 namespace {
 
+using test_support::char_starts;
 using test_support::require_shared;
 using test_support::shared_path;
 using piece_type = bytepiece::sentencepiece_model::piece_type;
@@ -24,39 +24,18 @@ const bytepiece::sentencepiece_tokenizer& sp_model(const std::string& relative) 
     return it->second;
 }
 
+// No bytes SentencePiece reads differently from BytePiece: control characters are BYTE pieces
+// there, a literal U+2581 is a space.
 std::vector<std::string> sample_lines(const std::string& file, std::size_t count, std::size_t max_bytes) {
-    std::ifstream in(shared_path("corpus/" + file), std::ios::binary);
-    std::string head(1 << 20, '\0');
-    in.read(&head[0], static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<std::size_t>(in.gcount()));
-    std::vector<std::string> lines;
-    for (std::size_t start = 0, end; (end = head.find('\n', start)) != std::string::npos; start = end + 1) {
-        std::string line = head.substr(start, end - start);
-        // Whole characters only, and no bytes SentencePiece reads differently from BytePiece
-        // (control characters are BYTE pieces there, a literal U+2581 is a space).
-        while (line.size() > max_bytes || (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0u) == 0x80u))
-            line.pop_back();
-        while (!line.empty() && (static_cast<unsigned char>(line.back()) & 0xC0u) == 0xC0u) line.pop_back();
-        const bool plain = std::none_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }) &&
-                           line.find("\xE2\x96\x81") == std::string::npos;
-        if (!line.empty() && plain) lines.push_back(line);
-    }
-    std::vector<std::string> out;
-    const std::size_t stride = std::max<std::size_t>(1, lines.size() / count);
-    for (std::size_t i = 0; i < lines.size() && out.size() < count; i += stride) out.push_back(lines[i]);
-    return out;
+    return test_support::sample_corpus_lines(file, count, max_bytes, [](const std::string& line) {
+        return std::none_of(line.begin(), line.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }) &&
+               line.find("\xE2\x96\x81") == std::string::npos;
+    });
 }
 
 std::string spaces_to_meta(std::string s) {
     std::string out;
     for (char c : s) out += c == ' ' ? std::string("\xE2\x96\x81") : std::string(1, c);
-    return out;
-}
-
-std::vector<std::size_t> char_starts(const std::string& s) {
-    std::vector<std::size_t> out;
-    for (std::size_t i = 0; i <= s.size(); ++i)
-        if (i == s.size() || (static_cast<unsigned char>(s[i]) & 0xC0u) != 0x80u) out.push_back(i);
     return out;
 }
 
