@@ -157,10 +157,12 @@ void bm_heal_peer_encode(benchmark::State& state, std::string model_path, std::s
 
 enum class lookup { sorted, mask, prefixes, scan };
 
-void bm_lookup(benchmark::State& state, std::string model_path, std::string corpus_path, lookup kind) {
-    const auto& h = healer(model_path);
-    const auto& tok = bench::tokenizer(model_path);
-    const auto rs = remainders(model_path, corpus_path);
+// The lookup rows of both healers, timed alike. `h` has `starting_with`, `prefixes_of` and
+// `index()`; `scan(r, ids)` is the row's brute force over the vocabulary; `scan_row` names that
+// row, the denominator of `x_vs_scan`.
+template <class Healer, class Scan>
+void time_lookups(benchmark::State& state, const Healer& h, const std::vector<std::string>& rs, lookup kind, Scan&& scan,
+                  const std::string& scan_row) {
     // The answer a row gives for one remainder, as ids appended to `ids`.
     std::vector<std::uint64_t> mask;
     const auto answer = [&](const std::string& r, std::vector<std::uint32_t>& ids, lookup k) {
@@ -170,25 +172,21 @@ void bm_lookup(benchmark::State& state, std::string model_path, std::string corp
                 ids.insert(ids.end(), c.begin(), c.end());
                 break;
             }
-            case lookup::mask:
+            case lookup::mask: {
                 h.index().starting_with_mask(r, mask);
                 // A fold of the words stands for the mask (a pass over it, as a consumer makes).
-                {
-                    std::uint64_t fold = 0;
-                    for (const auto w : mask) fold = (fold ^ w) * 0x100000001b3ull;
-                    ids.push_back(static_cast<std::uint32_t>(fold ^ (fold >> 32)));
-                }
+                std::uint64_t fold = 0;
+                for (const auto w : mask) fold = (fold ^ w) * 0x100000001b3ull;
+                ids.push_back(static_cast<std::uint32_t>(fold ^ (fold >> 32)));
                 break;
+            }
             case lookup::prefixes: {
                 const auto c = h.prefixes_of(r);
                 ids.insert(ids.end(), c.begin(), c.end());
                 break;
             }
             case lookup::scan:
-                for (std::uint32_t id = 3; id < tok.vocab_size(); ++id) {
-                    const std::string_view p = tok.model().piece(id);
-                    if (p.size() >= r.size() && p.compare(0, r.size(), r) == 0) ids.push_back(id);
-                }
+                scan(r, ids);
                 break;
         }
     };
@@ -202,15 +200,14 @@ void bm_lookup(benchmark::State& state, std::string model_path, std::string corp
     watch.report(state, "us_per_lookup", rs.size());
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     if (kind != lookup::scan)
-        set_ratio(state, "x_vs_scan", row("candidates", model_path, corpus_path, "scan"),
-                  seconds_per_iteration(state, took.count()), static_cast<double>(total_bytes(rs)));
+        set_ratio(state, "x_vs_scan", scan_row, seconds_per_iteration(state, took.count()), static_cast<double>(total_bytes(rs)));
     state.counters["lookups"] = static_cast<double>(rs.size());
     if (kind == lookup::sorted || kind == lookup::scan)
         state.counters["candidates_per_lookup"] = static_cast<double>(reference.size()) / static_cast<double>(rs.size());
     if (kind != lookup::scan) {
-        // The distribution per lookup, untimed by the row: a few remainders (a lone space, a
-        // lone byte) have thousands of candidates and weigh on the mean; the median is the
-        // typical lookup. Each lookup's time is its best of 5 runs.
+        // The distribution per lookup, untimed by the row: a few remainders (a lone space or
+        // "\u2581", a lone byte) have thousands of candidates and weigh on the mean; the median
+        // is the typical lookup. Each lookup's time is its best of 5 runs.
         std::vector<double> each(rs.size(), 1e300);
         std::vector<std::size_t> sizes;
         std::vector<std::uint32_t> scratch;
@@ -230,6 +227,18 @@ void bm_lookup(benchmark::State& state, std::string model_path, std::string corp
         state.counters["answer_p50"] = static_cast<double>(sizes[sizes.size() / 2]);
     }
     bench::finish(state, total_bytes(rs), sums.got, sums.want);
+}
+
+void bm_lookup(benchmark::State& state, std::string model_path, std::string corpus_path, lookup kind) {
+    const auto& h = healer(model_path);
+    const auto& tok = bench::tokenizer(model_path);
+    const auto scan = [&](const std::string& r, std::vector<std::uint32_t>& ids) {
+        for (std::uint32_t id = 3; id < tok.vocab_size(); ++id) {
+            const std::string_view p = tok.model().piece(id);
+            if (p.size() >= r.size() && p.compare(0, r.size(), r) == 0) ids.push_back(id);
+        }
+    };
+    time_lookups(state, h, remainders(model_path, corpus_path), kind, scan, row("candidates", model_path, corpus_path, "scan"));
 }
 
 // --- tokenizer.json ----------------------------------------------------------------------
@@ -299,70 +308,11 @@ void bm_hf_lookup(benchmark::State& state, std::string model_path, std::string c
     std::vector<std::pair<std::string_view, std::uint32_t>> pieces;
     h.healer.index().for_each_starting_with("", [&](std::uint32_t id, std::string_view p) { pieces.emplace_back(p, id); });
     std::sort(pieces.begin(), pieces.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-    std::vector<std::uint64_t> mask;
-    const auto answer = [&](const std::string& r, std::vector<std::uint32_t>& ids, lookup k) {
-        switch (k) {
-            case lookup::sorted: {
-                const auto c = h.healer.starting_with(r);
-                ids.insert(ids.end(), c.begin(), c.end());
-                break;
-            }
-            case lookup::mask: {
-                h.healer.index().starting_with_mask(r, mask);
-                std::uint64_t fold = 0;
-                for (const auto w : mask) fold = (fold ^ w) * 0x100000001b3ull;
-                ids.push_back(static_cast<std::uint32_t>(fold ^ (fold >> 32)));
-                break;
-            }
-            case lookup::prefixes: {
-                const auto c = h.healer.prefixes_of(r);
-                ids.insert(ids.end(), c.begin(), c.end());
-                break;
-            }
-            case lookup::scan:
-                for (const auto& [p, id] : pieces)
-                    if (p.size() >= r.size() && p.compare(0, r.size(), r) == 0) ids.push_back(id);
-                break;
-        }
+    const auto scan = [&](const std::string& r, std::vector<std::uint32_t>& ids) {
+        for (const auto& [p, id] : pieces)
+            if (p.size() >= r.size() && p.compare(0, r.size(), r) == 0) ids.push_back(id);
     };
-    std::vector<std::uint32_t> reference;
-    for (const auto& r : rs) answer(r, reference, kind == lookup::scan ? lookup::sorted : kind);
-    const auto start = std::chrono::steady_clock::now();
-    const stopwatch watch;
-    const auto sums = bench::time_ids(state, reference, [&](std::vector<std::uint32_t>& ids) {
-        for (const auto& r : rs) answer(r, ids, kind);
-    });
-    watch.report(state, "us_per_lookup", rs.size());
-    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-    if (kind != lookup::scan)
-        set_ratio(state, "x_vs_scan", row("candidates", model_path, corpus_path, "hf_scan"),
-                  seconds_per_iteration(state, took.count()), static_cast<double>(total_bytes(rs)));
-    state.counters["lookups"] = static_cast<double>(rs.size());
-    if (kind == lookup::sorted || kind == lookup::scan)
-        state.counters["candidates_per_lookup"] = static_cast<double>(reference.size()) / static_cast<double>(rs.size());
-    if (kind != lookup::scan) {
-        // As for the BytePiece rows: each lookup's best of 5, untimed by the row. A remainder
-        // that is a lone "▁" (a prompt cut after a space) has most of the vocabulary as its
-        // answer and weighs on the mean; the median is the typical lookup.
-        std::vector<double> each(rs.size(), 1e300);
-        std::vector<std::uint32_t> scratch;
-        for (int rep = 0; rep < 5; ++rep)
-            for (std::size_t i = 0; i < rs.size(); ++i) {
-                scratch.clear();
-                const auto t0 = std::chrono::steady_clock::now();
-                answer(rs[i], scratch, kind);
-                const std::chrono::duration<double> d = std::chrono::steady_clock::now() - t0;
-                each[i] = std::min(each[i], d.count() * 1e6);
-            }
-        std::vector<std::size_t> sizes;
-        for (const auto& r : rs) sizes.push_back(h.healer.index().count_starting_with(r));
-        std::sort(each.begin(), each.end());
-        std::sort(sizes.begin(), sizes.end());
-        state.counters["us_p50"] = each[each.size() / 2];
-        state.counters["us_p90"] = each[each.size() * 9 / 10];
-        state.counters["answer_p50"] = static_cast<double>(sizes[sizes.size() / 2]);
-    }
-    bench::finish(state, total_bytes(rs), sums.got, sums.want);
+    time_lookups(state, h.healer, rs, kind, scan, row("candidates", model_path, corpus_path, "hf_scan"));
 }
 
 void register_healing() {
