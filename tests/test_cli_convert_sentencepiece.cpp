@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece convert --to sentencepiece`: the tool writes exactly the library's export, from a
-// JSON or a binary model, and keeps convert's promises about OUTPUT (checked before the model
-// is read, never replaced on failure, devices written in place). Whether SentencePiece runs
-// the file as BytePiece does is test_sentencepiece_export's subject.
+// JSON or a binary model, to a file or standard output. Whether SentencePiece runs the file as
+// BytePiece does is test_sentencepiece_export's subject; what happens to OUTPUT when convert
+// fails, for every format, is test_cli_output_files'.
 #include <bytepiece/sentencepiece_export.hpp>
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <string>
 #include <vector>
@@ -62,50 +60,6 @@ TEST_CASE("convert --to sentencepiece writes the library's export, from JSON or 
     const auto to_stdout = run(quote(cli()) + " convert --to sentencepiece " + quote(json) + " -");
     CHECK(to_stdout.status == 0);
     CHECK(to_stdout.out == expected);
-}
-
-TEST_CASE("convert --to sentencepiece leaves OUTPUT alone when it fails", "[cli][sentencepiece]") {
-    if (!test_support::require_cli()) return;
-    scratch_folder dir("convert_sp_fail");
-    const std::string out = dir / "keep.model";
-    test_support::write(out, "precious");
-
-    // A model that is not one: one line naming it, and the old output is still there.
-    test_support::write(dir / "bad.json", "{\"QQ==\": [3, \"A\"");
-    const auto bad = run(quote(cli()) + " convert --to sentencepiece " + quote(dir / "bad.json") + " " + quote(out) + " 2>&1");
-    INFO(bad.out);
-    CHECK(bad.status == 2);
-    CHECK(test_support::is_one_line(bad.out));
-    CHECK(bad.out.find("bad.json") != std::string::npos);
-    CHECK(test_support::read(out) == "precious");
-    CHECK(dir.names() == std::vector<std::string>{"bad.json", "keep.model"});  // no temporary file left
-
-    // An OUTPUT that cannot be written is named before the model is even read.
-    sample_model().save(dir / "m.json");
-    const auto nowhere = run(quote(cli()) + " convert --to sentencepiece " + quote(dir / "m.json") + " " +
-                             quote(dir / "no_such_folder/x.model") + " 2>&1");
-    INFO(nowhere.out);
-    CHECK(nowhere.status == 2);
-    CHECK(nowhere.out.find("no_such_folder") != std::string::npos);
-
-    // A misspelt format is refused, listing the ones there are.
-    const auto typo = run(quote(cli()) + " convert --to sentencepeice " + quote(dir / "m.json") + " " + quote(out) + " 2>&1");
-    CHECK(typo.status == 2);
-    CHECK(typo.out.find("'sentencepiece'") != std::string::npos);
-    CHECK(test_support::read(out) == "precious");
-}
-
-TEST_CASE("convert --to sentencepiece writes into a device in place", "[cli][sentencepiece][output-file]") {
-    if (!test_support::require_cli() || !test_support::require_root("writing to device nodes")) return;
-    scratch_folder dir("convert_sp_device");
-    sample_model().save(dir / "m.json");
-    REQUIRE(::mknod((dir / "full").c_str(), S_IFCHR | 0666, makedev(1, 7)) == 0);  // a /dev/full
-    const auto full = run(quote(cli()) + " convert --to sentencepiece " + quote(dir / "m.json") + " " + quote(dir / "full") + " 2>&1");
-    INFO(full.out);
-    CHECK(full.status == 2);
-    CHECK(full.out.find("No space left on device") != std::string::npos);
-    const auto st = test_support::status_of(dir / "full");
-    CHECK((st.ok && S_ISCHR(st.st.st_mode)));
 }
 
 TEST_CASE("convert --help documents the SentencePiece export and how to call SentencePiece on it", "[cli][sentencepiece]") {

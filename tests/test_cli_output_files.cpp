@@ -252,3 +252,69 @@ TEST_CASE("convert on a full disk leaves the old file whole and no temporary fil
     CHECK(scratch_folder::list(dir / "small") == std::vector<std::string>{"out.bpm"});
     // scratch_folder unmounts it on the way out.
 }
+
+// Every output format keeps the same promises; a format's writer is a different code path each.
+struct output_format {
+    const char* name;       // --to NAME
+    const char* extension;  // of the file kept
+    const char* typo;       // a misspelling that must be refused, naming NAME
+};
+const output_format formats[] = {{"binary", ".bpm", "binray"},
+                                 {"json", ".json", "jsn"},
+                                 {"sentencepiece", ".model", "sentencepeice"},
+                                 {"hf", ".json", "huggingface"}};
+
+TEST_CASE("convert --to every format leaves OUTPUT alone when it fails", "[cli][output-file]") {
+    if (!test_support::require_cli()) return;
+    for (const auto& f : formats) {
+        INFO("--to " << f.name);
+        scratch_folder dir(std::string("convert_fail_") + f.name);
+        const std::string keep = std::string("keep") + f.extension;
+        const std::string out = dir / keep;
+        test_support::write(out, "precious");
+        const std::string to = quote(cli()) + " convert --to " + f.name + " ";
+
+        // A model that is not one: one line naming it, and the old output is still there.
+        test_support::write(dir / "bad.json", "{\"QQ==\": [3, \"A\"");
+        const auto bad = run(to + quote(dir / "bad.json") + " " + quote(out) + " 2>&1");
+        INFO(bad.out);
+        CHECK(bad.status == 2);
+        CHECK(test_support::is_one_line(bad.out));
+        CHECK(bad.out.find("bad.json") != std::string::npos);
+        CHECK(test_support::read(out) == "precious");
+        CHECK(dir.names() == std::vector<std::string>{"bad.json", keep});  // no temporary file left
+
+        // An OUTPUT that cannot be written, or is a folder, is named before the model is read.
+        const auto model = make_model_in(dir, "m.json");
+        const auto nowhere = run(to + quote(model.json) + " " + quote(dir / "no_such_folder/x.out") + " 2>&1");
+        INFO(nowhere.out);
+        CHECK(nowhere.status == 2);
+        CHECK(nowhere.out.find("no_such_folder") != std::string::npos);
+        const auto folder = run(to + quote(model.json) + " " + quote(dir.path()) + " 2>&1");
+        CHECK(folder.status == 2);
+        CHECK(folder.out.find("folder") != std::string::npos);
+
+        // A misspelt format is refused, listing the ones there are.
+        const auto typo =
+            run(quote(cli()) + " convert --to " + f.typo + " " + quote(model.json) + " " + quote(out) + " 2>&1");
+        CHECK(typo.status == 2);
+        CHECK(typo.out.find(std::string("'") + f.name + "'") != std::string::npos);
+        CHECK(test_support::read(out) == "precious");
+    }
+}
+
+TEST_CASE("convert --to every format writes into a full device in place", "[cli][output-file]") {
+    if (!test_support::require_cli() || !test_support::require_root("making device nodes")) return;
+    for (const auto& f : formats) {
+        INFO("--to " << f.name);
+        scratch_folder dir(std::string("convert_device_") + f.name);
+        const auto model = make_model_in(dir, "m.json");
+        REQUIRE(::mknod((dir / "full").c_str(), S_IFCHR | 0666, makedev(1, 7)) == 0);  // a /dev/full
+        const auto full =
+            run(quote(cli()) + " convert --to " + f.name + " " + quote(model.json) + " " + quote(dir / "full") + " 2>&1");
+        INFO(full.out);
+        CHECK(full.status == 2);
+        CHECK(full.out.find("No space left on device") != std::string::npos);
+        CHECK(is_char_device(dir / "full", 1, 7));
+    }
+}

@@ -1,13 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // `bytepiece convert --to hf`: the tool writes exactly the library's export, from a JSON or a
-// binary model, HF tokenizers runs the file with our ids, and convert keeps its promises about
-// OUTPUT (checked before the model is read, never replaced on failure, devices written in
-// place). The export's agreement with HF on real models is test_hf_export's subject.
+// binary model, and HF tokenizers runs the file with our ids. The export's agreement with HF on
+// real models is test_hf_export's subject; what happens to OUTPUT when convert fails, for every
+// format, is test_cli_output_files'.
 #include <bytepiece/hf_export.hpp>
 #include <bytepiece/tokenizer.hpp>
 
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <string>
 #include <vector>
@@ -86,55 +84,6 @@ TEST_CASE("convert --to hf: HF tokenizers gives our ids with the file written", 
         INFO("text " << i);
         CHECK(hf[i] == tok.encode(texts[i]));
     }
-}
-
-TEST_CASE("convert --to hf leaves OUTPUT alone when it fails", "[cli][hf_export]") {
-    if (!test_support::require_cli()) return;
-    scratch_folder dir("convert_hf_fail");
-    const std::string out = dir / "keep.json";
-    test_support::write(out, "precious");
-
-    // A model that is not one: one line naming it, and the old output is still there.
-    test_support::write(dir / "bad.json", "{\"QQ==\": [3, \"A\"");
-    const auto bad = run(quote(cli()) + " convert --to hf " + quote(dir / "bad.json") + " " + quote(out) + " 2>&1");
-    INFO(bad.out);
-    CHECK(bad.status == 2);
-    CHECK(test_support::is_one_line(bad.out));
-    CHECK(bad.out.find("bad.json") != std::string::npos);
-    CHECK(test_support::read(out) == "precious");
-    CHECK(dir.names() == std::vector<std::string>{"bad.json", "keep.json"});  // no temporary file left
-
-    // An OUTPUT that cannot be written is named before the model is even read.
-    sample_model().save(dir / "m.json");
-    const auto nowhere =
-        run(quote(cli()) + " convert --to hf " + quote(dir / "m.json") + " " + quote(dir / "no_such_folder/x.json") + " 2>&1");
-    INFO(nowhere.out);
-    CHECK(nowhere.status == 2);
-    CHECK(nowhere.out.find("no_such_folder") != std::string::npos);
-
-    // A folder is not a file.
-    const auto folder = run(quote(cli()) + " convert --to hf " + quote(dir / "m.json") + " " + quote(dir.path()) + " 2>&1");
-    CHECK(folder.status == 2);
-    CHECK(folder.out.find("folder") != std::string::npos);
-
-    // A misspelt format is refused, listing the ones there are.
-    const auto typo = run(quote(cli()) + " convert --to huggingface " + quote(dir / "m.json") + " " + quote(out) + " 2>&1");
-    CHECK(typo.status == 2);
-    CHECK(typo.out.find("'hf'") != std::string::npos);
-    CHECK(test_support::read(out) == "precious");
-}
-
-TEST_CASE("convert --to hf writes into a device in place", "[cli][hf_export][output-file]") {
-    if (!test_support::require_cli() || !test_support::require_root("writing to device nodes")) return;
-    scratch_folder dir("convert_hf_device");
-    sample_model().save(dir / "m.json");
-    REQUIRE(::mknod((dir / "full").c_str(), S_IFCHR | 0666, makedev(1, 7)) == 0);  // a /dev/full
-    const auto full = run(quote(cli()) + " convert --to hf " + quote(dir / "m.json") + " " + quote(dir / "full") + " 2>&1");
-    INFO(full.out);
-    CHECK(full.status == 2);
-    CHECK(full.out.find("No space left on device") != std::string::npos);
-    const auto st = test_support::status_of(dir / "full");
-    CHECK((st.ok && S_ISCHR(st.st.st_mode)));
 }
 
 TEST_CASE("convert --help documents the tokenizer.json export", "[cli][hf_export]") {
