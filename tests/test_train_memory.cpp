@@ -81,7 +81,11 @@ TEST_CASE("train memory: a small limit spills runs and gives the unbounded model
             bytepiece::trainer plain(o);
             plain.train_files({corpus});
             const std::string expected = saved(plain, dir / "plain.model");
-            for (std::uint64_t limit : {std::uint64_t(256) << 10, std::uint64_t(2) << 20}) {
+            // 16 kB (one setting: it writes hundreds of runs) is less than the n-gram model of
+            // pass 2 alone: its piece tables get the least share, and the model is the same.
+            std::vector<std::uint64_t> limits{std::uint64_t(256) << 10, std::uint64_t(2) << 20};
+            if (s.order == 6 && threads == 2) limits.push_back(std::uint64_t(16) << 10);
+            for (std::uint64_t limit : limits) {
                 CAPTURE(limit);
                 merges_seen seen;
                 CHECK(train_bounded(o, corpus, dir, limit, seen) == expected);

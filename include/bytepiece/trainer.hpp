@@ -470,6 +470,7 @@ private:
     static constexpr std::size_t block_size = std::size_t(1) << 20;  // bytes read at a time
     static constexpr std::size_t batch_size = std::size_t(1) << 20;  // chunk bytes per batch
     static constexpr std::size_t merge_fan_in = 64;                   // runs merged at once
+    static constexpr std::uint64_t min_piece_share = std::uint64_t(1) << 16;  // pass 2's least table budget per thread
 
     static void check_part(const file_part& part) {
         if (part.count < 1 || part.count > max_file_parts || part.index >= part.count)
@@ -631,34 +632,61 @@ private:
         w.commit();
     }
 
-    // The model of pass 2 from a pruned n-gram file: its counts go into one shard's tables and
-    // through the very function `run` uses, so the values are the same to the last bit.
+    // The model of pass 2 from a pruned n-gram file, streamed: the sections come by key length
+    // with sorted keys, so the (length - 1)-prefix of each key is found in the previous section
+    // by a merge-join, and only two sections' keys are held besides the model being built. A
+    // kept n-gram's prefix is counted at least as often, so it is in the file (else the file
+    // is damaged). The values come from the builder the in-memory pruning uses.
     detail::ngram_model load_pruned(const std::string& path, std::uint64_t& checksum) const {
         detail::count_file_reader r(path);
         expect_kind(r, detail::count_format::kind_pruned_ngrams);
         expect_options(r, true);
         const detail::count_header& h = r.header();
-        std::vector<detail::ngram_shard> shards;
-        shards.emplace_back(h.order);
-        detail::ngram_shard& s = shards.front();
-        s.positions = h.positions;
-        std::copy(std::begin(h.byte_counts), std::end(h.byte_counts), std::begin(s.byte_counts));
+        if (h.positions == 0)
+            BYTEPIECE_THROW(train_error(errc::train_empty_corpus, path + ": the corpus holds no text (the n-gram counts count nothing)"));
+        detail::ngram_model_builder m(h.order, h.ensure_unicode, h.byte_counts, h.positions);
+        // The keys of a section, end to end (all of one length), and their counts.
+        struct section {
+            std::size_t length = 0;
+            std::string keys;
+            std::vector<std::uint64_t> counts;
+        } previous, current;
         for (std::size_t sec = 0; sec < r.sections(); ++sec) {
             const std::size_t j = r.key_length(sec);
+            current.length = j;
+            current.keys.clear();
+            current.counts.clear();
+            std::size_t at = 0;  // the merge-join's place in `previous`
             while (r.next()) {
-                if (j <= detail::packed_ngram_bytes) {
-                    const std::uint64_t key = detail::load_packed_bytes(r.key());
-                    s.packed[j].add(key, detail::hash_packed(key), r.count());
+                const std::string_view key = r.key();
+                std::uint64_t parent = 0;
+                if (j == 2) {
+                    parent = m.byte_count(static_cast<unsigned char>(key[0]));
                 } else {
-                    s.wide[j].add(r.key(), r.count());
+                    const std::string_view prefix = key.substr(0, j - 1);
+                    const std::size_t n = previous.counts.size();
+                    if (previous.length != j - 1) at = n;
+                    while (at < n && std::string_view(previous.keys).substr(at * (j - 1), j - 1) < prefix) ++at;
+                    if (at == n || std::string_view(previous.keys).substr(at * (j - 1), j - 1) != prefix)
+                        BYTEPIECE_THROW(train_error(errc::count_file_invalid, path + ": an n-gram of " + std::to_string(j) +
+                                                                                  " bytes whose first " + std::to_string(j - 1) +
+                                                                                  " bytes are not in the file (offset " +
+                                                                                  std::to_string(r.offset()) + ")"));
+                    parent = previous.counts[at];
                 }
+                if (r.count() >= h.min_count) m.add(key.data(), j, r.count(), parent);
+                current.keys.append(key.data(), key.size());
+                current.counts.push_back(r.count());
             }
+            std::swap(previous, current);
         }
         r.finish();
         checksum = r.checksum();
-        if (h.positions == 0)
-            BYTEPIECE_THROW(train_error(errc::train_empty_corpus, path + ": the corpus holds no text (the n-gram counts count nothing)"));
-        return detail::build_ngram_model(shards, h.order, h.min_count, h.ensure_unicode);
+        std::string().swap(previous.keys);
+        std::string().swap(current.keys);
+        std::vector<std::uint64_t>().swap(previous.counts);
+        std::vector<std::uint64_t>().swap(current.counts);
+        return m.finish();
     }
 
     template <class Source>
@@ -776,7 +804,7 @@ private:
         // Pass 1: n-gram counts, each thread counting the keys of its hash shard. With a memory
         // limit, a thread whose tables reach its share writes them out as a sorted run; the
         // shards hold disjoint keys, so each thread spills on its own, without waiting.
-        const std::uint64_t share = options_.memory_limit / threads_;
+        const std::uint64_t share = options_.memory_limit ? std::max<std::uint64_t>(options_.memory_limit / threads_, 1) : 0;
         detail::spill_dir spill(options_.temp_dir);
         std::vector<std::vector<std::string>> runs(threads_);
         std::vector<detail::ngram_shard> counts;
@@ -805,7 +833,13 @@ private:
         counts.shrink_to_fit();
 
         // Pass 2: segmentation with the n-gram model and piece counts, batches shared out; the
-        // piece tables spill as those of pass 1 do.
+        // piece tables spill as those of pass 1 do, in what the model leaves of the limit (at
+        // least a floor per thread, so that a model larger than the limit still trains).
+        const std::uint64_t model_bytes = detail::memory_bytes(lm);
+        const std::uint64_t piece_share =
+            !options_.memory_limit ? 0
+                   : std::max<std::uint64_t>(options_.memory_limit > model_bytes ? (options_.memory_limit - model_bytes) / threads_ : 0,
+                                             min_piece_share);
         std::vector<detail::count_table> tables(threads_);
         std::vector<detail::segment_workspace> spaces(threads_);
         std::vector<std::vector<std::string>> piece_runs(threads_);
@@ -815,7 +849,7 @@ private:
                  b.for_each_chunk([&](std::string_view chunk) {
                      detail::segment(lm, chunk, spaces[w], [&](std::string_view piece) { table.add(piece); });
                  });
-                 if (share && 2 * table.memory_bytes() > share) {
+                 if (piece_share && 2 * table.memory_bytes() > piece_share) {
                      piece_runs[w].push_back(spill.file("pieces." + std::to_string(w) + "." + std::to_string(piece_runs[w].size())));
                      write_piece_table(table, 0, piece_runs[w].back());
                  }

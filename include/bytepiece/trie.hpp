@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -66,6 +67,10 @@ public:
         builder b(t, keys);
         b.run();
         if (stats) *stats = b.stats();
+        // The keys and the builder's lists go before the array is cut to size, which copies it.
+        std::vector<std::pair<std::string_view, std::int32_t>>().swap(keys);
+        t.units_.resize(b.needed());
+        t.units_.shrink_to_fit();
         return t;
     }
 
@@ -132,15 +137,30 @@ private:
         builder(double_array_trie& t, const std::vector<std::pair<std::string_view, std::int32_t>>& keys)
             : t_(t), keys_(keys) {}
 
-        build_stats stats() const noexcept {
-            std::size_t nodes = 0;
-            for (const unsigned char st : state_) nodes += st == used;
-            return {nodes, probes_};
-        }
+        build_stats stats() const noexcept { return {nodes_, probes_}; }
+
+        // The cells the walk needs once the keys are placed: every base + byte inside the array.
+        std::size_t needed() const noexcept { return needed_; }
 
         void run() {
             t_.units_.clear();
-            grow(1024);
+            // The array starts at about its final size: a node per distinct key prefix, plus the
+            // few cells the placement leaves free. Doubling as it fills held the old and the new
+            // array at once, 2-4 times the final size (280 MB of transients for 3.6 million
+            // n-grams in the trainer); a larger start changes no placement, since the free cells
+            // are searched in index order either way.
+            std::size_t nodes = 1;
+            for (std::size_t k = 0; k < keys_.size(); ++k) {
+                const std::string_view key = keys_[k].first;
+                std::size_t common = 0;
+                if (k > 0) {
+                    const std::string_view prev = keys_[k - 1].first;
+                    const std::size_t most = std::min(prev.size(), key.size());
+                    while (common < most && prev[common] == key[common]) ++common;
+                }
+                nodes += key.size() - common;
+            }
+            grow(std::max<std::size_t>(1024, nodes + nodes / 16 + 256));
             take(0);
             t_.units_[0].check = root_check;
             // A node to place: its cell, its keys [lo, hi) and its depth. 32 bits suffice:
@@ -152,18 +172,14 @@ private:
                 BYTEPIECE_THROW(argument_error(errc::invalid_argument, "double_array_trie::build: 2^32 keys or more"));
             // Breadth-first placement keeps the shallow nodes, which every walk touches, packed
             // together at the front of the array and hot in cache; depth-first scatters them.
-            // Placed tasks are dropped from the front of the queue now and then, so that it
-            // holds about one level of the trie, not every node (a 10^6-byte key is 10^6
-            // levels of one node each).
-            std::vector<task> queue;
+            // The queue is a deque, popped as it is placed, so that it holds about one level
+            // of the trie, not every node (a 10^6-byte key is 10^6 levels of one node each).
+            std::deque<task> queue;
             if (!keys_.empty()) queue.push_back({0, 0, static_cast<std::uint32_t>(keys_.size()), 0});
             std::vector<std::pair<unsigned char, std::uint32_t>> groups;  // (label, first index)
-            for (std::size_t qi = 0; qi < queue.size(); ++qi) {
-                if (qi >= 4096 && qi * 2 >= queue.size()) {
-                    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(qi));
-                    qi = 0;
-                }
-                const task tk = queue[qi];
+            while (!queue.empty()) {
+                const task tk = queue.front();
+                queue.pop_front();
                 std::uint32_t i = tk.lo;
                 if (keys_[i].first.size() == tk.depth) {
                     t_.units_[tk.node].value = keys_[i].second;
@@ -185,16 +201,23 @@ private:
                 for (std::size_t g = 0; g < groups.size(); ++g) {
                     const std::uint32_t glo = groups[g].second;
                     const std::uint32_t ghi = g + 1 < groups.size() ? groups[g + 1].second : tk.hi;
-                    queue.push_back({base + groups[g].first, glo, ghi, tk.depth + 1});
+                    const std::uint32_t child = base + groups[g].first;
+                    // A leaf (one key, ending here) places nothing: its value is set now rather
+                    // than queued, which keeps the queue to the inner nodes of about one level
+                    // (the last level of an n-gram trie is most of its nodes).
+                    if (ghi - glo == 1 && keys_[glo].first.size() == tk.depth + 1) t_.units_[child].value = keys_[glo].second;
+                    else queue.push_back({child, glo, ghi, tk.depth + 1});
                 }
             }
             // Every base + byte must index inside the array, so the walk needs no bounds check.
             std::size_t need = 0;
             for (std::size_t i = 0; i < t_.units_.size(); ++i)
                 if (t_.units_[i].check != free_check) need = std::max<std::size_t>(need, t_.units_[i].base + 256u);
-            need = std::max(need, last_used_ + 1);
-            t_.units_.resize(need);
-            t_.units_.shrink_to_fit();
+            needed_ = std::max(need, last_used_ + 1);
+            for (const unsigned char st : state_) nodes_ += st == used;
+            std::vector<std::uint32_t>().swap(next_);
+            std::vector<std::uint32_t>().swap(prev_);
+            std::vector<unsigned char>().swap(state_);
         }
 
     private:
@@ -213,7 +236,8 @@ private:
         // (8 keeps the 160k model's array within 1% of a build that probes without bound.)
         static constexpr unsigned char max_probes = 8;  // build_stats documents it
 
-        // Grows the array to at least `need` cells, doubling it where that fits.
+        // Grows the array to at least `need` cells, by a quarter where that fits (the start
+        // is near the final size, so growth is rare and small).
         void grow(std::size_t need) {
             // Bases and checks are 32-bit, and a walk reads up to base + 255.
             constexpr std::size_t limit = std::numeric_limits<std::uint32_t>::max() - 256u;
@@ -221,7 +245,7 @@ private:
                 BYTEPIECE_THROW(argument_error(errc::invalid_argument,
                                                "double_array_trie::build: the keys need more than 2^32 - 257 cells"));
             const auto old = static_cast<std::uint32_t>(t_.units_.size());
-            const auto size = static_cast<std::uint32_t>(std::max(need, std::min<std::size_t>(2 * std::size_t{old}, limit)));
+            const auto size = static_cast<std::uint32_t>(std::max(need, std::min<std::size_t>(std::size_t{old} + old / 4, limit)));
             t_.units_.resize(size);
             next_.resize(size);
             prev_.resize(size);
@@ -317,6 +341,7 @@ private:
         std::size_t last_used_ = 0;
 
         std::uint64_t probes_ = 0;
+        std::size_t needed_ = 0, nodes_ = 0;
     };
 
     std::vector<unit> units_;

@@ -139,6 +139,90 @@ struct ngram_model {
     std::size_t kept[33] = {};   // kept n-grams per length, for reporting
 };
 
+/// Bytes the model holds while pass 2 runs (what the memory limit charges for it).
+inline std::uint64_t memory_bytes(const ngram_model& m) noexcept {
+    return m.values.capacity() * sizeof(double) + m.trie.memory_bytes();
+}
+
+/// Assembles an `ngram_model` from kept n-grams given with their counts and their prefixes'
+/// counts, in any order: the one place where the model's values are computed, for the
+/// in-memory pruning and for a pruned count file alike. Holds the keys in one arena (a byte of
+/// length each) and builds the trie at the end, so its memory is about that of the keys.
+class ngram_model_builder {
+public:
+    /// Every byte value missing from `byte_counts` is added with count 1 (and counted as a
+    /// position). Throws `train_error` if no position was counted (an empty corpus).
+    ngram_model_builder(std::size_t order, bool ensure_unicode, const std::uint64_t (&byte_counts)[256], std::uint64_t positions) {
+        m_.order = order;
+        m_.ensure_unicode = ensure_unicode;
+        if (positions == 0) BYTEPIECE_THROW(train_error(errc::train_empty_corpus, "trainer: the corpus holds no text"));
+        c0_ = positions;
+        for (int b = 0; b < 256; ++b) {
+            c1_[b] = byte_counts[b];
+            if (c1_[b] == 0) {
+                c1_[b] = 1;
+                ++c0_;
+            }
+        }
+        const double log_c0 = trainer_log(c0_);
+        for (int b = 0; b < 256; ++b) {
+            const unsigned char byte = static_cast<unsigned char>(b);
+            add_value(&byte, 1, trainer_log(c1_[b]) - log_c0);
+        }
+    }
+
+    /// The count of a single byte, as the model uses it (1 for a byte never seen).
+    std::uint64_t byte_count(unsigned char b) const noexcept { return c1_[b]; }
+
+    /// Adds the n-gram `bytes[0, length)` (2 <= length <= 255) counted `count` times, whose
+    /// first `length - 1` bytes were counted `parent` times.
+    void add(const void* bytes, std::size_t length, std::uint64_t count, std::uint64_t parent) {
+        add_value(bytes, length, trainer_log(count) - trainer_log(parent));
+    }
+
+    /// Reserves room for `keys` more n-grams of `bytes` bytes in all.
+    void reserve(std::size_t keys, std::size_t bytes) {
+        arena_.reserve(arena_.size() + bytes);
+        lengths_.reserve(lengths_.size() + keys);
+        m_.values.reserve(m_.values.size() + keys);
+    }
+
+    /// Builds the trie and hands the model over; the builder is empty afterwards.
+    ngram_model finish() {
+        // The slack of the growing vectors goes back before the trie's build, the peak.
+        m_.values.shrink_to_fit();
+        arena_.shrink_to_fit();
+        lengths_.shrink_to_fit();
+        std::vector<std::pair<std::string_view, std::int32_t>> keys;
+        keys.reserve(lengths_.size());
+        std::size_t offset = 0;
+        for (std::size_t i = 0; i < lengths_.size(); ++i) {
+            keys.emplace_back(std::string_view(arena_).substr(offset, lengths_[i]), static_cast<std::int32_t>(i));
+            offset += lengths_[i];
+        }
+        std::vector<std::uint8_t>().swap(lengths_);
+        m_.trie = double_array_trie::build(std::move(keys));
+        std::string().swap(arena_);
+        return std::move(m_);
+    }
+
+private:
+    void add_value(const void* bytes, std::size_t length, double value) {
+        if (m_.values.size() >= static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))
+            BYTEPIECE_THROW(train_error(errc::train_bad_option, "trainer: 2^31 n-grams or more were kept; raise min_count"));
+        arena_.append(static_cast<const char*>(bytes), length);
+        lengths_.push_back(static_cast<std::uint8_t>(length));
+        m_.values.push_back(value);
+        ++m_.kept[std::min<std::size_t>(length, 32)];
+    }
+
+    ngram_model m_;
+    std::uint64_t c1_[256] = {};
+    std::uint64_t c0_ = 0;
+    std::string arena_;
+    std::vector<std::uint8_t> lengths_;
+};
+
 /// Pruning of the n-grams (reference `prune_ngrams`), from the shards of pass 1. Every byte
 /// value missing from table 1 is added with count 1 (and counted as a position); tables j >= 2
 /// keep the keys counted at least `min_count` times. Throws `train_error` if no position was
@@ -151,34 +235,13 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
         c0 += s.positions;
         for (int b = 0; b < 256; ++b) c1[b] += s.byte_counts[b];
     }
-    if (c0 == 0) BYTEPIECE_THROW(train_error(errc::train_empty_corpus, "trainer: the corpus holds no text"));
-    for (int b = 0; b < 256; ++b)
-        if (c1[b] == 0) {
-            c1[b] = 1;
-            ++c0;
-        }
-    ngram_model m;
-    m.order = order;
-    m.ensure_unicode = ensure_unicode;
-    std::string arena;
-    std::vector<std::pair<std::size_t, std::size_t>> refs;  // (offset, length) in arena
-    auto add = [&](const void* bytes, std::size_t length, double value) {
-        refs.emplace_back(arena.size(), length);
-        arena.append(static_cast<const char*>(bytes), length);
-        m.values.push_back(value);
-        ++m.kept[std::min<std::size_t>(length, 32)];
-    };
-    const double log_c0 = trainer_log(c0);
-    for (int b = 0; b < 256; ++b) {
-        const unsigned char byte = static_cast<unsigned char>(b);
-        add(&byte, 1, trainer_log(c1[b]) - log_c0);
-    }
+    ngram_model_builder m(order, ensure_unicode, c1, c0);
     // The count of the first length - 1 bytes of a key: in table 1, or in the key's own shard.
     auto prefix_count_packed = [&](const ngram_shard& s, std::uint64_t key, std::size_t length) -> std::uint64_t {
         if (length == 2) {
             unsigned char first;
             std::memcpy(&first, &key, 1);
-            return c1[first];
+            return m.byte_count(first);
         }
         const std::uint64_t prefix = packed_prefix(key, length - 1);
         return s.packed[length - 1].find(prefix, hash_packed(prefix));
@@ -188,10 +251,9 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
         for (auto& s : shards) {
             s.packed[j].for_each([&](std::uint64_t key, std::uint64_t count) {
                 if (count < min_count) return;
-                const std::uint64_t parent = prefix_count_packed(s, key, j);
                 unsigned char bytes[8];
                 std::memcpy(bytes, &key, 8);
-                add(bytes, j, trainer_log(count) - trainer_log(parent));
+                m.add(bytes, j, count, prefix_count_packed(s, key, j));
             });
         }
         // Table j - 1 is no longer needed once table j has looked its prefixes up.
@@ -210,7 +272,7 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
                 } else {
                     parent = s.wide[j - 1].find(prefix, hash_bytes(prefix));
                 }
-                add(key.data(), j, trainer_log(count) - trainer_log(parent));
+                m.add(key.data(), j, count, parent);
             });
         }
         for (auto& s : shards) {
@@ -220,12 +282,7 @@ inline ngram_model build_ngram_model(std::vector<ngram_shard>& shards, std::size
     }
     shards.clear();
     shards.shrink_to_fit();
-    std::vector<std::pair<std::string_view, std::int32_t>> keys;
-    keys.reserve(refs.size());
-    for (std::size_t i = 0; i < refs.size(); ++i)
-        keys.emplace_back(std::string_view(arena).substr(refs[i].first, refs[i].second), static_cast<std::int32_t>(i));
-    m.trie = double_array_trie::build(std::move(keys));
-    return m;
+    return m.finish();
 }
 
 /// Scratch space of `segment`, one per thread.
