@@ -856,6 +856,7 @@ private:
              });
         spaces.clear();
         lm = detail::ngram_model{};  // the pruning does not need it: its memory goes back now
+        if (spill.used()) detail::return_free_memory();
         piece_list pieces;
         bool pieces_spilled = false;
         for (const auto& r : piece_runs) pieces_spilled = pieces_spilled || !r.empty();
@@ -961,8 +962,10 @@ private:
         for (const auto& r : all) std::remove(r.c_str());
         report(train_phase::prune_ngrams, merged_bytes, merged_bytes, 0, "merge runs");
         std::uint64_t checksum = 0;
+        detail::return_free_memory();
         detail::ngram_model lm = load_pruned(pruned, checksum);
         std::remove(pruned.c_str());
+        detail::return_free_memory();
         return lm;
     }
 
