@@ -4,6 +4,8 @@
 // is cut (at the end of a run of newlines), whatever the merge order and the thread count.
 #include "test_support.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <random>
 
@@ -122,6 +124,36 @@ TEST_CASE("train shards: 1, 2 and 7 shards give the model of the whole corpus", 
             for (std::size_t k = 0; k < n; ++k) shards.emplace_back(whole, bytepiece::file_part{k, n});
             CHECK(sharded(o, shards, dir, "parts" + std::to_string(n)) == expected);
         }
+    }
+}
+
+// The whole 20 MB corpus takes about 30 s here (four trainings of it), beyond a test's budget in
+// the sanitizer stage: scripts/test.sh sets BYTEPIECE_TEST_WHOLE_CORPUS=1 for its Release stage
+// only (BYTEPIECE_TEST_FULL=1 runs it too). The case above checks the same on 300 KB everywhere.
+TEST_CASE("train shards: 1, 2 and 7 files of the whole mixed.txt give its model", "[train_shards][whole_corpus]") {
+    if (!test_support::require_shared("corpus/mixed.txt")) return;
+    const char* whole_env = std::getenv("BYTEPIECE_TEST_WHOLE_CORPUS");
+    if (!test_support::full_run() && !(whole_env && std::string(whole_env) == "1")) {
+        WARN("skipped: the whole of mixed.txt is trained on with BYTEPIECE_TEST_WHOLE_CORPUS=1 (scripts/test.sh's Release stage)");
+        return;
+    }
+    scratch_folder dir("train_shards_whole");
+    const std::string whole = test_support::shared_path("corpus/mixed.txt");
+    const std::string text = read(whole);
+    // The options of the trainer goldens (shared/golden/train/README.md).
+    const bytepiece::trainer_options o = golden_options(false, true, 2);
+    bytepiece::trainer reference(o);
+    reference.train_files({whole});
+    const std::string expected = saved(reference, dir / "reference.model");
+    REQUIRE(expected.size() > 10000);
+    std::mt19937 rng(7);
+    for (const std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(7)}) {
+        INFO(n << " files");
+        std::vector<std::pair<std::string, bytepiece::file_part>> shards;
+        const std::vector<std::string> files = cut_files(text, n, rng, dir, "w" + std::to_string(n) + "_");
+        for (const auto& f : files) shards.emplace_back(f, bytepiece::file_part{});
+        CHECK(sharded(o, shards, dir, "whole" + std::to_string(n)) == expected);
+        for (const auto& f : files) std::remove(f.c_str());
     }
 }
 
