@@ -49,7 +49,7 @@ TEST_CASE("cli: train refuses a --memory that makes no sense", "[cli][train_memo
         CHECK(scratch_folder::list(dir.path()).empty());
     }
     // Options that would have no effect are refused rather than ignored.
-    for (const std::string& args : {"--memory 64M --from-counts " + quote(dir / "none.pieces"), "--temp-dir /tmp " + corpus}) {
+    for (const std::string& args : {"--memory 64M --temp-dir /tmp --from-counts " + quote(dir / "none.pieces"), "--temp-dir /tmp " + corpus}) {
         CAPTURE(args);
         const auto r = run(bp("train " + args + " -v 1000 -o " + quote(dir / "m.model")));
         INFO(r.out);

@@ -65,6 +65,9 @@ TEST_CASE("cli: the sharded pipeline writes the model train writes", "[cli][trai
         const std::string expected = read(dir / "ref.model");
         REQUIRE(expected.size() > 1000);
         CHECK(read(dir / "sharded.model") == expected);
+        // --memory splits the rare pieces in blocks of 128 KiB here, many of them: the same model.
+        ok("train -q --memory 1M --from-counts " + d("all.pieces") + " -o " + d("blocks.model") + " --vocab-size 2000");
+        CHECK(read(dir / "blocks.model") == expected);
     }
     // Progress lines name each step and the file written.
     const auto r = run(bp("count-ngrams --progress -i " + quote(small) + " -o " + d("p.ngrams")));

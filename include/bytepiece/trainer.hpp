@@ -80,7 +80,9 @@ struct trainer_options {
     /// merged at the end of the pass, so that a corpus whose n-grams do not fit in memory can
     /// still be trained on; the model is the same, byte for byte. What does not count against it
     /// (the pruned n-gram model of pass 2, the distinct pieces of the final pruning) is
-    /// described in docs/memory_limit.md. Only `train_files`, `train` and `train_source` use it.
+    /// described in docs/memory_limit.md. Only `train_files`, `train` and `train_source` bound
+    /// their tables with it; `train_from_counts` sizes with it the blocks in which its pruning
+    /// splits the rare pieces (limit / 8).
     std::uint64_t memory_limit = 0;
     /// Folder in which `memory_limit` creates its private folder of runs (empty: $TMPDIR, else
     /// /tmp); the runs need about as much disk as the n-gram counts they hold, compressed.
@@ -374,30 +376,41 @@ public:
     }
 
     /// The last step of sharded training: builds the models from a (merged) piece count file,
-    /// as `train_files` would have from the whole corpus (`train_counts` on its pieces). The
-    /// file must come from a pruned model of this trainer's `min_count`; then `models()`,
-    /// `outcomes()` and `save` work as after `train_files`, and the saved files are byte for byte
-    /// those `train_files` on the whole corpus saves.
+    /// as `train_files` would have from the whole corpus. The file must come from a pruned model
+    /// of this trainer's `min_count`; then `models()`, `outcomes()` and `save` work as after
+    /// `train_files`, and the saved files are byte for byte those `train_files` on the whole
+    /// corpus saves.
+    ///
+    /// The file is read twice and never held whole: memory is the pieces kept as they are (count
+    /// at least `min_count`, at most `max_piece_length` bytes) plus one block of the others,
+    /// which are split in blocks of `memory_limit / 8` bytes, or of `default_pruning_block`
+    /// (64 MiB) when `memory_limit` is 0 (see docs/memory_limit.md).
     ///
     /// Throws what `read_count_file_info` throws, `train_error` with
     /// `errc::count_file_wrong_kind` if the file holds no piece counts,
-    /// `errc::count_file_mismatch` if its `min_count` is not this trainer's and
-    /// `errc::train_empty_corpus` if it counted no text.
+    /// `errc::count_file_mismatch` if its `min_count` is not this trainer's,
+    /// `errc::train_empty_corpus` if it counted no text and `errc::count_file_invalid` if it
+    /// changed between the two reads.
     ///
     /// Example: `t.train_from_counts("all.pieces"); t.save("out.model");`
     void train_from_counts(const std::string& pieces) {
-        detail::count_file_reader r(pieces);
-        expect_kind(r, detail::count_format::kind_pieces);
-        if (r.header().min_count != options_.min_count)
-            BYTEPIECE_THROW(train_error(errc::count_file_mismatch, pieces + ": its pieces were counted with min count " +
-                                                                       std::to_string(r.header().min_count) + ", this trainer has " +
-                                                                       std::to_string(options_.min_count)));
-        if (r.header().input_bytes == 0)
-            BYTEPIECE_THROW(train_error(errc::train_empty_corpus, pieces + ": the corpus holds no text (the piece counts count nothing)"));
-        std::vector<std::pair<std::string, std::uint64_t>> list;
-        while (r.next()) list.emplace_back(std::string(r.key()), r.count());
-        r.finish();
-        train_counts(std::move(list));
+        auto check = [&](detail::count_file_reader& r) {
+            expect_kind(r, detail::count_format::kind_pieces);
+            if (r.header().min_count != options_.min_count)
+                BYTEPIECE_THROW(train_error(errc::count_file_mismatch, pieces + ": its pieces were counted with min count " +
+                                                                           std::to_string(r.header().min_count) + ", this trainer has " +
+                                                                           std::to_string(options_.min_count)));
+            if (r.header().input_bytes == 0)
+                BYTEPIECE_THROW(train_error(errc::train_empty_corpus, pieces + ": the corpus holds no text (the piece counts count nothing)"));
+        };
+        models_.clear();
+        outcomes_.clear();
+        std::vector<vocab_outcome> outcomes;
+        std::vector<model> models;
+        for (auto& kept : prune_pieces_file(pieces, pruning_block_bytes(), outcomes, check))
+            models.push_back(model::from_counts(std::move(kept), true));
+        models_.swap(models);
+        outcomes_.swap(outcomes);
     }
 
     /// The trained models, one per vocabulary size, largest size first (the order of
@@ -462,6 +475,10 @@ public:
     static constexpr std::size_t max_vocab_size_limit = std::size_t(1) << 31;
     /// The chunk length (in characters) the reference cuts training text into.
     static constexpr std::size_t chunk_chars = 10000;
+    /// Bytes of rare and long pieces that the final pruning splits at a time when reading a
+    /// piece count file (`train_from_counts`) without a `memory_limit`; with one, the block is
+    /// `memory_limit / 8` (at least 64 KiB). The result does not depend on it.
+    static constexpr std::uint64_t default_pruning_block = std::uint64_t(64) << 20;
 
 private:
     using piece_list = std::vector<std::pair<std::string, std::uint64_t>>;  // sorted by (length, bytes)
@@ -471,6 +488,12 @@ private:
     static constexpr std::size_t batch_size = std::size_t(1) << 20;  // chunk bytes per batch
     static constexpr std::size_t merge_fan_in = 64;                   // runs merged at once
     static constexpr std::uint64_t min_piece_share = std::uint64_t(1) << 16;  // pass 2's least table budget per thread
+
+    // The block of `prune_pieces_file`: an eighth of the limit leaves the rest to the kept
+    // pieces and the tokenizer built from them.
+    std::uint64_t pruning_block_bytes() const noexcept {
+        return options_.memory_limit ? std::max<std::uint64_t>(options_.memory_limit / 8, 1 << 16) : default_pruning_block;
+    }
 
     static void check_part(const file_part& part) {
         if (part.count < 1 || part.count > max_file_parts || part.index >= part.count)
@@ -875,7 +898,7 @@ private:
             kept_lists = prune_pieces(std::move(pieces), outcomes);
         } else {
             const std::string merged = merge_piece_runs(tables, piece_runs, spill, input);
-            kept_lists = prune_pieces_file(merged, std::max<std::uint64_t>(options_.memory_limit / 8, 1 << 16), outcomes);
+            kept_lists = prune_pieces_file(merged, pruning_block_bytes(), outcomes);
         }
         spill.remove_all();
 
@@ -1100,15 +1123,20 @@ private:
     // the rare pieces all at once: a first read collects the kept ones (step 1 and the keeping
     // of step 2), a second read splits the others in blocks of about `block_bytes`. Counts are
     // sums, so the blocks add up to what one split of all of them gives.
+    // `check` looks at the header first (a user's file).
     std::vector<piece_list> prune_pieces_file(const std::string& path, std::uint64_t block_bytes,
-                                              std::vector<vocab_outcome>& outcomes) const {
+                                              std::vector<vocab_outcome>& outcomes,
+                                              const std::function<void(detail::count_file_reader&)>& check = {}) const {
         unsigned round = 0;
         std::size_t found = 0;
         std::uint64_t dropped = 0;
         piece_list keep;
         bool have[256] = {};
+        std::uint64_t first_checksum = 0;
         {
             detail::count_file_reader r(path);
+            first_checksum = r.checksum();
+            if (check) check(r);
             while (r.next()) {
                 const std::string_view k = r.key();
                 found += k.size() > 1;
@@ -1127,6 +1155,9 @@ private:
             const tokenizer tok(model::from_counts(keep, true));
             std::vector<std::uint64_t> added(keep.size(), 0);
             detail::count_file_reader r(path);
+            // A file given by the user (`train_from_counts`) may be rewritten between the reads.
+            if (r.checksum() != first_checksum)
+                BYTEPIECE_THROW(train_error(errc::count_file_invalid, path + ": the file changed between the two reads of the pruning"));
             std::string arena;  // the block's piece bytes, one after the other
             std::vector<std::pair<std::size_t, std::uint64_t>> ends;
             item_list items;

@@ -113,8 +113,11 @@ def train(client, files: Sequence[str], output: str, *, part_bytes: Optional[int
     any cluster and any ``part_bytes``.
 
     ``options``: ``order``, ``max_vocab_size``, ``max_piece_length``, ``min_count``,
-    ``isolate_digits``, ``ensure_unicode`` (as ``Trainer``'s and ``bytepiece train``'s) and
-    ``threads`` (per task; default 1: one task per worker thread). ``part_bytes``: the size of a
+    ``isolate_digits``, ``ensure_unicode`` (as ``Trainer``'s and ``bytepiece train``'s),
+    ``threads`` (per task; default 1: one task per worker thread), ``memory_limit`` and
+    ``temp_dir`` (``Trainer``'s; ``--memory`` and ``--temp-dir``). The client's final pruning
+    holds the pieces kept as they are plus one block of the rare ones, ``memory_limit / 8``
+    bytes (64 MiB without it); a counting task's memory follows its part (``part_bytes``). ``part_bytes``: the size of a
     counting task's part (default: the corpus shared into about four parts per worker thread,
     between 1 MiB and 256 MiB). ``fan_in``: count files per merge task (at least 2).
     ``work_dir``: where to put a new private folder for the count files, visible to the client

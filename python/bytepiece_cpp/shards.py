@@ -21,7 +21,11 @@ shards is byte for byte the model that one-machine training (:func:`train_files`
 ``bytepiece_cpp.dask.train`` runs these steps on a Dask cluster. Options are named as
 ``Trainer``'s (and ``bytepiece train``'s): ``order``, ``max_vocab_size`` (an int or a list),
 ``max_piece_length`` (an int or ``math.inf``), ``min_count``, ``isolate_digits``,
-``ensure_unicode``, plus ``threads`` (threads of this process for the step). A step needs only
+``ensure_unicode``, ``memory_limit`` and ``temp_dir`` (``--memory`` and ``--temp-dir``: bytes as
+an int or a text such as ``"256M"``, and where the runs go), plus ``threads`` (threads of this
+process for the step). ``memory_limit`` bounds :func:`train_files` as it bounds ``Trainer``, and
+sets the blocks in which :func:`train_from_counts` splits the rare pieces (``limit / 8``; 64 MiB
+without it); the counting steps do not use it (their memory follows their part). A step needs only
 the options that decide its output; the others are accepted so that one dict serves every step,
 and the count files record what they were made with, so that mixing files of other options is
 refused (``TrainError``) instead of giving a wrong model.
@@ -46,6 +50,8 @@ OPTIONS = {
     "isolate_digits": False,
     "ensure_unicode": True,
     "threads": 1,
+    "memory_limit": None,
+    "temp_dir": None,
 }
 
 _UNLIMITED = 2**64 - 1
@@ -85,8 +91,13 @@ def _options(options: Dict) -> Tuple:
         length = _int("max_piece_length", length)
     threads = o["threads"]
     threads = 0 if threads is None else _int("threads", threads)
+    temp_dir = o["temp_dir"]
+    temp_dir = "" if temp_dir is None else os.fspath(temp_dir)
+    if not isinstance(temp_dir, str):
+        raise TypeError("temp_dir must be a str path or None")
     return (_int("order", o["order"]), sorted(sizes, reverse=True), length, _int("min_count", o["min_count"]),
-            _bool("isolate_digits", o["isolate_digits"]), _bool("ensure_unicode", o["ensure_unicode"]), threads)
+            _bool("isolate_digits", o["isolate_digits"]), _bool("ensure_unicode", o["ensure_unicode"]), threads,
+            _core._memory_size(o["memory_limit"]), temp_dir)
 
 
 def _paths(files: Union[Path, Sequence[Path]], what: str = "files") -> List[str]:
@@ -146,7 +157,8 @@ def count_pieces(pruned: Path, files: Union[Path, Sequence[Path]], output: Path,
 def train_from_counts(pieces: Path, output: Path, **options) -> List[str]:
     """The last step: prunes the merged piece counts to each vocabulary size and saves the
     models where ``bytepiece train -o output`` saves them (``output`` for one size,
-    ``output.<size>`` for several); returns the paths written.
+    ``output.<size>`` for several); returns the paths written. The file is read twice, never
+    held whole: memory is the pieces kept as they are plus one block of the others.
 
     Example: ``shards.train_from_counts("pieces.counts", "my.model", max_vocab_size=40000)``"""
     written, _ = _core._train_from_counts(os.fspath(pieces), os.fspath(output), *_options(options))

@@ -21,7 +21,8 @@ namespace {
 
 bytepiece::trainer_options make_options(std::size_t order, std::vector<std::size_t> max_vocab_size,
                                         std::size_t max_piece_length, std::uint64_t min_count, bool isolate_digits,
-                                        bool ensure_unicode, unsigned threads) {
+                                        bool ensure_unicode, unsigned threads, std::uint64_t memory_limit,
+                                        std::string temp_dir) {
     bytepiece::trainer_options o;
     o.order = order;
     o.max_vocab_size = std::move(max_vocab_size);
@@ -30,13 +31,16 @@ bytepiece::trainer_options make_options(std::size_t order, std::vector<std::size
     o.isolate_digits = isolate_digits;
     o.ensure_unicode = ensure_unicode;
     o.threads = threads;
+    o.memory_limit = memory_limit;
+    o.temp_dir = std::move(temp_dir);
     return o;
 }
 
 // The keyword arguments every step takes, in the order of make_options.
 #define BYTEPIECE_PY_OPTION_ARGS                                                                                      \
     py::arg("order"), py::arg("max_vocab_size"), py::arg("max_piece_length"), py::arg("min_count"),                 \
-        py::arg("isolate_digits"), py::arg("ensure_unicode"), py::arg("threads")
+        py::arg("isolate_digits"), py::arg("ensure_unicode"), py::arg("threads"), py::arg("memory_limit"),          \
+        py::arg("temp_dir")
 
 py::dict info_dict(const bytepiece::count_file_info& i) {
     py::dict d;
@@ -64,9 +68,10 @@ void bind_shards(py::module_& m) {
         "_count_ngrams",
         [](const std::vector<std::string>& paths, const std::string& output, std::uint64_t part_index,
            std::uint64_t part_count, std::size_t order, std::vector<std::size_t> sizes, std::size_t max_piece_length,
-           std::uint64_t min_count, bool isolate_digits, bool ensure_unicode, unsigned threads) {
+           std::uint64_t min_count, bool isolate_digits, bool ensure_unicode, unsigned threads,
+           std::uint64_t memory_limit, std::string temp_dir) {
             bytepiece::trainer t(make_options(order, std::move(sizes), max_piece_length, min_count, isolate_digits,
-                                              ensure_unicode, threads));
+                                              ensure_unicode, threads, memory_limit, std::move(temp_dir)));
             t.count_ngrams(paths, output, bytepiece::file_part{part_index, part_count});
         },
         py::arg("paths"), py::arg("output"), py::arg("part_index"), py::arg("part_count"), BYTEPIECE_PY_OPTION_ARGS,
@@ -83,9 +88,9 @@ void bind_shards(py::module_& m) {
         "_prune_ngrams",
         [](const std::string& input, const std::string& output, std::size_t order, std::vector<std::size_t> sizes,
            std::size_t max_piece_length, std::uint64_t min_count, bool isolate_digits, bool ensure_unicode,
-           unsigned threads) {
+           unsigned threads, std::uint64_t memory_limit, std::string temp_dir) {
             bytepiece::trainer t(make_options(order, std::move(sizes), max_piece_length, min_count, isolate_digits,
-                                              ensure_unicode, threads));
+                                              ensure_unicode, threads, memory_limit, std::move(temp_dir)));
             t.prune_ngrams(input, output);
         },
         py::arg("input"), py::arg("output"), BYTEPIECE_PY_OPTION_ARGS, release);
@@ -95,9 +100,9 @@ void bind_shards(py::module_& m) {
         [](const std::string& pruned, const std::vector<std::string>& paths, const std::string& output,
            std::uint64_t part_index, std::uint64_t part_count, std::size_t order, std::vector<std::size_t> sizes,
            std::size_t max_piece_length, std::uint64_t min_count, bool isolate_digits, bool ensure_unicode,
-           unsigned threads) {
+           unsigned threads, std::uint64_t memory_limit, std::string temp_dir) {
             bytepiece::trainer t(make_options(order, std::move(sizes), max_piece_length, min_count, isolate_digits,
-                                              ensure_unicode, threads));
+                                              ensure_unicode, threads, memory_limit, std::move(temp_dir)));
             t.count_pieces(pruned, paths, output, bytepiece::file_part{part_index, part_count});
         },
         py::arg("pruned"), py::arg("paths"), py::arg("output"), py::arg("part_index"), py::arg("part_count"),
@@ -109,9 +114,9 @@ void bind_shards(py::module_& m) {
         "_train_from_counts",
         [](const std::string& pieces, const std::string& output, std::size_t order, std::vector<std::size_t> sizes,
            std::size_t max_piece_length, std::uint64_t min_count, bool isolate_digits, bool ensure_unicode,
-           unsigned threads) {
+           unsigned threads, std::uint64_t memory_limit, std::string temp_dir) {
             bytepiece::trainer t(make_options(order, std::move(sizes), max_piece_length, min_count, isolate_digits,
-                                              ensure_unicode, threads));
+                                              ensure_unicode, threads, memory_limit, std::move(temp_dir)));
             t.check_output(output);
             t.train_from_counts(pieces);
             t.save(output);
@@ -125,9 +130,9 @@ void bind_shards(py::module_& m) {
         "_train_files",
         [](const std::vector<std::string>& paths, const std::string& output, std::size_t order,
            std::vector<std::size_t> sizes, std::size_t max_piece_length, std::uint64_t min_count, bool isolate_digits,
-           bool ensure_unicode, unsigned threads) {
+           bool ensure_unicode, unsigned threads, std::uint64_t memory_limit, std::string temp_dir) {
             bytepiece::trainer t(make_options(order, std::move(sizes), max_piece_length, min_count, isolate_digits,
-                                              ensure_unicode, threads));
+                                              ensure_unicode, threads, memory_limit, std::move(temp_dir)));
             t.check_output(output);
             t.train_files(paths);
             t.save(output);
@@ -141,9 +146,10 @@ void bind_shards(py::module_& m) {
     m.def(
         "_check_train",
         [](const std::string& output, std::size_t order, std::vector<std::size_t> sizes, std::size_t max_piece_length,
-           std::uint64_t min_count, bool isolate_digits, bool ensure_unicode, unsigned threads) {
+           std::uint64_t min_count, bool isolate_digits, bool ensure_unicode, unsigned threads,
+           std::uint64_t memory_limit, std::string temp_dir) {
             bytepiece::trainer t(make_options(order, std::move(sizes), max_piece_length, min_count, isolate_digits,
-                                              ensure_unicode, threads));
+                                              ensure_unicode, threads, memory_limit, std::move(temp_dir)));
             t.check_output(output);
         },
         py::arg("output"), BYTEPIECE_PY_OPTION_ARGS, release);

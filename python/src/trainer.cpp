@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "bytepiece/detail/byte_size.hpp"
 #include "bytepiece/trainer.hpp"
 
 namespace bytepiece_py {
@@ -154,6 +155,28 @@ void append_utf8(PyObject* s, std::string& out) {
     out.append(PyBytes_AS_STRING(b.ptr()), static_cast<std::size_t>(PyBytes_GET_SIZE(b.ptr())));
 }
 
+// memory_limit: None or 0 (unbounded), bytes as an int, or a text as `bytepiece train --memory`
+// takes it ("256M", "2G"); the same parser, so the same texts are accepted.
+std::uint64_t memory_size(py::handle v) {
+    if (v.is_none()) return 0;
+    if (PyUnicode_Check(v.ptr())) {
+        const std::string text = v.cast<std::string>();
+        std::uint64_t n = 0;
+        if (const char* why = bytepiece::detail::parse_byte_size(text, n))
+            bad_option("memory_limit '" + text + "' " + why + " (give bytes as an int, or a text with a K, M or G suffix, at least 1M, e.g. '256M')");
+        return n;
+    }
+    return option_int(v, "memory_limit");
+}
+
+// temp_dir: None (the default folder) or a path.
+std::string folder_option(py::handle v) {
+    if (v.is_none()) return std::string();
+    py::object path = py::module_::import("os").attr("fspath")(v);
+    if (!PyUnicode_Check(path.ptr())) throw py::type_error("Trainer: temp_dir must be a str path or None");
+    return path.cast<std::string>();
+}
+
 struct py_trainer {
     std::size_t order = 6;
     std::vector<std::size_t> max_vocab_size{10000};  // largest first, as the reference stores it
@@ -161,6 +184,8 @@ struct py_trainer {
     std::uint64_t min_count = 2;
     bool isolate_digits = false;
     bool ensure_unicode = true;
+    std::uint64_t memory_limit = 0;  // 0: unbounded
+    std::string temp_dir;            // empty: $TMPDIR, else /tmp
 
     std::shared_ptr<const bytepiece::trainer> trained;
     py::object pieces_cache;
@@ -174,6 +199,8 @@ struct py_trainer {
         o.isolate_digits = isolate_digits;
         o.ensure_unicode = ensure_unicode;
         o.threads = threads;
+        o.memory_limit = memory_limit;
+        o.temp_dir = temp_dir;
         return o;
     }
 
@@ -308,6 +335,10 @@ void train_on_iterable(bytepiece::trainer& t, PyObject* texts, gil_safe_ref& fir
 }  // namespace
 
 void bind_trainer(py::module_& m) {
+    m.def(
+        "_memory_size", [](py::handle v) { return memory_size(v); }, py::arg("value"),
+        "memory_limit as bytes (None: 0), as Trainer reads it (for bytepiece_cpp.shards).");
+
     // The members carry Python signatures (the text before "--"), so that inspect.signature and
     // help() show the reference's parameters and defaults, not pybind11's C++ types.
     py::options signatures;
@@ -315,9 +346,13 @@ void bind_trainer(py::module_& m) {
     py::class_<py_trainer> cls(m, "Trainer", R"doc(Learns a BytePiece vocabulary from texts, as the reference's Trainer.
 
 Trainer(order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False,
-ensure_unicode=True): the reference's options and defaults. max_vocab_size is an int or a list
-of ints (one model per size, stored largest first); max_piece_length may be math.inf. An option
-out of range raises TrainError (a ValueError, id "train.2"), a value of the wrong type TypeError.
+ensure_unicode=True, memory_limit=None, temp_dir=None): the reference's options and defaults,
+then two of this library's. max_vocab_size is an int or a list of ints (one model per size,
+stored largest first); max_piece_length may be math.inf. memory_limit bounds the count tables
+of training (bytes as an int, or a text as `bytepiece train --memory` takes it: '256M', '2G'):
+they spill to sorted runs in a private folder under temp_dir (default $TMPDIR, else /tmp) and
+the model is byte for byte the same (docs/memory_limit.md). An option out of range raises
+TrainError (a ValueError, id "train.2"), a value of the wrong type TypeError.
 
 train(texts, workers=1, batch_size=1000) trains on an iterable of str, which it goes over twice
 (as the reference does); save(path) writes the model file(s) byte for byte as the reference
@@ -329,7 +364,7 @@ Example:
     t.save('my.model'))doc");
 
     cls.def(py::init([](py::handle order, py::handle max_vocab_size, py::handle max_piece_length, py::handle min_count,
-                        bool isolate_digits, bool ensure_unicode) {
+                        bool isolate_digits, bool ensure_unicode, py::handle memory_limit, py::handle temp_dir) {
                 py_trainer t;
                 t.order = option_size(order, "order");
                 t.set_vocab_sizes(max_vocab_size);
@@ -337,13 +372,16 @@ Example:
                 t.min_count = option_int(min_count, "min_count");
                 t.isolate_digits = isolate_digits;
                 t.ensure_unicode = ensure_unicode;
+                t.memory_limit = memory_size(memory_limit);
+                t.temp_dir = folder_option(temp_dir);
                 t.validate();
                 return t;
             }),
             py::arg("order") = 6, py::arg("max_vocab_size") = 10000, py::arg("max_piece_length") = 36,
             py::arg("min_count") = 2, py::arg("isolate_digits") = false, py::arg("ensure_unicode") = true,
+            py::arg("memory_limit") = py::none(), py::arg("temp_dir") = py::none(),
             "__init__(self, order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False, "
-            "ensure_unicode=True)\n--\n\nChecks and keeps the options (see the class doc).");
+            "ensure_unicode=True, memory_limit=None, temp_dir=None)\n--\n\nChecks and keeps the options (see the class doc).");
 
     cls.def(
         "train",
@@ -536,13 +574,23 @@ Example: Tokenizer(t.dump(t.pieces[0])))doc");
         [](py_trainer& self, py::handle v) { self.min_count = option_int(v, "min_count"); });
     cls.def_readwrite("isolate_digits", &py_trainer::isolate_digits);
     cls.def_readwrite("ensure_unicode", &py_trainer::ensure_unicode);
+    cls.def_property(
+        "memory_limit", [](const py_trainer& self) { return self.memory_limit; },
+        [](py_trainer& self, py::handle v) { self.memory_limit = memory_size(v); },
+        "The bound on the count tables in bytes, 0 for none (set: an int, a text such as '256M', or None).");
+    cls.def_property(
+        "temp_dir", [](const py_trainer& self) -> py::object { return self.temp_dir.empty() ? py::object(py::none()) : py::str(self.temp_dir); },
+        [](py_trainer& self, py::handle v) { self.temp_dir = folder_option(v); },
+        "Where memory_limit spills its runs (None: $TMPDIR, else /tmp).");
     cls.def("__repr__", [](const py_trainer& self) {
         std::string sizes;
         for (std::size_t v : self.max_vocab_size) sizes += (sizes.empty() ? "" : ", ") + std::to_string(v);
         return "Trainer(order=" + std::to_string(self.order) + ", max_vocab_size=[" + sizes + "], max_piece_length=" +
                (self.max_piece_length == unlimited ? std::string("inf") : std::to_string(self.max_piece_length)) +
                ", min_count=" + std::to_string(self.min_count) + ", isolate_digits=" +
-               (self.isolate_digits ? "True" : "False") + ", ensure_unicode=" + (self.ensure_unicode ? "True" : "False") + ")";
+               (self.isolate_digits ? "True" : "False") + ", ensure_unicode=" + (self.ensure_unicode ? "True" : "False") +
+               (self.memory_limit ? ", memory_limit=" + std::to_string(self.memory_limit) : std::string()) +
+               (self.temp_dir.empty() ? std::string() : ", temp_dir=" + py::repr(py::str(self.temp_dir)).cast<std::string>()) + ")";
     });
 }
 

@@ -24,8 +24,10 @@ def client():
 
 def test_two_workers_equal_golden(client, shared_dir, tmp_path):
     out = str(tmp_path / "small.model")
+    # memory_limit reaches the client's last step: the rare pieces are split in blocks of 128 KiB.
     written = bytepiece_cpp.dask.train(client, [str(shared_dir / "corpus" / "small.txt")], out, part_bytes=30_000,
-                                       max_vocab_size=4000, min_count=2, isolate_digits=False, ensure_unicode=True)
+                                       max_vocab_size=4000, min_count=2, isolate_digits=False, ensure_unicode=True,
+                                       memory_limit="1M")
     assert written == [out]
     golden = shared_dir / "golden" / "train" / "small.v4000.mc2.id0.eu1.model"
     assert open(out, "rb").read() == golden.read_bytes()
@@ -64,6 +66,8 @@ def test_errors_reach_the_client(client, shared_dir, tmp_path):
     small = str(shared_dir / "corpus" / "small.txt")
     with pytest.raises(bytepiece_cpp.TrainError, match="order"):
         bytepiece_cpp.dask.train(client, [small], str(tmp_path / "a.model"), order=0)
+    with pytest.raises(bytepiece_cpp.TrainError, match="memory_limit '12X'"):
+        bytepiece_cpp.dask.train(client, [small], str(tmp_path / "a.model"), memory_limit="12X")
     with pytest.raises(FileNotFoundError):
         bytepiece_cpp.dask.train(client, [str(tmp_path / "missing.txt")], str(tmp_path / "b.model"))
     with pytest.raises(TypeError, match="max_vocab"):

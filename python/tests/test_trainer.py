@@ -251,8 +251,10 @@ def test_training_releases_the_gil(small_text):
 def test_signatures_are_the_references():
     import inspect
 
+    # The reference's parameters, in its order; memory_limit and temp_dir are ours, after them.
     assert str(inspect.signature(bytepiece_cpp.Trainer)) == \
-        "(order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False, ensure_unicode=True)"
+        "(order=6, max_vocab_size=10000, max_piece_length=36, min_count=2, isolate_digits=False, ensure_unicode=True, " \
+        "memory_limit=None, temp_dir=None)"
     t = bytepiece_cpp.Trainer()
     # progress is ours, after the reference's parameters.
     assert str(inspect.signature(t.train)) == "(texts, workers=1, batch_size=1000, progress=None)"

@@ -30,9 +30,10 @@ int run_train(std::vector<std::string>& argv) {
     if (!from_counts.empty() && !inputs.empty())
         throw usage_error("--from-counts PIECES takes the place of the input files; give one or the other");
     if (inputs.empty() && from_counts.empty()) throw usage_error("missing -i FILE (the training text)");
-    // Both bound the counting passes: silently ignored, they would promise what does not happen.
-    if (!from_counts.empty() && !memory.empty())
-        throw usage_error("--memory bounds the counting passes, which --from-counts skips; drop --memory");
+    // Silently ignored, they would promise what does not happen. (--memory with --from-counts
+    // sizes the blocks its pruning splits pieces in.)
+    if (!from_counts.empty() && !temp_dir.empty())
+        throw usage_error("--temp-dir is where --memory writes the runs of the counting passes, which --from-counts skips; drop --temp-dir");
     if (!temp_dir.empty() && memory.empty())
         throw usage_error("--temp-dir is where --memory writes its runs; give --memory too, or drop --temp-dir");
     if (output.empty()) throw usage_error("missing -o MODEL (where to write the model)");
@@ -112,7 +113,8 @@ const registrar train_command("train", {
         "  --memory LIMIT          keep the count tables under LIMIT (K, M or G suffix, e.g. 256M):\n"
         "                          they are spilled to disk as sorted runs and merged; the same\n"
         "                          model; the pruned n-gram model and the final pruning come on top\n"
-        "                          (see docs/memory_limit.md)\n"
+        "                          (see docs/memory_limit.md); with --from-counts, the pruning\n"
+        "                          splits rare pieces in blocks of LIMIT/8 (default 64M)\n"
         "  --temp-dir DIR          where --memory writes its runs (default $TMPDIR, else /tmp);\n"
         "                          removed at the end\n"
         "  --progress              show progress on stderr even when it is not a terminal\n"

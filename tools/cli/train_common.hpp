@@ -3,6 +3,7 @@
 // and their progress lines on stderr.
 #pragma once
 
+#include <bytepiece/detail/byte_size.hpp>
 #include <bytepiece/trainer.hpp>
 
 #include <chrono>
@@ -139,28 +140,9 @@ struct training_options {
 /// upper or lower case, an optional trailing B), at least 1M: "256M", "1G", "1536k". Anything
 /// else is a usage error that names the option and the text.
 inline std::uint64_t parse_memory_size(const std::string& text) {
-    auto bad = [&](const std::string& why) {
-        throw usage_error("--memory: '" + text + "' " + why + " (give bytes with an optional K, M or G suffix, at least 1M, e.g. 256M or 2G)");
-    };
-    std::size_t i = 0;
     std::uint64_t n = 0;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
-        if (n > (std::uint64_t(1) << 50)) bad("is too large");
-        n = n * 10 + static_cast<std::uint64_t>(text[i] - '0');
-        ++i;
-    }
-    if (i == 0) bad("is not a size");
-    std::string suffix = text.substr(i);
-    for (auto& c : suffix) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-    if (suffix.size() == 2 && suffix[1] == 'B') suffix.pop_back();
-    unsigned shift = 0;
-    if (suffix == "K") shift = 10;
-    else if (suffix == "M") shift = 20;
-    else if (suffix == "G") shift = 30;
-    else if (!suffix.empty() && suffix != "B") bad("has an unknown unit");
-    if (n > (std::uint64_t(1) << (60 - shift))) bad("is too large");
-    n <<= shift;
-    if (n < (std::uint64_t(1) << 20)) bad("is too small");
+    if (const char* why = bytepiece::detail::parse_byte_size(text, n))
+        throw usage_error("--memory: '" + text + "' " + why + " (give bytes with an optional K, M or G suffix, at least 1M, e.g. 256M or 2G)");
     return n;
 }
 
