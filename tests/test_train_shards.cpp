@@ -4,12 +4,7 @@
 // is cut (at the end of a run of newlines), whatever the merge order and the thread count.
 #include "test_support.hpp"
 
-<<<<<<< HEAD
 #include <limits>
-=======
-#include <cstdio>
-#include <cstdlib>
->>>>>>> wt-dask
 #include <map>
 #include <random>
 
