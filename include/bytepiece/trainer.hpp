@@ -78,8 +78,9 @@ struct trainer_options {
     /// Memory budget in bytes for the count tables of both passes (0: unbounded). When the
     /// tables reach it they are written to disk as sorted runs and cleared, and the runs are
     /// merged at the end of the pass, so that a corpus whose n-grams do not fit in memory can
-    /// still be trained on; the model is the same, byte for byte. What does not count against it
-    /// (the pruned n-gram model of pass 2, the distinct pieces of the final pruning) is
+    /// still be trained on; the model is the same, byte for byte. The n-gram model of pass 2 is
+    /// charged against it (pass 2's tables get what it leaves, at least 64 KiB per thread);
+    /// what does not count (that model's build, the kept pieces of the final pruning) is
     /// described in docs/memory_limit.md. Only `train_files`, `train` and `train_source` bound
     /// their tables with it; `train_from_counts` sizes with it the blocks in which its pruning
     /// splits the rare pieces (limit / 8).
