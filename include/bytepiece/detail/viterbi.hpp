@@ -149,6 +149,7 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
         return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
     };
     static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
+    const std::uint32_t pad_entry = automaton.padding() << Automaton::entry_shift;
     score_type previous = best[0];  // best[e - 1]; with rounded records, widened
     const std::uint32_t* rows = automaton.rows();
     const std::uint32_t count = positions.count();
@@ -247,14 +248,18 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
             // unknown score: the float sum of two floats is their double sum rounded once
             // (exact, or too far from a float midpoint to round onto one).
             const auto rounded = [](score_type c) { return static_cast<score_type>(static_cast<record_type>(c)); };
-            const info_type* pu = &Automaton::entry(info, *winner_at);
-            const score_type x4 = static_cast<record_type>(pu->score + pu->before(at));
             score_type rec = rounded(r0);  // the first candidate is always taken
             w = p0;
             Rules::take_widened(rec, w, c1, rounded(c1), p1);
             Rules::take_widened(rec, w, c2, rounded(c2), p2);
             Rules::take_widened(rec, w, c3, rounded(c3), p3);
-            Rules::take_widened(rec, w, x4, x4, pu);
+            // Most characters are pieces, so a branch that skips the absent unknown candidate
+            // (the padding entry, -inf: never taken) is predicted and saves its work.
+            if (*winner_at != pad_entry) {
+                const info_type* pu = &Automaton::entry(info, *winner_at);
+                const score_type x4 = static_cast<record_type>(pu->score + pu->before(at));
+                Rules::take_widened(rec, w, x4, x4, pu);
+            }
             b = static_cast<record_type>(rec);
             previous = rec;
         }
