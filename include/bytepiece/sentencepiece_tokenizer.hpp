@@ -89,7 +89,7 @@ public:
     /// Encodes each of `count` texts as `encode` does and calls `f(index, ids, size)` with text
     /// `index`'s ids, in index order; `ids` is valid during the call only, and `f` may call
     /// this tokenizer's other members. The ids equal `encode`'s, but short texts (lines,
-    /// sentences) are scanned many at once: 3-30% faster than one `encode` call each in the
+    /// sentences) are scanned many at once: 3-50% faster than one `encode` call each in the
     /// benchmarks (`sp_encode_texts` rows).
     ///
     /// Example: `sp.encode_texts(lines.data(), lines.size(), [&](std::size_t i, const std::uint32_t* ids, std::size_t n) { ... });`

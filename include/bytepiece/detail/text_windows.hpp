@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bytepiece/detail/default_init_allocator.hpp"
 #include "bytepiece/detail/piece_automaton.hpp"
 #include "bytepiece/detail/utf8.hpp"
 #include "bytepiece/detail/viterbi.hpp"
@@ -37,7 +38,10 @@ template <class Record>
 struct window_workspace {
     std::vector<std::uint32_t> states;
     std::vector<std::uint32_t> winners;
-    std::vector<std::uint32_t> ends;       // the character ends of the window's texts
+    /// The character ends of the window's texts, then read-ahead padding; sized for the
+    /// most there can be (one per byte) and written through a pointer, as a push_back per
+    /// character cost a tenth of the whole encode.
+    std::vector<std::uint32_t, default_init_allocator<std::uint32_t>> ends;
     std::vector<std::size_t> first_end;    // where each text's ends start in `ends`
     std::vector<Record> best;
     /// The winners of the text being reported, last piece first.
@@ -99,18 +103,26 @@ void segment_window(const Automaton& automaton, const double_array_trie& trie, c
     // spanning it (offered from a character's start only when no piece is exactly that
     // character). No character crosses a text.
     ws.winners.assign(n + 1, chars.pad_entry);
-    ws.ends.clear();
+    ws.ends.resize(n + viterbi_prefetch_distance);
     ws.first_end.resize(chunks + 1);
     // Locals: stores to `winners` could alias the table's words, which would be reloaded.
     std::uint32_t* const winners = ws.winners.data();
+    std::uint32_t* const ends = ws.ends.data();
+    std::size_t count = 0;
     const std::array<bool, 128> ascii_piece = chars.ascii_piece;
     std::uint32_t unknown_entry[5];
     std::copy(chars.unknown_entry, chars.unknown_entry + 5, unknown_entry);
     const std::size_t vocab = chars.vocab;
     bool offered = false;
+    // The last character looked up in the trie, as its bytes and length, and whether it is
+    // unknown: runs of one script repeat few characters (and SentencePiece's space symbol
+    // starts every word).
+    std::uint32_t cached_key = 0;
+    std::size_t cached_length = 0;
+    bool cached_unknown = false;
     for (std::size_t c = 0; c < chunks; ++c) {
         const std::size_t begin = bounds[c], end = bounds[c + 1];
-        ws.first_end[c] = ws.ends.size();
+        ws.first_end[c] = count;
         for (std::size_t p = begin; p < end;) {
             const unsigned char lead = bytes[p];
             if (lead < 0x80) {
@@ -121,20 +133,27 @@ void segment_window(const Automaton& automaton, const double_array_trie& trie, c
                 ++p;
             } else {
                 const std::size_t len = CharLength{}(lead, bytes + p, bytes + end);
-                const std::int32_t v = trie.find(window.substr(p, len));
-                if (v < 0 || static_cast<std::size_t>(v) >= vocab) {
+                std::uint32_t key = 0;
+                for (std::size_t k = 0; k < len; ++k) key = key << 8 | bytes[p + k];
+                if (key != cached_key || len != cached_length) {
+                    const std::int32_t v = trie.find(window.substr(p, len));
+                    cached_key = key;
+                    cached_length = len;
+                    cached_unknown = v < 0 || static_cast<std::size_t>(v) >= vocab;
+                }
+                if (cached_unknown) {
                     winners[p + len] = unknown_entry[len];
                     offered = true;
                 }
                 p += len;
             }
-            ws.ends.push_back(static_cast<std::uint32_t>(p - begin));
+            ends[count++] = static_cast<std::uint32_t>(p - begin);
         }
     }
     ws.offered_unknown = offered;
-    ws.first_end[chunks] = ws.ends.size();
+    ws.first_end[chunks] = count;
     // Read ahead by the pass's prefetch: any position of a text will do.
-    ws.ends.insert(ws.ends.end(), viterbi_prefetch_distance, 1u);
+    std::fill(ends + count, ends + count + viterbi_prefetch_distance, 1u);
 
     if (ws.best.size() < n + 1) ws.best.resize(n + 1);
     const auto* info = automaton.info();

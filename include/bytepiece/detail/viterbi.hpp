@@ -77,6 +77,23 @@ struct float_records {
         at = greater ? p : at;
         best = greater ? static_cast<float>(c) : best;
     }
+
+    /// `take` with the record held widened to double: best, at = round(c), p if c > best. As
+    /// rounding to float is monotone and best is a float, the new record is also
+    /// max(best, round(c)) whether c is taken or not, so the record's chain is one max, off the
+    /// conversion (`rounded`, computed beside it) and without a branch.
+    template <class P>
+    static void take_widened(double& best, P*& at, double c, double rounded, P* p) noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+        __asm__("ucomisd %[c], %[best]\n\tcmovb %[p], %[at]\n\tmaxsd %[r], %[best]"
+                : [best] "+x"(best), [at] "+r"(at)
+                : [c] "x"(c), [r] "x"(rounded), [p] "r"(p)
+                : "cc");
+#else
+        at = c > best ? p : at;
+        best = std::max(best, rounded);
+#endif
+    }
 };
 
 /// The positions the pass scores: every one, 1..n.
@@ -132,26 +149,8 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
         return static_cast<std::uint32_t>(reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(info));
     };
     static constexpr std::uint8_t first_set[16] = {3, 0, 1, 0, 2, 0, 1, 0, 3, 0, 1, 0, 2, 0, 1, 0};
-    // For rounded records: the winner's slot from the masks of the candidates above the
-    // record and of those rounding to it, (above << 5) | rounds_to: the highest bit of
-    // `above` if any, else the lowest of `rounds_to`. A table, because a branch on `above`
-    // would mispredict about every other byte (whether the best sum rounds up or down).
-    static constexpr auto pick_of = [] {
-        std::array<std::uint8_t, 1024> t{};
-        for (unsigned above = 0; above < 32; ++above)
-            for (unsigned rounds_to = 0; rounds_to < 32; ++rounds_to) {
-                std::uint8_t i = 0;
-                if (above) {
-                    i = 4;
-                    while (!((above >> i) & 1u)) --i;
-                } else if (rounds_to) {
-                    while (!((rounds_to >> i) & 1u)) ++i;
-                }
-                t[above << 5 | rounds_to] = i;
-            }
-        return t;
-    }();
-    record_type previous = best[0];  // best[e - 1]
+    const std::uint32_t pad_entry = automaton.padding() << Automaton::entry_shift;
+    score_type previous = best[0];  // best[e - 1]; with rounded records, widened
     const std::uint32_t* rows = automaton.rows();
     const std::uint32_t count = positions.count();
     for (std::uint32_t i = 0; i < count; ++i) {
@@ -163,29 +162,28 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
         prefetch(rows + std::size_t{states[positions[i + viterbi_prefetch_distance] - 1]} * Automaton::row_stride);
         const info_type* p0;
         score_type r0;  // with exact records, the record slot 0 leaves; otherwise its best sum
-        const std::uint32_t* list = nullptr;
         if (row[0] & Automaton::overflow_tag) {
             // The longest pieces, in a list; their best stands in for slot 0. Four at a time
             // (lists are padded to that, padding first); longest first, so a strictly greater
             // candidate is needed to take over.
-            list = automaton.overflow(row[0] & ~Automaton::overflow_tag);
+            const std::uint32_t* const list = automaton.overflow(row[0] & ~Automaton::overflow_tag);
+            // With rounded records, r0 is the record as each candidate leaves it (rounded,
+            // widened), and p0 the last taken, as SentencePiece takes them one after another.
+            const auto take = [&](const info_type& in) {
+                const score_type c = in.before(at) + in.score;
+                if constexpr (exact)
+                    Rules::take(r0, p0, c, &in);
+                else
+                    Rules::take_widened(r0, p0, c, static_cast<score_type>(static_cast<record_type>(c)), &in);
+            };
             p0 = &Automaton::entry(info, list[1]);
             r0 = p0->before(at) + p0->score;
+            if constexpr (!exact) r0 = static_cast<record_type>(r0);
             std::uint32_t k = 2;
             for (;;) {
-                for (std::uint32_t j = 0; j < 3; ++j, ++k) {
-                    const auto& in = Automaton::entry(info, list[k]);
-                    if constexpr (exact)
-                        Rules::take(r0, p0, in.before(at) + in.score, &in);
-                    else
-                        r0 = std::max(r0, in.before(at) + in.score);  // the winner is found below
-                }
+                for (std::uint32_t j = 0; j < 3; ++j, ++k) take(Automaton::entry(info, list[k]));
                 if (k > list[0]) break;
-                const auto& in = Automaton::entry(info, list[k++]);
-                if constexpr (exact)
-                    Rules::take(r0, p0, in.before(at) + in.score, &in);
-                else
-                    r0 = std::max(r0, in.before(at) + in.score);
+                take(Automaton::entry(info, list[k++]));
             }
         } else {
             p0 = &Automaton::entry(info, row[0]);
@@ -238,56 +236,35 @@ void best_last_pieces(const Automaton& automaton, const std::uint32_t* states, t
                 const info_type* pu = &Automaton::entry(info, *winner_at);
                 Rules::take(b, w, pu->before(at) + pu->score, pu);
             }
+            previous = b;
         } else {
-            // Rounded records. Taken one after another, each candidate would be compared with
-            // the record as the previous take left it: a chain of compares and conversions
-            // whose branches mispredict. The same winner, from all candidates at once: with
-            // R = round(max), a candidate is taken when above the record, and from the first
-            // candidate that rounds to R on the record is R; so the winner is the last
-            // candidate above R, or, if none is, the first that rounds to R. (No candidate
-            // before that first one can be above R: it would round to R itself.)
+            // Rounded records: each candidate in SentencePiece's order (the pieces longest
+            // first, then the unknown candidate) is compared with the record the previous one
+            // left, through `take_widened`: a running max as in the exact case, the compare on
+            // the candidate, the max on its rounding. A table or a branch on which candidates
+            // round to the maximum cost two to three times the instructions.
             //
-            // The unknown candidate comes last, as SentencePiece offers it after the pieces
-            // from the character's start, its sum formed in float: the float sum of two floats
-            // is their double sum rounded once (exact, or too far from a float midpoint to
-            // round onto one).
-            const info_type* pu = &Automaton::entry(info, *winner_at);
-            const score_type x4 = static_cast<record_type>(pu->score + pu->before(at));
-            const score_type x0 = r0;
-            const score_type m = std::max(std::max(std::max(x0, c1), std::max(c2, x4)), c3);
-            b = static_cast<record_type>(m);
-            const score_type r = b;
-            const unsigned above = static_cast<unsigned>(x0 > r) | (static_cast<unsigned>(c1 > r) << 1) |
-                                   (static_cast<unsigned>(c2 > r) << 2) | (static_cast<unsigned>(c3 > r) << 3) |
-                                   (static_cast<unsigned>(x4 > r) << 4);
-            const unsigned rounds_to = static_cast<unsigned>(static_cast<record_type>(x0) == b) |
-                                       (static_cast<unsigned>(static_cast<record_type>(c1) == b) << 1) |
-                                       (static_cast<unsigned>(static_cast<record_type>(c2) == b) << 2) |
-                                       (static_cast<unsigned>(static_cast<record_type>(c3) == b) << 3) |
-                                       (static_cast<unsigned>(static_cast<record_type>(x4) == b) << 4);
-            const info_type* candidates[5] = {p0, p1, p2, p3, pu};
-            const unsigned pick = pick_of[above << 5 | rounds_to];
-            w = candidates[pick];
-            if (list && pick == 0) {
-                // The winner is in the overflow list (rare): the same rule within it.
-                const std::uint32_t listed = list[0];
-                w = nullptr;
-                if (above) {
-                    for (std::uint32_t k = listed; k >= 1 && !w; --k) {
-                        const auto& in = Automaton::entry(info, list[k]);
-                        if (in.before(at) + in.score > r) w = &in;
-                    }
-                } else {
-                    for (std::uint32_t k = 1; k <= listed && !w; ++k) {
-                        const auto& in = Automaton::entry(info, list[k]);
-                        if (static_cast<record_type>(in.before(at) + in.score) == b) w = &in;
-                    }
-                }
+            // The unknown candidate's sum is formed in float, as SentencePiece adds its
+            // unknown score: the float sum of two floats is their double sum rounded once
+            // (exact, or too far from a float midpoint to round onto one).
+            const auto rounded = [](score_type c) { return static_cast<score_type>(static_cast<record_type>(c)); };
+            score_type rec = rounded(r0);  // the first candidate is always taken
+            w = p0;
+            Rules::take_widened(rec, w, c1, rounded(c1), p1);
+            Rules::take_widened(rec, w, c2, rounded(c2), p2);
+            Rules::take_widened(rec, w, c3, rounded(c3), p3);
+            // Most characters are pieces, so a branch that skips the absent unknown candidate
+            // (the padding entry, -inf: never taken) is predicted and saves its work.
+            if (*winner_at != pad_entry) {
+                const info_type* pu = &Automaton::entry(info, *winner_at);
+                const score_type x4 = static_cast<record_type>(pu->score + pu->before(at));
+                Rules::take_widened(rec, w, x4, x4, pu);
             }
+            b = static_cast<record_type>(rec);
+            previous = rec;
         }
         *at = b;
         *winner_at = offset_of(w);
-        previous = b;
     }
 }
 
