@@ -57,6 +57,15 @@ def model_name(request):
 
 
 @pytest.fixture(scope="session")
+def small_corpus(shared_dir):
+    """Path of corpus/small.txt (skips when it is absent)."""
+    p = shared_dir / "corpus" / "small.txt"
+    if not p.is_file():
+        pytest.skip(f"{p} is absent")
+    return p
+
+
+@pytest.fixture(scope="session")
 def small_model(shared_dir):
     """Path of the smallest released model (str, as the reference wants)."""
     return str(model_path(shared_dir, "bytepiece.eu.plus.40k"))

@@ -19,11 +19,8 @@ def golden_name(v, isolate_digits, ensure_unicode):
 
 
 @pytest.fixture(scope="module")
-def small_text(shared_dir):
-    p = shared_dir / "corpus" / "small.txt"
-    if not p.is_file():
-        pytest.skip(f"{p} is absent")
-    return p.read_text(encoding="utf-8")
+def small_text(small_corpus):
+    return small_corpus.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -9,11 +9,8 @@ from bytepiece_cpp import shards
 
 
 @pytest.fixture(scope="module")
-def small(shared_dir):
-    p = shared_dir / "corpus" / "small.txt"
-    if not p.is_file():
-        pytest.skip(f"{p} is absent")
-    return p
+def small(small_corpus):
+    return small_corpus
 
 
 def test_bounded_training_saves_the_same_file(small, shared_dir, tmp_path):
