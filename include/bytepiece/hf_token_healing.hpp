@@ -213,17 +213,17 @@ private:
 
     static std::vector<std::pair<std::string_view, id_type>> pieces_of(const tokenizer_type& tok) {
         std::vector<std::pair<std::string_view, id_type>> out;
-        const auto& model = tok.model_;
-        const std::size_t n = model.vocab_size();
+        const auto& m = tok.model_;
+        const std::size_t n = m.vocab_size();
         out.reserve(n);
-        const auto unk_id = model.unk_id();
+        const auto unk_id = m.unk_id();
         const std::size_t unk = unk_id ? static_cast<std::size_t>(*unk_id) : n;  // n: no piece is it
         for (std::size_t id = 0; id < n; ++id) {
             const auto i = static_cast<id_type>(id);
             if (id == unk || tok.added_.by_id(static_cast<std::uint32_t>(id)) != nullptr) continue;
-            const std::string_view piece = model.id_to_token(i);
+            const std::string_view piece = m.id_to_token(i);
             // A string listed twice is matched as its last id; the index takes each string once.
-            if (piece.empty() || model.token_to_id(piece) != i) continue;
+            if (piece.empty() || m.token_to_id(piece) != i) continue;
             out.emplace_back(piece, i);
         }
         return out;
